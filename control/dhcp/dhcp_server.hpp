@@ -1,0 +1,72 @@
+// The DHCP server of one network (RFC 2131/2132), a slow-path service of the
+// control thread. Pure logic over byte buffers: no DPDK, no sockets, so it is
+// unit-tested with hand-built frames.
+//
+// The datapath hands the control thread every IPv4/UDP frame to port 67 that
+// enters a network with DHCP; handle_frame() answers it with a complete
+// Ethernet frame (or nothing), sourced from the network's service MAC.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../../datapath/addr.hpp"
+#include "../config.hpp"
+
+namespace vsw {
+
+struct DhcpLease {
+    Mac mac;
+    Ipv4 ip;
+    int64_t expires = 0;     // unix seconds; 0 for an offer not yet requested
+    bool is_static = false;
+    bool offered_only = false;  // OFFER sent, no REQUEST/ACK yet
+    std::string hostname;    // option 12, if the client sent one
+};
+
+struct DhcpCounters {
+    uint64_t discover = 0, offer = 0, request = 0, ack = 0, nak = 0, release = 0,
+             decline = 0, inform = 0, malformed = 0, pool_exhausted = 0, ignored = 0;
+};
+
+class DhcpServer {
+public:
+    // `lease_file`: where leases persist ("" = not persisted). Existing leases
+    // are loaded from it, so a vswd restart hands each MAC the same address.
+    DhcpServer(std::string network_name, Subnet subnet, DhcpConfig config, Mac server_mac,
+               std::string lease_file);
+
+    // Applies a new configuration (reload), keeping leases still valid in it.
+    void reconfigure(Subnet subnet, DhcpConfig config);
+
+    // Handles one Ethernet frame from a client (Ethernet/IPv4/UDP dst 67/BOOTP).
+    // Returns the reply frame, or nothing when no reply is due. `now` is unix seconds.
+    std::optional<std::vector<uint8_t>> handle_frame(std::span<const uint8_t> frame, int64_t now);
+
+    // Forgets expired leases and offers; saves the lease file if anything changed.
+    void expire(int64_t now);
+
+    std::vector<DhcpLease> leases() const;   // sorted by IP
+    const DhcpCounters& counters() const { return counters_; }
+    const std::string& network_name() const { return network_name_; }
+
+private:
+    // implementation-defined members
+    std::string network_name_;
+    Subnet subnet_;
+    DhcpConfig config_;
+    Mac server_mac_;
+    std::string lease_file_;
+    std::map<uint32_t, DhcpLease> by_ip_;   // key: ip.value
+    DhcpCounters counters_;
+    bool exhaustion_logged_ = false;
+
+    void load();
+    void save() const;
+};
+
+}  // namespace vsw

@@ -1,0 +1,87 @@
+#include "addr.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace vsw {
+
+namespace {
+
+// Parses a decimal number in [0, max] that fills the whole of `text`.
+std::optional<uint32_t> parse_decimal(std::string_view text, uint32_t max) {
+    if (text.empty() || text.size() > 10) return std::nullopt;
+    uint32_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || ptr != text.data() + text.size() || v > max) return std::nullopt;
+    return v;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<Mac> Mac::parse(std::string_view text) {
+    // Exactly six two-digit hex groups separated by ':' or '-'.
+    if (text.size() != 17) return std::nullopt;
+    Mac mac;
+    for (size_t i = 0; i < 6; ++i) {
+        int hi = hex_digit(text[i * 3]);
+        int lo = hex_digit(text[i * 3 + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        if (i < 5 && text[i * 3 + 2] != ':' && text[i * 3 + 2] != '-') return std::nullopt;
+        mac.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return mac;
+}
+
+std::string Mac::to_string() const {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
+                  bytes[3], bytes[4], bytes[5]);
+    return buf;
+}
+
+std::optional<Ipv4> Ipv4::parse(std::string_view text) {
+    uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) {
+        size_t dot = text.find('.');
+        if ((i < 3) != (dot != std::string_view::npos)) return std::nullopt;
+        std::string_view part = text.substr(0, dot);
+        if (part.size() > 1 && part[0] == '0') return std::nullopt;  // no octal look-alikes
+        auto octet = parse_decimal(part, 255);
+        if (!octet) return std::nullopt;
+        value = value << 8 | *octet;
+        text = i < 3 ? text.substr(dot + 1) : std::string_view{};
+    }
+    return Ipv4{value};
+}
+
+std::string Ipv4::to_string() const {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", value >> 24, (value >> 16) & 0xff,
+                  (value >> 8) & 0xff, value & 0xff);
+    return buf;
+}
+
+std::optional<Subnet> Subnet::parse(std::string_view text) {
+    size_t slash = text.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    auto addr = Ipv4::parse(text.substr(0, slash));
+    auto len = parse_decimal(text.substr(slash + 1), 32);
+    if (!addr || !len) return std::nullopt;
+    Subnet s;
+    s.prefix_len = static_cast<uint8_t>(*len);
+    s.network = Ipv4{addr->value & s.mask()};
+    return s;
+}
+
+std::string Subnet::to_string() const {
+    return network.to_string() + "/" + std::to_string(prefix_len);
+}
+
+}  // namespace vsw
