@@ -1,1 +1,781 @@
-// placeholder: implemented by the DHCP work
+// The DHCP server of one network: RFC 2131 (protocol) and RFC 2132 (options).
+//
+// Frames are parsed with explicit bounds checks on every length; nothing is
+// read outside the span handed in. Replies are complete Ethernet/IPv4/UDP
+// frames with valid IPv4 header and UDP checksums.
+#include "dhcp_server.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace vsw {
+
+namespace {
+
+constexpr size_t kEthHeader = 14;
+constexpr size_t kIpHeader = 20;   // what we send: no IP options
+constexpr size_t kUdpHeader = 8;
+constexpr size_t kBootpFixed = 236;           // op .. file
+constexpr size_t kOptionsOffset = kBootpFixed + 4;  // after the magic cookie
+constexpr size_t kBootpMinReply = 300;        // RFC 1542 minimum BOOTP message
+constexpr uint32_t kMagicCookie = 0x63825363;
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr uint8_t kIpProtoUdp = 17;
+constexpr uint16_t kServerPort = 67;
+constexpr uint16_t kClientPort = 68;
+constexpr uint16_t kFlagBroadcast = 0x8000;
+constexpr int64_t kOfferHoldSeconds = 60;
+constexpr size_t kMaxHostname = 63;
+
+// BOOTP field offsets, from the start of the BOOTP message.
+constexpr size_t kOp = 0, kHtype = 1, kHlen = 2, kXid = 4, kSecs = 8, kFlags = 10,
+                 kCiaddr = 12, kYiaddr = 16, kSiaddr = 20, kGiaddr = 24, kChaddr = 28,
+                 kSname = 44, kFile = 108;
+
+enum : uint8_t {
+    kDiscover = 1, kOffer = 2, kRequest = 3, kDecline = 4,
+    kAck = 5, kNak = 6, kRelease = 7, kInform = 8,
+};
+
+enum : uint8_t {
+    kOptPad = 0, kOptSubnetMask = 1, kOptRouter = 3, kOptDns = 6, kOptHostname = 12,
+    kOptDomain = 15, kOptBroadcast = 28, kOptRequestedIp = 50, kOptLeaseTime = 51,
+    kOptOverload = 52, kOptMessageType = 53, kOptServerId = 54, kOptRenewal = 58,
+    kOptRebinding = 59, kOptEnd = 255,
+};
+
+uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t rd32(const uint8_t* p) {
+    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+void wr16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+void wr32(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+
+// One's complement sum of 16-bit big-endian words (odd tail padded with 0).
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
+    for (size_t i = 0; i + 1 < n; i += 2) acc += rd16(p + i);
+    if (n & 1) acc += uint32_t{p[n - 1]} << 8;
+    return acc;
+}
+uint16_t fold(uint32_t acc) {
+    while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+    return static_cast<uint16_t>(~acc & 0xffff);
+}
+
+using Options = std::map<uint8_t, std::vector<uint8_t>>;
+
+// Parses the options in [p, p+n). Repeated options are concatenated (RFC 3396).
+// False when an option's length runs past the area.
+bool parse_options(const uint8_t* p, size_t n, Options& out) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t code = p[i];
+        if (code == kOptEnd) return true;
+        if (code == kOptPad) {
+            ++i;
+            continue;
+        }
+        if (i + 2 > n) return false;
+        size_t len = p[i + 1];
+        if (i + 2 + len > n) return false;
+        auto& v = out[code];
+        v.insert(v.end(), p + i + 2, p + i + 2 + len);
+        i += 2 + len;
+    }
+    return true;  // tolerate a missing end option at the very end of the area
+}
+
+std::string sanitize_hostname(const std::vector<uint8_t>& raw) {
+    std::string h;
+    for (uint8_t c : raw) {
+        if (c == 0) break;
+        if (c > 0x20 && c < 0x7f) h.push_back(static_cast<char>(c));
+        if (h.size() >= kMaxHostname) break;
+    }
+    return h;
+}
+
+void put_option(std::vector<uint8_t>& o, uint8_t code, const uint8_t* data, size_t len) {
+    len = std::min<size_t>(len, 255);
+    o.push_back(code);
+    o.push_back(static_cast<uint8_t>(len));
+    o.insert(o.end(), data, data + len);
+}
+void put_u32(std::vector<uint8_t>& o, uint8_t code, uint32_t v) {
+    uint8_t b[4];
+    wr32(b, v);
+    put_option(o, code, b, 4);
+}
+
+}  // namespace
+
+// A parsed, validated client message.
+struct DhcpServer::Request {
+    Mac src_mac;                 // Ethernet source
+    uint8_t type = 0;            // option 53; 0 when absent
+    uint32_t xid = 0;
+    uint16_t flags = 0;
+    Ipv4 ciaddr, giaddr;
+    std::array<uint8_t, 16> chaddr{};
+    Mac mac;                     // chaddr[0..6), the lease key
+    std::optional<Ipv4> requested;   // option 50
+    std::optional<Ipv4> server_id;   // option 54
+    std::string hostname;            // option 12
+};
+
+namespace {
+
+// nullopt: malformed.
+template <class Request>
+std::optional<Request> parse_frame(std::span<const uint8_t> f) {
+    const uint8_t* b = f.data();
+    const size_t n = f.size();
+    if (n < kEthHeader) return std::nullopt;
+    if (rd16(b + 12) != kEtherTypeIpv4) return std::nullopt;
+    Request rq;
+    std::copy_n(b + 6, 6, rq.src_mac.bytes.begin());
+
+    // IPv4
+    const uint8_t* ip = b + kEthHeader;
+    const size_t ip_avail = n - kEthHeader;
+    if (ip_avail < kIpHeader) return std::nullopt;
+    if ((ip[0] >> 4) != 4) return std::nullopt;
+    const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
+    if (ihl < kIpHeader || ihl > ip_avail) return std::nullopt;
+    const size_t total = rd16(ip + 2);
+    if (total < ihl + kUdpHeader || total > ip_avail) return std::nullopt;  // Ethernet padding ok
+    if ((rd16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // a fragment (MF or offset)
+    if (ip[9] != kIpProtoUdp) return std::nullopt;
+
+    // UDP
+    const uint8_t* udp = ip + ihl;
+    const size_t udp_len = rd16(udp + 4);
+    if (udp_len < kUdpHeader || udp_len > total - ihl) return std::nullopt;
+    if (rd16(udp + 2) != kServerPort) return std::nullopt;
+
+    // BOOTP
+    const uint8_t* m = udp + kUdpHeader;
+    const size_t mlen = udp_len - kUdpHeader;
+    if (mlen < kOptionsOffset) return std::nullopt;
+    if (m[kOp] != 1 || m[kHtype] != 1 || m[kHlen] != 6) return std::nullopt;
+    if (rd32(m + kBootpFixed) != kMagicCookie) return std::nullopt;
+    rq.xid = rd32(m + kXid);
+    rq.flags = rd16(m + kFlags);
+    rq.ciaddr = Ipv4{rd32(m + kCiaddr)};
+    rq.giaddr = Ipv4{rd32(m + kGiaddr)};
+    std::copy_n(m + kChaddr, 16, rq.chaddr.begin());
+    std::copy_n(m + kChaddr, 6, rq.mac.bytes.begin());
+
+    Options opts;
+    if (!parse_options(m + kOptionsOffset, mlen - kOptionsOffset, opts)) return std::nullopt;
+    if (auto it = opts.find(kOptOverload); it != opts.end()) {
+        if (it->second.size() != 1) return std::nullopt;
+        const uint8_t ov = it->second[0];
+        if ((ov & 1) && !parse_options(m + kFile, 128, opts)) return std::nullopt;
+        if ((ov & 2) && !parse_options(m + kSname, 64, opts)) return std::nullopt;
+    }
+    if (auto it = opts.find(kOptMessageType); it != opts.end()) {
+        if (it->second.size() != 1) return std::nullopt;
+        rq.type = it->second[0];
+    }
+    if (auto it = opts.find(kOptRequestedIp); it != opts.end()) {
+        if (it->second.size() != 4) return std::nullopt;
+        rq.requested = Ipv4{rd32(it->second.data())};
+    }
+    if (auto it = opts.find(kOptServerId); it != opts.end()) {
+        if (it->second.size() != 4) return std::nullopt;
+        rq.server_id = Ipv4{rd32(it->second.data())};
+    }
+    if (auto it = opts.find(kOptHostname); it != opts.end())
+        rq.hostname = sanitize_hostname(it->second);
+    return rq;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+DhcpServer::DhcpServer(std::string network_name, Subnet subnet, DhcpConfig config,
+                       Mac server_mac, std::string lease_file)
+    : network_name_(std::move(network_name)),
+      subnet_(subnet),
+      config_(std::move(config)),
+      server_mac_(server_mac),
+      lease_file_(std::move(lease_file)) {
+    try {
+        load();
+    } catch (const std::exception& e) {
+        by_ip_.clear();
+        spdlog::warn("dhcp {}: cannot load lease file {}: {}; starting empty", network_name_,
+                     lease_file_, e.what());
+    } catch (...) {
+        by_ip_.clear();
+    }
+}
+
+std::optional<Ipv4> DhcpServer::static_for(const Mac& mac) const {
+    for (const auto& s : config_.statics)
+        if (s.mac == mac) return s.ip;
+    return std::nullopt;
+}
+
+bool DhcpServer::is_static_ip(Ipv4 ip) const {
+    for (const auto& s : config_.statics)
+        if (s.ip == ip) return true;
+    return false;
+}
+
+bool DhcpServer::dynamic_usable(Ipv4 ip) const {
+    if (!subnet_.contains(ip)) return false;
+    if (subnet_.prefix_len <= 30 && (ip == subnet_.network || ip == subnet_.broadcast()))
+        return false;
+    if (ip < config_.range_first || ip > config_.range_last) return false;
+    if (ip == config_.server) return false;
+    if (config_.router && ip == *config_.router) return false;
+    return !is_static_ip(ip);
+}
+
+bool DhcpServer::available_for(const Mac& mac, Ipv4 ip, int64_t now) const {
+    if (auto s = static_for(mac)) return ip == *s && subnet_.contains(ip);
+    if (!dynamic_usable(ip)) return false;
+    if (auto d = declined_.find(ip.value); d != declined_.end() && d->second > now) return false;
+    auto it = by_ip_.find(ip.value);
+    return it == by_ip_.end() || it->second.lease.mac == mac;
+}
+
+std::optional<Ipv4> DhcpServer::choose_offer(const Request& rq, int64_t now) const {
+    if (auto s = static_for(rq.mac)) {
+        if (subnet_.contains(*s)) return s;
+        return std::nullopt;
+    }
+    // An existing lease of this MAC first, then an existing offer.
+    std::optional<Ipv4> offered;
+    for (const auto& [key, e] : by_ip_) {
+        if (e.lease.mac != rq.mac || !available_for(rq.mac, e.lease.ip, now)) continue;
+        if (!e.lease.offered_only) return e.lease.ip;
+        if (!offered) offered = e.lease.ip;
+    }
+    if (offered) return offered;
+    if (rq.requested && available_for(rq.mac, *rq.requested, now)) return rq.requested;
+
+    // The lowest free address, scanning only the part of the range inside the subnet.
+    uint64_t first = config_.range_first.value, last = config_.range_last.value;
+    first = std::max<uint64_t>(first, subnet_.network.value);
+    last = std::min<uint64_t>(last, subnet_.broadcast().value);
+    for (uint64_t v = first; v <= last; ++v) {
+        Ipv4 ip{static_cast<uint32_t>(v)};
+        if (available_for(rq.mac, ip, now)) return ip;
+    }
+    return std::nullopt;
+}
+
+bool DhcpServer::erase_mac_entries(const Mac& mac, std::optional<Ipv4> keep, bool offers_only) {
+    bool lease_gone = false;
+    for (auto it = by_ip_.begin(); it != by_ip_.end();) {
+        const DhcpLease& l = it->second.lease;
+        if (l.mac == mac && (!keep || l.ip != *keep) && (!offers_only || l.offered_only)) {
+            if (!l.offered_only && !l.is_static) lease_gone = true;
+            it = by_ip_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return lease_gone;
+}
+
+bool DhcpServer::purge(int64_t now) {
+    bool lease_gone = false, freed = false;
+    for (auto it = by_ip_.begin(); it != by_ip_.end();) {
+        const Entry& e = it->second;
+        bool drop = e.lease.offered_only ? e.offer_until <= now
+                                         : (!e.lease.is_static && e.lease.expires <= now);
+        if (drop) {
+            if (!e.lease.offered_only) lease_gone = true;
+            freed = true;
+            it = by_ip_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = declined_.begin(); it != declined_.end();) {
+        if (it->second <= now) {
+            freed = true;
+            it = declined_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (freed) exhaustion_logged_ = false;
+    return lease_gone;
+}
+
+void DhcpServer::expire(int64_t now) {
+    try {
+        if (purge(now)) save();
+    } catch (const std::exception& e) {
+        spdlog::error("dhcp {}: expire: {}", network_name_, e.what());
+    } catch (...) {
+    }
+}
+
+std::vector<DhcpLease> DhcpServer::leases() const {
+    std::vector<DhcpLease> out;
+    try {
+        out.reserve(by_ip_.size());
+        for (const auto& [key, e] : by_ip_) out.push_back(e.lease);  // the map is ordered by IP
+    } catch (...) {
+        out.clear();
+    }
+    return out;
+}
+
+void DhcpServer::reconfigure(Subnet subnet, DhcpConfig config) {
+    try {
+        subnet_ = subnet;
+        config_ = std::move(config);
+        bool changed = false;
+        for (auto it = by_ip_.begin(); it != by_ip_.end();) {
+            DhcpLease& l = it->second.lease;
+            auto s = static_for(l.mac);
+            bool keep;
+            if (s) {
+                keep = *s == l.ip && subnet_.contains(l.ip);
+                if (keep && !l.is_static) {
+                    l.is_static = true;  // now pinned by the configuration: no longer saved
+                    changed = true;
+                }
+            } else {
+                keep = dynamic_usable(l.ip);
+                if (keep && l.is_static) {
+                    // A static entry gone from the config that fits the pool: it becomes
+                    // an ordinary lease, running until the expiry set by its last ACK.
+                    l.is_static = false;
+                    if (!l.offered_only) changed = true;
+                }
+            }
+            if (!keep) {
+                if (!l.offered_only) changed = true;
+                it = by_ip_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = declined_.begin(); it != declined_.end();)
+            it = subnet_.contains(Ipv4{it->first}) ? std::next(it) : declined_.erase(it);
+        exhaustion_logged_ = false;
+        if (changed) save();
+    } catch (const std::exception& e) {
+        spdlog::error("dhcp {}: reconfigure: {}", network_name_, e.what());
+    } catch (...) {
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+std::optional<std::vector<uint8_t>> DhcpServer::handle_frame(std::span<const uint8_t> frame,
+                                                             int64_t now) {
+    try {
+        if (purge(now)) save();
+        auto rq = parse_frame<Request>(frame);
+        if (!rq) {
+            ++counters_.malformed;
+            return std::nullopt;
+        }
+        return dispatch(*rq, now);
+    } catch (const std::exception& e) {
+        spdlog::error("dhcp {}: {}", network_name_, e.what());
+    } catch (...) {
+    }
+    return std::nullopt;
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::dispatch(const Request& rq, int64_t now) {
+    switch (rq.type) {
+    case kDiscover: return on_discover(rq, now);
+    case kRequest: return on_request(rq, now);
+    case kRelease: return on_release(rq, now);
+    case kDecline: return on_decline(rq, now);
+    case kInform: return on_inform(rq);
+    default:  // plain BOOTP, server-to-client types, and types we do not serve
+        ++counters_.ignored;
+        return std::nullopt;
+    }
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::on_discover(const Request& rq, int64_t now) {
+    ++counters_.discover;
+    auto ip = choose_offer(rq, now);
+    if (!ip) {
+        ++counters_.pool_exhausted;
+        if (!exhaustion_logged_) {
+            spdlog::warn("dhcp {}: address pool {}-{} exhausted; no offer for {}", network_name_,
+                         config_.range_first.to_string(), config_.range_last.to_string(),
+                         rq.mac.to_string());
+            exhaustion_logged_ = true;
+        }
+        return std::nullopt;
+    }
+    erase_mac_entries(rq.mac, *ip, /*offers_only=*/true);  // older offers of this client
+    auto [it, inserted] = by_ip_.try_emplace(ip->value);
+    Entry& e = it->second;
+    if (inserted || e.lease.mac != rq.mac) {
+        e = Entry{};
+        e.lease.mac = rq.mac;
+        e.lease.ip = *ip;
+        e.lease.is_static = static_for(rq.mac).has_value();
+        e.lease.offered_only = true;
+        e.lease.expires = 0;
+    }
+    if (e.lease.offered_only) e.offer_until = now + kOfferHoldSeconds;
+    if (!rq.hostname.empty() && e.lease.offered_only) e.lease.hostname = rq.hostname;
+    ++counters_.offer;
+    spdlog::debug("dhcp {}: OFFER {} to {}", network_name_, ip->to_string(), rq.mac.to_string());
+    return build_reply(rq, kOffer, *ip, true);
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::on_request(const Request& rq, int64_t now) {
+    ++counters_.request;
+    if (rq.server_id) {  // SELECTING
+        if (*rq.server_id != config_.server) {
+            // The client chose another server: withdraw our offer.
+            erase_mac_entries(rq.mac, std::nullopt, /*offers_only=*/true);
+            exhaustion_logged_ = false;
+            ++counters_.ignored;
+            return std::nullopt;
+        }
+        Ipv4 want = rq.requested.value_or(rq.ciaddr);
+        if (want.value != 0 && available_for(rq.mac, want, now)) return ack(rq, want, now);
+        return nak(rq);
+    }
+    if (rq.ciaddr.value == 0) {  // INIT-REBOOT
+        if (!rq.requested) {
+            ++counters_.malformed;  // a REQUEST must name an address somehow
+            return std::nullopt;
+        }
+        if (available_for(rq.mac, *rq.requested, now)) return ack(rq, *rq.requested, now);
+        return nak(rq);
+    }
+    // RENEWING / REBINDING: the client's own lease (or, after our lease went away,
+    // an address that is still free for it) is extended; anything else is NAKed.
+    if (available_for(rq.mac, rq.ciaddr, now)) return ack(rq, rq.ciaddr, now);
+    return nak(rq);
+}
+
+std::vector<uint8_t> DhcpServer::ack(const Request& rq, Ipv4 ip, int64_t now) {
+    erase_mac_entries(rq.mac, ip, /*offers_only=*/false);
+    Entry& e = by_ip_[ip.value];
+    const bool renewed = !e.lease.offered_only && e.lease.mac == rq.mac && e.lease.ip == ip;
+    e.lease.mac = rq.mac;
+    e.lease.ip = ip;
+    e.lease.is_static = static_for(rq.mac) == ip;
+    e.lease.offered_only = false;
+    e.lease.expires = now + int64_t{config_.lease_seconds};
+    if (!rq.hostname.empty()) e.lease.hostname = rq.hostname;
+    e.offer_until = 0;
+    ++counters_.ack;
+    if (renewed)
+        spdlog::debug("dhcp {}: ACK (renew) {} to {}", network_name_, ip.to_string(),
+                      rq.mac.to_string());
+    else
+        spdlog::info("dhcp {}: lease {} to {}{}{}", network_name_, ip.to_string(),
+                     rq.mac.to_string(), e.lease.hostname.empty() ? "" : " ", e.lease.hostname);
+    save();
+    return build_reply(rq, kAck, ip, true);
+}
+
+std::vector<uint8_t> DhcpServer::nak(const Request& rq) {
+    ++counters_.nak;
+    spdlog::debug("dhcp {}: NAK to {}", network_name_, rq.mac.to_string());
+    return build_reply(rq, kNak, Ipv4{}, false);
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::on_release(const Request& rq, int64_t) {
+    ++counters_.release;
+    if (rq.server_id && *rq.server_id != config_.server) {
+        ++counters_.ignored;
+        return std::nullopt;
+    }
+    auto it = by_ip_.find(rq.ciaddr.value);
+    if (it != by_ip_.end() && it->second.lease.mac == rq.mac) {
+        const bool saved = !it->second.lease.offered_only && !it->second.lease.is_static;
+        spdlog::info("dhcp {}: {} released {}", network_name_, rq.mac.to_string(),
+                     rq.ciaddr.to_string());
+        by_ip_.erase(it);
+        exhaustion_logged_ = false;
+        if (saved) save();
+    }
+    return std::nullopt;
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::on_decline(const Request& rq, int64_t now) {
+    ++counters_.decline;
+    if ((rq.server_id && *rq.server_id != config_.server) || !rq.requested) {
+        ++counters_.ignored;
+        return std::nullopt;
+    }
+    // Only the client the address was given to may decline it.
+    auto it = by_ip_.find(rq.requested->value);
+    if (it == by_ip_.end() || it->second.lease.mac != rq.mac) {
+        ++counters_.ignored;
+        return std::nullopt;
+    }
+    const bool saved = !it->second.lease.offered_only && !it->second.lease.is_static;
+    by_ip_.erase(it);
+    declined_[rq.requested->value] =
+        now + std::max<int64_t>(int64_t{config_.lease_seconds}, kOfferHoldSeconds);
+    spdlog::warn("dhcp {}: {} declined {} (address in use?); not offered for {} s",
+                 network_name_, rq.mac.to_string(), rq.requested->to_string(),
+                 std::max<int64_t>(int64_t{config_.lease_seconds}, kOfferHoldSeconds));
+    if (saved) save();
+    return std::nullopt;
+}
+
+std::optional<std::vector<uint8_t>> DhcpServer::on_inform(const Request& rq) {
+    ++counters_.inform;
+    return build_reply(rq, kAck, Ipv4{}, false);
+}
+
+// ---------------------------------------------------------------------------
+
+std::vector<uint8_t> DhcpServer::build_reply(const Request& rq, uint8_t type, Ipv4 yiaddr,
+                                             bool lease_options) const {
+    // Options.
+    std::vector<uint8_t> o;
+    put_option(o, kOptMessageType, &type, 1);
+    put_u32(o, kOptServerId, config_.server.value);
+    if (type != kNak) {
+        if (lease_options) {
+            const uint64_t lease = config_.lease_seconds;
+            put_u32(o, kOptLeaseTime, static_cast<uint32_t>(lease));
+            put_u32(o, kOptRenewal, static_cast<uint32_t>(lease / 2));
+            put_u32(o, kOptRebinding, static_cast<uint32_t>(lease * 7 / 8));
+        }
+        put_u32(o, kOptSubnetMask, subnet_.mask());
+        put_u32(o, kOptBroadcast, subnet_.broadcast().value);
+        if (config_.router) put_u32(o, kOptRouter, config_.router->value);
+        if (!config_.dns.empty()) {
+            std::vector<uint8_t> d;
+            for (const Ipv4& a : config_.dns) {
+                if (d.size() + 4 > 255) break;
+                uint8_t b[4];
+                wr32(b, a.value);
+                d.insert(d.end(), b, b + 4);
+            }
+            put_option(o, kOptDns, d.data(), d.size());
+        }
+        if (!config_.domain.empty())
+            put_option(o, kOptDomain, reinterpret_cast<const uint8_t*>(config_.domain.data()),
+                       config_.domain.size());
+    }
+    o.push_back(kOptEnd);
+    const size_t bootp_len = std::max(kOptionsOffset + o.size(), kBootpMinReply);
+
+    // Destination (RFC 2131 4.1).
+    const Mac bcast_mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    const Ipv4 bcast_ip{0xffffffffu};
+    uint16_t flags = rq.flags;
+    Mac dst_mac;
+    Ipv4 dst_ip;
+    uint16_t dst_port = kClientPort;
+    if (rq.giaddr.value != 0) {  // via a relay agent
+        dst_mac = rq.src_mac;
+        dst_ip = rq.giaddr;
+        dst_port = kServerPort;
+        if (type == kNak) flags |= kFlagBroadcast;
+    } else if (type == kNak) {
+        dst_mac = bcast_mac;
+        dst_ip = bcast_ip;
+    } else if (rq.ciaddr.value != 0) {
+        dst_mac = rq.mac;
+        dst_ip = rq.ciaddr;
+    } else if ((rq.flags & kFlagBroadcast) != 0 || yiaddr.value == 0) {
+        dst_mac = bcast_mac;
+        dst_ip = bcast_ip;
+    } else {
+        dst_mac = rq.mac;
+        dst_ip = yiaddr;
+    }
+
+    const size_t udp_len = kUdpHeader + bootp_len;
+    const size_t ip_len = kIpHeader + udp_len;
+    std::vector<uint8_t> f(kEthHeader + ip_len, 0);
+
+    // Ethernet
+    std::copy(dst_mac.bytes.begin(), dst_mac.bytes.end(), f.begin());
+    std::copy(server_mac_.bytes.begin(), server_mac_.bytes.end(), f.begin() + 6);
+    wr16(&f[12], kEtherTypeIpv4);
+
+    // IPv4
+    uint8_t* ip = &f[kEthHeader];
+    ip[0] = 0x45;
+    wr16(ip + 2, static_cast<uint16_t>(ip_len));
+    wr16(ip + 6, 0x4000);  // DF
+    ip[8] = 64;
+    ip[9] = kIpProtoUdp;
+    wr32(ip + 12, config_.server.value);
+    wr32(ip + 16, dst_ip.value);
+    wr16(ip + 10, fold(sum16(ip, kIpHeader)));
+
+    // BOOTP
+    uint8_t* m = ip + kIpHeader + kUdpHeader;
+    m[kOp] = 2;  // BOOTREPLY
+    m[kHtype] = 1;
+    m[kHlen] = 6;
+    wr32(m + kXid, rq.xid);
+    wr16(m + kSecs, 0);
+    wr16(m + kFlags, flags);
+    if (type == kAck) wr32(m + kCiaddr, rq.ciaddr.value);
+    wr32(m + kYiaddr, yiaddr.value);
+    wr32(m + kSiaddr, 0);
+    wr32(m + kGiaddr, rq.giaddr.value);
+    std::copy(rq.chaddr.begin(), rq.chaddr.end(), m + kChaddr);
+    wr32(m + kBootpFixed, kMagicCookie);
+    std::copy(o.begin(), o.end(), m + kOptionsOffset);  // the rest stays zero (pad)
+
+    // UDP, with the pseudo-header checksum.
+    uint8_t* udp = ip + kIpHeader;
+    wr16(udp, kServerPort);
+    wr16(udp + 2, dst_port);
+    wr16(udp + 4, static_cast<uint16_t>(udp_len));
+    uint32_t acc = sum16(ip + 12, 8);  // source and destination addresses
+    acc += kIpProtoUdp;
+    acc += static_cast<uint32_t>(udp_len);
+    uint16_t csum = fold(sum16(udp, udp_len, acc));
+    wr16(udp + 6, csum == 0 ? 0xffff : csum);
+    return f;
+}
+
+// ---------------------------------------------------------------------------
+// Persistence. Format:
+//   {"version": 1, "network": "<name>",
+//    "leases": [{"mac": "52:54:00:00:00:01", "ip": "192.168.56.101",
+//                "expires": 1700000000, "hostname": "vm1"}, ...]}
+
+void DhcpServer::load() {
+    if (lease_file_.empty()) return;
+    std::error_code ec;
+    if (!std::filesystem::exists(lease_file_, ec)) return;
+    std::ifstream in(lease_file_, std::ios::binary);
+    if (!in) {
+        spdlog::warn("dhcp {}: cannot read lease file {}; starting empty", network_name_,
+                     lease_file_);
+        return;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("leases") || !j["leases"].is_array()) {
+        spdlog::warn("dhcp {}: lease file {} is corrupt; starting with no leases", network_name_,
+                     lease_file_);
+        return;
+    }
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    size_t loaded = 0, skipped = 0;
+    for (const auto& item : j["leases"]) {
+        if (!item.is_object() || !item.contains("mac") || !item["mac"].is_string() ||
+            !item.contains("ip") || !item["ip"].is_string() || !item.contains("expires") ||
+            !item["expires"].is_number_integer()) {
+            ++skipped;
+            continue;
+        }
+        auto mac = Mac::parse(item["mac"].get<std::string>());
+        auto ip = Ipv4::parse(item["ip"].get<std::string>());
+        const int64_t expires = item["expires"].get<int64_t>();
+        if (!mac || !ip || expires <= now || static_for(*mac) || !dynamic_usable(*ip) ||
+            by_ip_.count(ip->value)) {
+            ++skipped;
+            continue;
+        }
+        bool mac_taken = false;
+        for (const auto& [key, e] : by_ip_) mac_taken |= e.lease.mac == *mac;
+        if (mac_taken) {
+            ++skipped;
+            continue;
+        }
+        Entry e;
+        e.lease.mac = *mac;
+        e.lease.ip = *ip;
+        e.lease.expires = expires;
+        if (item.contains("hostname") && item["hostname"].is_string()) {
+            const std::string h = item["hostname"].get<std::string>();
+            e.lease.hostname = sanitize_hostname(std::vector<uint8_t>(h.begin(), h.end()));
+        }
+        by_ip_.emplace(ip->value, std::move(e));
+        ++loaded;
+    }
+    spdlog::info("dhcp {}: loaded {} lease(s) from {} ({} skipped)", network_name_, loaded,
+                 lease_file_, skipped);
+}
+
+void DhcpServer::save() const {
+    if (lease_file_.empty()) return;
+    try {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& [key, e] : by_ip_) {
+            const DhcpLease& l = e.lease;
+            if (l.offered_only || l.is_static) continue;
+            arr.push_back({{"mac", l.mac.to_string()},
+                           {"ip", l.ip.to_string()},
+                           {"expires", l.expires},
+                           {"hostname", l.hostname}});
+        }
+        nlohmann::json j = {{"version", 1}, {"network", network_name_}, {"leases", arr}};
+        const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+
+        const std::filesystem::path path(lease_file_);
+        std::error_code ec;
+        if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+        const std::string tmp = lease_file_ + ".tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            spdlog::warn("dhcp {}: cannot write {}: {}", network_name_, tmp, std::strerror(errno));
+            return;
+        }
+        size_t done = 0;
+        bool ok = true;
+        while (done < text.size()) {
+            ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                ok = false;
+                break;
+            }
+            done += static_cast<size_t>(w);
+        }
+        if (ok && ::fsync(fd) != 0) ok = false;
+        const int saved_errno = errno;
+        ::close(fd);
+        if (!ok || std::rename(tmp.c_str(), lease_file_.c_str()) != 0) {
+            spdlog::warn("dhcp {}: cannot save leases to {}: {}", network_name_, lease_file_,
+                         std::strerror(ok ? errno : saved_errno));
+            ::unlink(tmp.c_str());
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("dhcp {}: cannot save leases to {}: {}", network_name_, lease_file_,
+                     e.what());
+    }
+}
+
+}  // namespace vsw

@@ -56,17 +56,43 @@ public:
 
 private:
     // implementation-defined members
+    struct Request;                 // a parsed client message (dhcp_server.cpp)
+    struct Entry {
+        DhcpLease lease;
+        int64_t offer_until = 0;    // offered_only: the reservation ends then
+    };
+
     std::string network_name_;
     Subnet subnet_;
     DhcpConfig config_;
     Mac server_mac_;
     std::string lease_file_;
-    std::map<uint32_t, DhcpLease> by_ip_;   // key: ip.value
+    std::map<uint32_t, Entry> by_ip_;      // key: ip.value; leases and pending offers
+    std::map<uint32_t, int64_t> declined_; // ip.value -> unusable until (DHCPDECLINE)
     DhcpCounters counters_;
     bool exhaustion_logged_ = false;
 
     void load();
     void save() const;
+    bool purge(int64_t now);               // true when a saved (dynamic, ACKed) lease went
+
+    std::optional<Ipv4> static_for(const Mac& mac) const;
+    bool is_static_ip(Ipv4 ip) const;
+    bool dynamic_usable(Ipv4 ip) const;    // in subnet and range, not reserved
+    bool available_for(const Mac& mac, Ipv4 ip, int64_t now) const;
+    std::optional<Ipv4> choose_offer(const Request& rq, int64_t now) const;
+    bool erase_mac_entries(const Mac& mac, std::optional<Ipv4> keep, bool offers_only);
+
+    std::optional<std::vector<uint8_t>> dispatch(const Request& rq, int64_t now);
+    std::optional<std::vector<uint8_t>> on_discover(const Request& rq, int64_t now);
+    std::optional<std::vector<uint8_t>> on_request(const Request& rq, int64_t now);
+    std::optional<std::vector<uint8_t>> on_release(const Request& rq, int64_t now);
+    std::optional<std::vector<uint8_t>> on_decline(const Request& rq, int64_t now);
+    std::optional<std::vector<uint8_t>> on_inform(const Request& rq);
+    std::vector<uint8_t> ack(const Request& rq, Ipv4 ip, int64_t now);
+    std::vector<uint8_t> nak(const Request& rq);
+    std::vector<uint8_t> build_reply(const Request& rq, uint8_t type, Ipv4 yiaddr,
+                                     bool lease_options) const;
 };
 
 }  // namespace vsw

@@ -1,0 +1,28 @@
+// Turning the switch section of the config into DPDK EAL arguments.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+
+namespace vsw {
+
+struct HugepageInfo {
+    bool mounted = false;        // a hugetlbfs is mounted
+    unsigned long free_mb = 0;   // free default-size hugepages, in MiB
+};
+
+HugepageInfo probe_hugepages();  // reads /proc/mounts and /proc/meminfo
+
+// The EAL lcore map: lcore 0 (the control thread) on every CPU not used by a
+// worker, lcores 1..N (the workers) on the configured cores. For example
+// cores [1] on a 2-CPU machine gives "0@(0),1@1".
+std::string lcore_map(const std::vector<unsigned>& worker_cores, unsigned n_cpus);
+
+// Whether to use hugepages, given the setting and what the machine has.
+bool want_hugepages(Hugepages setting, const HugepageInfo& info, unsigned memory_mb);
+
+std::vector<std::string> eal_arguments(const SwitchConfig& sw, bool use_hugepages, unsigned n_cpus);
+
+}  // namespace vsw

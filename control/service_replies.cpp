@@ -1,0 +1,97 @@
+#include "service_replies.hpp"
+
+#include <cstring>
+
+#include "../datapath/frame.hpp"
+
+namespace vsw {
+
+namespace {
+
+void store_be16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+uint16_t internet_checksum(std::span<const uint8_t> data, uint32_t initial) {
+    uint64_t sum = initial;
+    size_t i = 0;
+    for (; i + 1 < data.size(); i += 2) sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
+    if (i < data.size()) sum += static_cast<uint32_t>(data[i] << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum & 0xffff);
+}
+
+std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip) {
+    constexpr size_t kArpLen = 28;
+    if (frame.size() < kEthHeaderLen + kArpLen) return std::nullopt;
+    const uint8_t* arp = frame.data() + kEthHeaderLen;
+    if (load_be16(frame.data() + 12) != kEtherTypeArp || load_be16(arp) != 1 ||
+        load_be16(arp + 2) != kEtherTypeIpv4 || arp[4] != 6 || arp[5] != 4 || load_be16(arp + 6) != 1)
+        return std::nullopt;
+    if (load_u32(arp + 24) != ip.to_be()) return std::nullopt;
+
+    std::vector<uint8_t> out(kEthHeaderLen + kArpLen, 0);
+    uint8_t* o = out.data();
+    std::memcpy(o, arp + 8, 6);                 // to the requester's hardware address
+    std::memcpy(o + 6, mac.bytes.data(), 6);
+    store_be16(o + 12, kEtherTypeArp);
+    uint8_t* r = o + kEthHeaderLen;
+    store_be16(r, 1);
+    store_be16(r + 2, kEtherTypeIpv4);
+    r[4] = 6;
+    r[5] = 4;
+    store_be16(r + 6, 2);                       // reply
+    std::memcpy(r + 8, mac.bytes.data(), 6);    // sender: us
+    std::memcpy(r + 14, arp + 24, 4);
+    std::memcpy(r + 18, arp + 8, 6);            // target: the requester
+    std::memcpy(r + 24, arp + 14, 4);
+    out.resize(60, 0);                          // pad to the Ethernet minimum
+    return out;
+}
+
+std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip) {
+    if (frame.size() < kEthHeaderLen + 20 + 8) return std::nullopt;
+    if (load_be16(frame.data() + 12) != kEtherTypeIpv4) return std::nullopt;
+    if (std::memcmp(frame.data(), mac.bytes.data(), 6) != 0) return std::nullopt;
+    const uint8_t* iph = frame.data() + kEthHeaderLen;
+    const uint32_t ihl = (iph[0] & 0x0f) * 4u;
+    const uint32_t total = load_be16(iph + 2);
+    if ((iph[0] >> 4) != 4 || ihl < 20 || total < ihl + 8 || kEthHeaderLen + total > frame.size())
+        return std::nullopt;
+    if (iph[9] != 1 || (load_be16(iph + 6) & 0x3fff) != 0) return std::nullopt;  // ICMP, unfragmented
+    if (load_u32(iph + 16) != ip.to_be()) return std::nullopt;
+    const uint8_t* icmp = iph + ihl;
+    if (icmp[0] != 8 || icmp[1] != 0) return std::nullopt;
+
+    // Reply without IP options: Ethernet + 20-byte IPv4 + the ICMP message.
+    const uint32_t icmp_len = total - ihl;
+    std::vector<uint8_t> out(kEthHeaderLen + 20 + icmp_len);
+    uint8_t* o = out.data();
+    std::memcpy(o, frame.data() + 6, 6);
+    std::memcpy(o + 6, mac.bytes.data(), 6);
+    store_be16(o + 12, kEtherTypeIpv4);
+    uint8_t* ip_out = o + kEthHeaderLen;
+    ip_out[0] = 0x45;
+    ip_out[1] = 0;
+    store_be16(ip_out + 2, static_cast<uint16_t>(20 + icmp_len));
+    std::memcpy(ip_out + 4, iph + 4, 2);  // keep the id
+    store_be16(ip_out + 6, 0);
+    ip_out[8] = 64;
+    ip_out[9] = 1;
+    store_be16(ip_out + 10, 0);
+    std::memcpy(ip_out + 12, iph + 16, 4);  // from the address that was pinged
+    std::memcpy(ip_out + 16, iph + 12, 4);
+    store_be16(ip_out + 10, internet_checksum({ip_out, 20}));
+    uint8_t* icmp_out = ip_out + 20;
+    std::memcpy(icmp_out, icmp, icmp_len);
+    icmp_out[0] = 0;  // echo reply
+    store_be16(icmp_out + 2, 0);
+    store_be16(icmp_out + 2, internet_checksum({icmp_out, icmp_len}));
+    if (out.size() < 60) out.resize(60, 0);
+    return out;
+}
+
+}  // namespace vsw

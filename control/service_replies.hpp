@@ -1,0 +1,24 @@
+// Replies the switch's virtual services send themselves: ARP for a service
+// address (DHCP server, later gateway/DNS) and ICMP echo to it. Pure
+// functions over bytes: frame in, frame out (or nothing).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "../datapath/addr.hpp"
+
+namespace vsw {
+
+// An ARP request for `ip` answered from `mac`; nothing for anything else.
+std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip);
+
+// An ICMP echo request to `ip` (sent to `mac`) answered; nothing for anything else.
+std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip);
+
+// RFC 1071 checksum over `data` (returned in network byte order as stored in a header).
+uint16_t internet_checksum(std::span<const uint8_t> data, uint32_t initial = 0);
+
+}  // namespace vsw

@@ -1,0 +1,125 @@
+// The control plane's model of the running switch. It owns the DPDK ports,
+// the FDB, the rings between workers and the control thread and the slow-path
+// services, and publishes Topology snapshots to the workers with RCU.
+//
+// All methods run on the control thread, except the telemetry callbacks,
+// which only read counters and the port-name table under names_mutex_.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
+#include "../datapath/fdb.hpp"
+#include "../datapath/topology.hpp"
+#include "../datapath/worker.hpp"
+#include "config.hpp"
+#include "dhcp/dhcp_server.hpp"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace vsw {
+
+// What a reload changed, for logs and the CLI.
+struct ApplySummary {
+    std::vector<std::string> added, removed, changed, unchanged, errors, notes;
+    nlohmann::json to_json() const;
+    std::string to_string() const;
+};
+
+class Switch {
+public:
+    // Creates the mempool, rings, RCU variable and FDB for `n_workers` workers.
+    static tl::expected<std::unique_ptr<Switch>, std::string> create(const SwitchConfig& sw,
+                                                                     unsigned n_workers);
+    ~Switch();  // removes every port (sockets, host interfaces) it created
+    Switch(const Switch&) = delete;
+    Switch& operator=(const Switch&) = delete;
+
+    DatapathShared& shared() { return *shared_; }
+
+    // Brings the running switch to `next`: only what differs is touched.
+    ApplySummary apply(const Config& next);
+
+    // Control-thread duties: call poll_slow_path() often (every ms), and
+    // periodic() a few times a second.
+    void poll_slow_path();
+    void periodic();
+
+    // Read-only views for vswctl and telemetry.
+    nlohmann::json show() const;
+    nlohmann::json stats() const;
+    nlohmann::json fdb() const;
+    nlohmann::json leases() const;
+    nlohmann::json port_counters_json(bool only_nonzero_drops) const;  // thread-safe
+
+private:
+    struct NetworkState {
+        NetworkConfig cfg;
+        uint16_t id = 0;
+        Mac service_mac;
+        std::unique_ptr<DhcpServer> dhcp;
+        std::optional<uint16_t> host_port;   // the TAP port of a host-only network
+        rte_ring* host_tx_ring = nullptr;
+    };
+    struct PortState {
+        PortConfig cfg;
+        uint16_t port_id = 0;
+        uint16_t worker = 0;
+        rte_ring* tx_ring = nullptr;
+        bool link_up = false;
+    };
+
+    Switch() = default;
+
+    void remove_port(const std::string& name);
+    void remove_host_interface(NetworkState& net);
+    tl::expected<void, std::string> add_port(const PortConfig& cfg);
+    tl::expected<void, std::string> add_host_interface(NetworkState& net);
+    tl::expected<rte_ring*, std::string> make_tx_ring(uint16_t port_id);
+    uint16_t least_loaded_worker() const;
+    uint16_t free_network_id() const;
+    void publish();
+    void flush_fdb_port(uint16_t port_id);
+    void reset_port_counters(uint16_t port_id);
+    void refresh_port_names();
+    void handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> frame);
+    void inject(uint16_t port_id, std::span<const uint8_t> frame);
+    const NetworkState* network_of_port(uint16_t port_id) const;
+    std::string port_name(uint16_t port_id) const;
+
+    std::unique_ptr<DatapathShared> shared_;
+    unsigned n_workers_ = 0;
+    rte_mempool* pool_ = nullptr;
+    rte_rcu_qsbr* qsbr_ = nullptr;
+    std::unique_ptr<Fdb> fdb_;
+    std::unique_ptr<Topology> topology_;   // the snapshot workers see now
+    uint64_t generation_ = 0;
+
+    SwitchConfig sw_;
+    std::string source_file_;
+    std::map<std::string, NetworkState> networks_;
+    std::map<std::string, PortState> ports_;
+
+    uint64_t last_age_tsc_ = 0;
+    bool fdb_full_logged_ = false;
+    uint64_t slow_path_unhandled_ = 0;
+    uint64_t inject_failed_ = 0;
+    uint64_t fdb_full_ = 0;
+
+    mutable std::mutex names_mutex_;                 // guards port_names_ for telemetry
+    std::array<std::string, kMaxPorts> port_names_;  // by port id; "" = unused
+};
+
+// A stable, locally administered MAC for a network's virtual services.
+Mac service_mac_for(const std::string& network_name);
+
+}  // namespace vsw

@@ -1,0 +1,120 @@
+// Switch: the control thread's per-millisecond duties. Learn events from the
+// workers become FDB entries; frames the workers classified as "slow path"
+// (DHCP, ARP and ping for service addresses) are answered here; link states
+// are polled; MACs and leases age.
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "service_replies.hpp"
+#include "switch.hpp"
+
+namespace vsw {
+
+void Switch::poll_slow_path() {
+    LearnEvent events[64];
+    const uint64_t now = rte_rdtsc();
+    unsigned n = rte_ring_sc_dequeue_burst_elem(shared_->learn_ring, events, sizeof(LearnEvent), 64, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        const LearnEvent& ev = events[i];
+        // The port may have left the network since the worker saw the frame.
+        if (ev.port >= kMaxPorts || topology_->ports[ev.port].network != ev.key.network) continue;
+        const auto r = fdb_->learn(ev.key, ev.port, now);
+        if (r == Fdb::LearnResult::table_full) {
+            ++fdb_full_;
+            if (!fdb_full_logged_) spdlog::warn("FDB full ({} entries): new MACs are flooded", fdb_->size());
+            fdb_full_logged_ = true;
+        } else if (r == Fdb::LearnResult::moved) {
+            Mac mac;
+            std::copy(ev.key.mac, ev.key.mac + 6, mac.bytes.begin());
+            spdlog::debug("MAC {} moved to port {}", mac.to_string(), port_name(ev.port));
+        }
+    }
+
+    rte_mbuf* pkts[32];
+    n = rte_ring_sc_dequeue_burst(shared_->slow_path_ring, reinterpret_cast<void**>(pkts), 32, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        uint8_t buf[2048];
+        const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), sizeof buf);
+        const uint8_t* data = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, buf));
+        if (data != nullptr) handle_slow_path_frame(m->port, {data, len});
+        rte_pktmbuf_free(m);
+    }
+}
+
+const Switch::NetworkState* Switch::network_of_port(uint16_t port_id) const {
+    if (port_id >= kMaxPorts) return nullptr;
+    const uint16_t id = topology_->ports[port_id].network;
+    for (const auto& [name, net] : networks_)
+        if (net.id == id) return &net;
+    return nullptr;
+}
+
+void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> frame) {
+    const NetworkState* net = network_of_port(in_port);
+    if (net == nullptr) return;
+    std::optional<std::vector<uint8_t>> reply;
+    if (net->dhcp) {
+        const Ipv4 server = net->cfg.dhcp->server;
+        reply = make_arp_reply(frame, net->service_mac, server);
+        if (!reply) reply = make_icmp_echo_reply(frame, net->service_mac, server);
+        if (!reply) reply = net->dhcp->handle_frame(frame, static_cast<int64_t>(std::time(nullptr)));
+    }
+    if (reply)
+        inject(in_port, *reply);
+    else
+        ++slow_path_unhandled_;
+}
+
+// Sends a frame the control thread made out of a port, through the port's
+// handoff ring (only the owning worker touches the port's tx queue).
+void Switch::inject(uint16_t port_id, std::span<const uint8_t> frame) {
+    rte_ring* ring = topology_->ports[port_id].tx_ring;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (ring == nullptr || m == nullptr) {
+        ++inject_failed_;
+        if (m != nullptr) rte_pktmbuf_free(m);
+        return;
+    }
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+    if (p == nullptr || rte_ring_mp_enqueue(ring, m) != 0) {
+        ++inject_failed_;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    std::memcpy(p, frame.data(), frame.size());
+}
+
+void Switch::periodic() {
+    // Link state: a vhost port is up while a guest driver is attached.
+    auto poll_link = [&](uint16_t port_id, const std::string& name) {
+        rte_eth_link link{};
+        rte_eth_link_get_nowait(port_id, &link);
+        const bool up = link.link_status == RTE_ETH_LINK_UP;
+        if (shared_->link_up[port_id].exchange(up) != up)
+            spdlog::info("port {}: link {}", name, up ? "up (guest connected)" : "down");
+    };
+    for (auto& [name, p] : ports_) poll_link(p.port_id, name);
+    for (auto& [name, n] : networks_)
+        if (n.host_port) poll_link(*n.host_port, n.cfg.host_interface->name);
+
+    const uint64_t now = rte_rdtsc();
+    if (now - last_age_tsc_ > shared_->tsc_hz) {
+        last_age_tsc_ = now;
+        const unsigned aged = fdb_->age(now, static_cast<uint64_t>(sw_.mac_aging) * shared_->tsc_hz);
+        if (aged > 0) spdlog::debug("FDB: {} MACs aged out", aged);
+        if (fdb_full_logged_ && fdb_->size() < fdb_->capacity() / 2) fdb_full_logged_ = false;
+        const auto t = static_cast<int64_t>(std::time(nullptr));
+        for (auto& [name, n] : networks_)
+            if (n.dhcp) n.dhcp->expire(t);
+    }
+}
+
+}  // namespace vsw

@@ -1,0 +1,155 @@
+// Switch: read-only JSON views for vswctl and DPDK telemetry.
+#include <rte_cycles.h>
+
+#include "switch.hpp"
+
+namespace vsw {
+
+namespace {
+
+struct PortTotals {
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, to_slow_path = 0;
+    uint64_t drops[kDropReasonCount] = {};
+};
+
+PortTotals totals_for(const DatapathShared& shared, uint16_t port_id) {
+    PortTotals t;
+    for (const WorkerCounters& w : shared.counters) {
+        const PortCounters& c = w.port[port_id];
+        t.rx_packets += c.rx_packets.get();
+        t.rx_bytes += c.rx_bytes.get();
+        t.tx_packets += c.tx_packets.get();
+        t.tx_bytes += c.tx_bytes.get();
+        t.to_slow_path += c.to_slow_path.get();
+        for (unsigned r = 0; r < kDropReasonCount; ++r) t.drops[r] += c.drops[r].get();
+    }
+    return t;
+}
+
+nlohmann::json totals_json(const PortTotals& t, bool only_nonzero_drops) {
+    nlohmann::json drops = nlohmann::json::object();
+    uint64_t total = 0;
+    for (unsigned r = 0; r < kDropReasonCount; ++r) {
+        total += t.drops[r];
+        if (!only_nonzero_drops || t.drops[r] != 0)
+            drops[drop_reason_name(static_cast<DropReason>(r))] = t.drops[r];
+    }
+    return {{"rx_packets", t.rx_packets}, {"rx_bytes", t.rx_bytes}, {"tx_packets", t.tx_packets},
+            {"tx_bytes", t.tx_bytes}, {"to_slow_path", t.to_slow_path}, {"drops_total", total},
+            {"drops", drops}};
+}
+
+}  // namespace
+
+std::string Switch::port_name(uint16_t port_id) const {
+    std::lock_guard lock(names_mutex_);
+    return port_id < kMaxPorts ? port_names_[port_id] : std::string();
+}
+
+nlohmann::json Switch::port_counters_json(bool only_nonzero_drops) const {
+    nlohmann::json out = nlohmann::json::object();
+    std::lock_guard lock(names_mutex_);
+    for (uint16_t id = 0; id < kMaxPorts; ++id) {
+        if (port_names_[id].empty()) continue;
+        out[port_names_[id]] = totals_json(totals_for(*shared_, id), only_nonzero_drops);
+    }
+    return out;
+}
+
+nlohmann::json Switch::show() const {
+    nlohmann::json nets = nlohmann::json::array();
+    for (const auto& [name, n] : networks_) {
+        nlohmann::json j{{"name", name}, {"mode", to_string(n.cfg.mode)}, {"id", n.id},
+                         {"service_mac", n.service_mac.to_string()}};
+        j["subnet"] = n.cfg.subnet ? n.cfg.subnet->to_string() : "";
+        if (n.cfg.host_interface) {
+            j["host_interface"] = {{"name", n.cfg.host_interface->name},
+                                   {"address", n.cfg.host_interface->address.to_string()},
+                                   {"link", n.host_port && shared_->link_up[*n.host_port] ? "up" : "down"}};
+        }
+        if (n.cfg.dhcp) {
+            j["dhcp"] = {{"server", n.cfg.dhcp->server.to_string()},
+                         {"range", n.cfg.dhcp->range_first.to_string() + "-" + n.cfg.dhcp->range_last.to_string()},
+                         {"lease", n.cfg.dhcp->lease_seconds}};
+        }
+        nlohmann::json members = nlohmann::json::array();
+        for (const auto& [pname, p] : ports_)
+            if (p.cfg.network == name) members.push_back(pname);
+        j["ports"] = members;
+        nets.push_back(j);
+    }
+    std::map<uint16_t, std::vector<std::string>> macs_by_port;
+    fdb_->for_each([&](const FdbKey& k, uint16_t port, uint64_t) {
+        Mac m;
+        std::copy(k.mac, k.mac + 6, m.bytes.begin());
+        macs_by_port[port].push_back(m.to_string());
+    });
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& [name, p] : ports_) {
+        nlohmann::json j{{"name", name}, {"network", p.cfg.network}, {"socket", p.cfg.socket},
+                         {"mode", p.cfg.client ? "client" : "server"},
+                         {"link", shared_->link_up[p.port_id] ? "up" : "down"},
+                         {"dpdk_port", p.port_id}, {"worker", p.worker},
+                         {"macs", macs_by_port[p.port_id]}};
+        j["pinned_mac"] = p.cfg.mac ? p.cfg.mac->to_string() : "";
+        ports.push_back(j);
+    }
+    return {{"config", source_file_}, {"generation", topology_->generation}, {"workers", n_workers_},
+            {"networks", nets}, {"ports", ports}};
+}
+
+nlohmann::json Switch::stats() const {
+    nlohmann::json workers = nlohmann::json::array();
+    for (unsigned w = 0; w < n_workers_; ++w) {
+        const WorkerCounters& c = shared_->counters[w];
+        workers.push_back({{"worker", w}, {"rounds", c.rounds.get()}, {"busy_rounds", c.busy_rounds.get()},
+                           {"idle_sleeps", c.idle_sleeps.get()}, {"learn_events", c.learn_events.get()},
+                           {"learn_ring_full", c.learn_ring_full.get()}});
+    }
+    nlohmann::json dhcp = nlohmann::json::object();
+    for (const auto& [name, n] : networks_) {
+        if (!n.dhcp) continue;
+        const DhcpCounters& c = n.dhcp->counters();
+        dhcp[name] = {{"discover", c.discover}, {"offer", c.offer}, {"request", c.request},
+                      {"ack", c.ack}, {"nak", c.nak}, {"release", c.release}, {"decline", c.decline},
+                      {"inform", c.inform}, {"malformed", c.malformed},
+                      {"pool_exhausted", c.pool_exhausted}, {"ignored", c.ignored}};
+    }
+    return {{"ports", port_counters_json(false)},
+            {"workers", workers},
+            {"dhcp", dhcp},
+            {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},
+            {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}}};
+}
+
+nlohmann::json Switch::fdb() const {
+    nlohmann::json out = nlohmann::json::array();
+    const uint64_t now = rte_rdtsc();
+    fdb_->for_each([&](const FdbKey& k, uint16_t port, uint64_t seen) {
+        Mac m;
+        std::copy(k.mac, k.mac + 6, m.bytes.begin());
+        std::string net;
+        for (const auto& [name, n] : networks_)
+            if (n.id == k.network) net = name;
+        out.push_back({{"network", net}, {"mac", m.to_string()}, {"port", port_name(port)},
+                       {"age", now > seen ? static_cast<double>(now - seen) / static_cast<double>(shared_->tsc_hz) : 0.0}});
+    });
+    return out;
+}
+
+nlohmann::json Switch::leases() const {
+    nlohmann::json out = nlohmann::json::array();
+    const auto now = static_cast<int64_t>(std::time(nullptr));
+    for (const auto& [name, n] : networks_) {
+        if (!n.dhcp) continue;
+        for (const DhcpLease& l : n.dhcp->leases()) {
+            out.push_back({{"network", name}, {"mac", l.mac.to_string()}, {"ip", l.ip.to_string()},
+                           {"hostname", l.hostname}, {"static", l.is_static},
+                           {"state", l.offered_only ? "offered" : "bound"},
+                           {"expires_in", l.is_static ? -1 : l.expires - now}});
+        }
+    }
+    return out;
+}
+
+}  // namespace vsw

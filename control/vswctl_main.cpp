@@ -1,0 +1,125 @@
+// vswctl: the operator's CLI for a running vswd (talks to <run_dir>/vswd.sock).
+//   vswctl [--socket PATH] [--json] show|stats|fdb|leases|reload
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "ctl_server.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return "-";
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+void print_show(const json& d) {
+    fmt::print("config {} (generation {}, {} worker(s))\n\nNETWORKS\n", str(d, "config"), str(d, "generation"),
+               str(d, "workers"));
+    for (const json& n : d["networks"]) {
+        fmt::print("  {:<16} {:<10} subnet {:<18}", str(n, "name"), str(n, "mode"), str(n, "subnet"));
+        if (n.contains("host_interface"))
+            fmt::print(" host {} {} ({})", str(n["host_interface"], "name"), str(n["host_interface"], "address"),
+                       str(n["host_interface"], "link"));
+        if (n.contains("dhcp"))
+            fmt::print(" dhcp {} pool {}", str(n["dhcp"], "server"), str(n["dhcp"], "range"));
+        fmt::print("\n");
+    }
+    fmt::print("\nPORTS\n  {:<16} {:<14} {:<6} {:<5} {:<6} {}\n", "NAME", "NETWORK", "MODE", "LINK", "WORKER",
+               "SOCKET / MACS");
+    for (const json& p : d["ports"]) {
+        std::string macs;
+        for (const json& m : p["macs"]) macs += " " + m.get<std::string>();
+        fmt::print("  {:<16} {:<14} {:<6} {:<5} {:<6} {}{}{}\n", str(p, "name"), str(p, "network"), str(p, "mode"),
+                   str(p, "link"), str(p, "worker"), str(p, "socket"),
+                   p["pinned_mac"].get<std::string>().empty() ? "" : " pinned " + str(p, "pinned_mac"),
+                   macs.empty() ? std::string() : fmt::format("\n{:20}macs:{}", "", macs));
+    }
+}
+
+void print_stats(const json& d) {
+    fmt::print("{:<16} {:>12} {:>14} {:>12} {:>14} {:>9} {:>9}  {}\n", "PORT", "RX_PKTS", "RX_BYTES", "TX_PKTS",
+               "TX_BYTES", "SLOWPATH", "DROPS", "DROPS BY REASON");
+    for (const auto& [name, p] : d["ports"].items()) {
+        std::string reasons;
+        for (const auto& [r, v] : p["drops"].items())
+            if (v.get<uint64_t>() != 0) reasons += fmt::format(" {}={}", r, v.get<uint64_t>());
+        fmt::print("{:<16} {:>12} {:>14} {:>12} {:>14} {:>9} {:>9} {}\n", name, str(p, "rx_packets"),
+                   str(p, "rx_bytes"), str(p, "tx_packets"), str(p, "tx_bytes"), str(p, "to_slow_path"),
+                   str(p, "drops_total"), reasons);
+    }
+    fmt::print("\nworkers:");
+    for (const json& w : d["workers"])
+        fmt::print(" [{}: rounds={} busy={} idle_sleeps={} learn={}]", str(w, "worker"), str(w, "rounds"),
+                   str(w, "busy_rounds"), str(w, "idle_sleeps"), str(w, "learn_events"));
+    fmt::print("\nfdb: {} entries\n", str(d["fdb"], "entries"));
+    for (const auto& [net, c] : d["dhcp"].items()) fmt::print("dhcp {}: {}\n", net, c.dump());
+}
+
+void print_fdb(const json& d) {
+    fmt::print("{:<16} {:<18} {:<16} {}\n", "NETWORK", "MAC", "PORT", "AGE(s)");
+    for (const json& e : d)
+        fmt::print("{:<16} {:<18} {:<16} {:.1f}\n", str(e, "network"), str(e, "mac"), str(e, "port"),
+                   e["age"].get<double>());
+}
+
+void print_leases(const json& d) {
+    fmt::print("{:<16} {:<16} {:<18} {:<8} {:<10} {}\n", "NETWORK", "IP", "MAC", "STATE", "EXPIRES", "HOSTNAME");
+    for (const json& l : d)
+        fmt::print("{:<16} {:<16} {:<18} {:<8} {:<10} {}\n", str(l, "network"), str(l, "ip"), str(l, "mac"),
+                   l["static"].get<bool>() ? "static" : str(l, "state"),
+                   l["static"].get<bool>() ? std::string("never") : str(l, "expires_in") + "s", str(l, "hostname"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"vswctl - inspect and reload a running vswd"};
+    const char* env_socket = std::getenv("VSW_SOCKET");
+    std::string socket = env_socket != nullptr ? env_socket : "/run/vsw/vswd.sock";
+    bool as_json = false;
+    app.add_option("-s,--socket", socket, "vswd control socket (env VSW_SOCKET)")->capture_default_str();
+    app.add_flag("--json", as_json, "print the raw JSON answer");
+    app.require_subcommand(1);
+    for (const char* c : {"show", "stats", "fdb", "leases", "reload"}) app.add_subcommand(c);
+    app.get_subcommand("show")->description("networks, ports, link state, learned MACs");
+    app.get_subcommand("stats")->description("per-port rx/tx packets and bytes, drops by reason");
+    app.get_subcommand("fdb")->description("learned MAC table");
+    app.get_subcommand("leases")->description("DHCP leases");
+    app.get_subcommand("reload")->description("re-read the YAML and apply what changed");
+    for (auto* sub : app.get_subcommands({})) sub->add_flag("--json", as_json, "print the raw JSON answer");
+    CLI11_PARSE(app, argc, argv);
+
+    const std::string cmd = app.get_subcommands().front()->get_name();
+    auto resp = vsw::ctl_request(socket, {{"cmd", cmd}});
+    if (!resp) {
+        std::fprintf(stderr, "vswctl: %s\n", resp.error().c_str());
+        return 2;
+    }
+    const json& r = *resp;
+    if (as_json) {
+        std::printf("%s\n", r.dump(2).c_str());
+        return r.value("ok", false) ? 0 : 1;
+    }
+    if (!r.value("ok", false)) {
+        std::fprintf(stderr, "vswctl: %s\n", r.value("error", std::string("failed")).c_str());
+        return 1;
+    }
+    const json& d = r["data"];
+    if (cmd == "show") print_show(d);
+    else if (cmd == "stats") print_stats(d);
+    else if (cmd == "fdb") print_fdb(d);
+    else if (cmd == "leases") print_leases(d);
+    else if (cmd == "reload") {
+        for (const char* k : {"added", "removed", "changed"})
+            for (const json& x : d[k]) fmt::print("{}: {}\n", k, x.get<std::string>());
+        for (const json& x : d["notes"]) fmt::print("note: {}\n", x.get<std::string>());
+        fmt::print("reloaded ({} unchanged)\n", d["unchanged"].size());
+    }
+    return 0;
+}

@@ -1,0 +1,198 @@
+// vswd: the vsw switch daemon. Loads and validates the YAML topology, starts
+// DPDK and the datapath workers, builds the ports and tables, and then runs
+// the control thread's loop: slow path, link/aging timers, the operator's
+// control socket, and reload on SIGHUP or `vswctl reload`.
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_pdump.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "config.hpp"
+#include "ctl_server.hpp"
+#include "eal_args.hpp"
+#include "switch.hpp"
+#include "telemetry.hpp"
+
+using namespace vsw;
+
+namespace {
+
+struct WorkerLaunch {
+    DatapathShared* shared;
+    uint16_t index;
+};
+
+int worker_main(void* arg) {
+    auto* launch = static_cast<WorkerLaunch*>(arg);
+    Worker worker(*launch->shared, launch->index);
+    worker.run();
+    return 0;
+}
+
+// Handles one vswctl request.
+nlohmann::json handle_request(Switch& sw, const std::string& config_path, const nlohmann::json& req) {
+    const std::string cmd = req.value("cmd", "");
+    if (cmd == "show") return {{"ok", true}, {"data", sw.show()}};
+    if (cmd == "stats") return {{"ok", true}, {"data", sw.stats()}};
+    if (cmd == "fdb") return {{"ok", true}, {"data", sw.fdb()}};
+    if (cmd == "leases") return {{"ok", true}, {"data", sw.leases()}};
+    if (cmd == "reload") {
+        auto cfg = load_config_file(config_path);
+        if (!cfg) {
+            spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
+            return {{"ok", false}, {"error", cfg.error().to_string()}};
+        }
+        ApplySummary s = sw.apply(*cfg);
+        spdlog::info("reloaded {}: {}", config_path, s.to_string());
+        return {{"ok", s.errors.empty()}, {"data", s.to_json()},
+                {"error", s.errors.empty() ? "" : s.to_string()}};
+    }
+    return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
+}
+
+int run(const std::string& config_path, const Config& cfg) {
+    const SwitchConfig& sc = cfg.switch_config;
+    spdlog::set_level(spdlog::level::from_str(sc.log_level));
+
+    // Signals go to the control thread's signalfd: block them before EAL
+    // starts its threads so that every thread inherits the mask.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    std::error_code ec;
+    std::filesystem::create_directories(sc.run_dir, ec);
+    std::filesystem::create_directories(sc.state_dir, ec);
+
+    const unsigned n_cpus = std::thread::hardware_concurrency();
+    const bool huge = want_hugepages(sc.hugepages, probe_hugepages(), sc.memory_mb);
+    std::vector<std::string> args = eal_arguments(sc, huge, n_cpus);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    spdlog::info("starting DPDK: {}", joined);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+        spdlog::critical("DPDK EAL initialisation failed (see the messages above)");
+        return 1;
+    }
+    rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture our ports
+
+    const auto n_workers = static_cast<unsigned>(sc.cores.size());
+    auto created = Switch::create(sc, n_workers);
+    if (!created) {
+        spdlog::critical("{}", created.error());
+        rte_eal_cleanup();
+        return 1;
+    }
+    std::unique_ptr<Switch> sw = std::move(*created);
+
+    std::vector<WorkerLaunch> launches(n_workers);
+    for (unsigned w = 0; w < n_workers; ++w) {
+        launches[w] = {&sw->shared(), static_cast<uint16_t>(w)};
+        rte_eal_remote_launch(worker_main, &launches[w], w + 1);
+    }
+
+    int rc = 0;
+    ApplySummary initial = sw->apply(cfg);
+    spdlog::info("config {}: {}", config_path, initial.to_string());
+    if (!initial.errors.empty()) {
+        spdlog::critical("could not build the configured topology; stopping");
+        rc = 1;
+    }
+
+    register_telemetry(sw.get());
+    auto server = CtlServer::listen(sc.run_dir + "/vswd.sock", [&](const nlohmann::json& req) {
+        return handle_request(*sw, config_path, req);
+    });
+    if (!server) {
+        spdlog::critical("control socket: {}", server.error());
+        rc = 1;
+    }
+    const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    if (rc == 0) {
+        spdlog::info("vswd ready: {} worker(s), control socket {}/vswd.sock, hugepages {}", n_workers,
+                     sc.run_dir, huge ? "on" : "off");
+        auto last_periodic = std::chrono::steady_clock::now();
+        for (bool running = true; running;) {
+            pollfd fds[2] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
+            poll(fds, 2, 1);  // 1 ms: the slow path's latency bound
+            if (fds[0].revents & POLLIN) server->serve_pending();
+            signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    spdlog::info("SIGHUP: reloading {}", config_path);
+                    handle_request(*sw, config_path, {{"cmd", "reload"}});
+                } else {
+                    spdlog::info("signal {}: stopping", si.ssi_signo);
+                    running = false;
+                }
+            }
+            sw->poll_slow_path();
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_periodic > std::chrono::milliseconds(50)) {
+                sw->periodic();
+                last_periodic = now;
+            }
+        }
+    }
+
+    unregister_telemetry();
+    sw->shared().stop.store(true);
+    rte_eal_mp_wait_lcore();
+    sw.reset();  // removes ports: vhost sockets and host interfaces go away
+    if (sfd >= 0) close(sfd);
+    rte_pdump_uninit();
+    rte_eal_cleanup();
+    spdlog::info("vswd stopped");
+    return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"vswd - a DPDK virtual switch for VMs (vhost-user ports, host-only/internal networks)"};
+    std::string config_path = "/etc/vsw/vsw.yaml";
+    std::string check_path;
+    app.add_option("-c,--config", config_path, "YAML topology to run")->capture_default_str();
+    app.add_option("--check", check_path, "validate a YAML file and exit (0 = valid)");
+    CLI11_PARSE(app, argc, argv);
+
+    auto logger = spdlog::stderr_color_mt("vswd");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+
+    if (!check_path.empty()) {
+        auto cfg = load_config_file(check_path);
+        if (!cfg) {
+            std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
+            return 1;
+        }
+        std::printf("%s: OK (%zu networks, %zu ports)\n", check_path.c_str(), cfg->networks.size(),
+                    cfg->ports.size());
+        return 0;
+    }
+    auto cfg = load_config_file(config_path);
+    if (!cfg) {
+        std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
+        return 1;
+    }
+    return run(config_path, *cfg);
+}

@@ -1,0 +1,37 @@
+// Per-worker statistics. Each counter has exactly one writer (its worker), so
+// a relaxed load+store is enough; the control thread reads them relaxed and
+// sums over workers. std::atomic keeps the cross-thread read well-defined at
+// no cost on x86 (plain mov).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "drop_reasons.hpp"
+#include "limits.hpp"
+
+namespace vsw {
+
+class Counter {
+public:
+    void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+    void reset() { v_.store(0, std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
+struct PortCounters {
+    Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
+    Counter to_slow_path;
+    Counter drops[kDropReasonCount];
+};
+
+struct alignas(64) WorkerCounters {
+    PortCounters port[kMaxPorts];
+    Counter rounds, idle_sleeps, busy_rounds;
+    Counter learn_events, learn_ring_full;
+};
+
+}  // namespace vsw

@@ -1,0 +1,51 @@
+// Every reason the datapath drops a packet, in one list (an X-macro), so that
+// counters, CLI output and telemetry all use the same names, and tests can
+// assert the exact reason a packet was dropped for.
+#pragma once
+
+#include <cstdint>
+
+namespace vsw {
+
+#define VSW_DROP_REASONS(X)                                                                  \
+    X(no_network, "the receiving port is not attached to a network")                          \
+    X(runt, "frame shorter than an Ethernet header")                                          \
+    X(bad_src_mac, "source MAC is multicast/broadcast or zero")                               \
+    X(spoofed_src_mac, "source MAC differs from the port's pinned MAC")                       \
+    X(same_port, "destination was learned on the receiving port")                             \
+    X(no_destination, "flood with no other port up in the network")                           \
+    X(port_down, "destination port has no connected guest/link")                              \
+    X(tx_full, "destination port or its handoff ring was full")                               \
+    X(slow_path_full, "the control thread's queue was full")                                  \
+    X(malformed, "header lengths inconsistent (counted by the slow path)")
+
+enum class DropReason : uint8_t {
+#define VSW_X(name, help) name,
+    VSW_DROP_REASONS(VSW_X)
+#undef VSW_X
+        count
+};
+
+inline constexpr unsigned kDropReasonCount = static_cast<unsigned>(DropReason::count);
+
+inline const char* drop_reason_name(DropReason r) {
+    switch (r) {
+#define VSW_X(name, help) \
+    case DropReason::name: return #name;
+        VSW_DROP_REASONS(VSW_X)
+#undef VSW_X
+        default: return "?";
+    }
+}
+
+inline const char* drop_reason_help(DropReason r) {
+    switch (r) {
+#define VSW_X(name, help) \
+    case DropReason::name: return help;
+        VSW_DROP_REASONS(VSW_X)
+#undef VSW_X
+        default: return "?";
+    }
+}
+
+}  // namespace vsw

@@ -1,0 +1,77 @@
+// Parsing the few header fields the L2 switch needs, as pure functions over
+// bytes (no mbufs), so every case is unit-tested with hand-made frames.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "addr.hpp"
+#include "limits.hpp"
+
+namespace vsw {
+
+inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr uint16_t kEtherTypeArp = 0x0806;
+inline constexpr uint32_t kEthHeaderLen = 14;
+
+// What the switch's own services (DHCP, ARP for service addresses) listen for
+// in one network. Filled in by the control thread as part of the topology.
+struct ServiceAddresses {
+    bool enabled = false;             // false: the network has no services at all
+    bool dhcp = false;                // a DHCP server runs in this network
+    Mac mac;                          // the services' virtual MAC
+    uint8_t n_ips = 0;
+    uint32_t ips_be[kMaxServiceIps]{};  // network byte order
+
+    bool has_ip_be(uint32_t ip_be) const {
+        for (uint8_t i = 0; i < n_ips; ++i)
+            if (ips_be[i] == ip_be) return true;
+        return false;
+    }
+};
+
+enum class FrameClass : uint8_t {
+    runt,        // shorter than an Ethernet header: drop
+    bad_src,     // multicast or zero source MAC: drop
+    switched,    // ordinary L2 forwarding
+    slow_path,   // for the control thread: DHCP to a server, ARP/IP for a service address
+};
+
+inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t load_u32(const uint8_t* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// Classifies one frame. `len` is the number of contiguous bytes at `p`
+// (the first mbuf segment), which holds all headers of any sane frame.
+inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
+    if (len < kEthHeaderLen) return FrameClass::runt;
+    const uint8_t* src = p + 6;
+    if ((src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)
+        return FrameClass::bad_src;
+    if (!svc.enabled) return FrameClass::switched;
+
+    if (std::memcmp(p, svc.mac.bytes.data(), 6) == 0) return FrameClass::slow_path;
+
+    const uint16_t ether_type = load_be16(p + 12);
+    if (ether_type == kEtherTypeArp) {
+        // ARP for IPv4 over Ethernet: the target protocol address is at 24..27.
+        if (len < kEthHeaderLen + 28) return FrameClass::switched;
+        const uint8_t* arp = p + kEthHeaderLen;
+        if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4) return FrameClass::switched;
+        return svc.has_ip_be(load_u32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
+    }
+    if (ether_type == kEtherTypeIpv4 && svc.dhcp) {
+        if (len < kEthHeaderLen + 20) return FrameClass::switched;
+        const uint8_t* ip = p + kEthHeaderLen;
+        const uint32_t ihl = (ip[0] & 0x0f) * 4u;
+        if ((ip[0] >> 4) != 4 || ihl < 20 || len < kEthHeaderLen + ihl + 8) return FrameClass::switched;
+        const bool first_fragment = (load_be16(ip + 6) & 0x1fff) == 0;
+        if (ip[9] == 17 && first_fragment && load_be16(ip + ihl + 2) == 67) return FrameClass::slow_path;
+    }
+    return FrameClass::switched;
+}
+
+}  // namespace vsw

@@ -1,0 +1,272 @@
+#include "worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <time.h>
+
+#include <algorithm>
+
+#include <cstring>
+
+#include "frame.hpp"
+
+namespace vsw {
+
+Worker::Worker(DatapathShared& shared, uint16_t index)
+    : shared_(shared),
+      ctr_(shared.counters[index]),
+      index_(index),
+      learn_refresh_tsc_(shared.tsc_hz / 8),
+      learn_repost_tsc_(shared.tsc_hz / 1000) {}
+
+void Worker::drop(rte_mbuf* m, uint16_t port, DropReason reason) {
+    ctr_.port[port].drops[static_cast<unsigned>(reason)].add(1);
+    rte_pktmbuf_free(m);
+}
+
+void Worker::to_slow_path(rte_mbuf* m, uint16_t in_port) {
+    m->port = in_port;
+    if (rte_ring_mp_enqueue(shared_.slow_path_ring, m) != 0) {
+        drop(m, in_port, DropReason::slow_path_full);
+        return;
+    }
+    ctr_.port[in_port].to_slow_path.add(1);
+}
+
+// Posts a learn event when the source MAC is unknown or sits on another port;
+// otherwise just refreshes the entry's last-seen time (rarely, to keep the
+// cache line from bouncing between workers).
+void Worker::learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc) {
+    if (position >= 0) {
+        FdbEntry& e = shared_.fdb->entry(position);
+        if (e.port.load(std::memory_order_relaxed) == in_port) {
+            if (now_tsc - e.last_seen_tsc.load(std::memory_order_relaxed) > learn_refresh_tsc_)
+                e.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+            return;
+        }
+    }
+    // A burst often carries many packets from one new MAC: post it once.
+    uint64_t k;
+    std::memcpy(&k, &key, sizeof k);
+    k ^= static_cast<uint64_t>(in_port) << 48;
+    RecentLearn& r = recent_learns_[(k ^ (k >> 17) ^ (k >> 31)) & 63];
+    if (r.key == k && now_tsc - r.tsc < learn_repost_tsc_) return;
+    r.key = k;
+    r.tsc = now_tsc;
+
+    LearnEvent ev{key, in_port, 0};
+    if (rte_ring_mp_enqueue_elem(shared_.learn_ring, &ev, sizeof ev) != 0)
+        ctr_.learn_ring_full.add(1);
+    else
+        ctr_.learn_events.add(1);
+}
+
+void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
+                           uint64_t now_tsc) {
+    PortCounters& in_ctr = ctr_.port[in_port];
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    in_ctr.rx_packets.add(n);
+    in_ctr.rx_bytes.add(bytes);
+
+    const PortSlot& in = topo.ports[in_port];
+    if (!in.active || in.network == kNoNetwork) {
+        for (uint16_t i = 0; i < n; ++i) drop(pkts[i], in_port, DropReason::no_network);
+        return;
+    }
+    const NetworkSlot& net = topo.networks[in.network];
+
+    // Stage 1: classify each frame; keep the ones to switch, with their keys.
+    rte_mbuf* sw[kBurst];
+    FdbKey src_keys[kBurst], dst_keys[kBurst];
+    uint16_t ns = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        rte_mbuf* m = pkts[i];
+        const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+        switch (classify_frame(p, rte_pktmbuf_data_len(m), net.services)) {
+            case FrameClass::runt: drop(m, in_port, DropReason::runt); continue;
+            case FrameClass::bad_src: drop(m, in_port, DropReason::bad_src_mac); continue;
+            case FrameClass::slow_path: to_slow_path(m, in_port); continue;
+            case FrameClass::switched: break;
+        }
+        if (in.mac_pinned && std::memcmp(p + 6, in.pinned_mac.bytes.data(), 6) != 0) {
+            drop(m, in_port, DropReason::spoofed_src_mac);
+            continue;
+        }
+        sw[ns] = m;
+        src_keys[ns] = make_fdb_key(p + 6, in.network);
+        dst_keys[ns] = make_fdb_key(p, in.network);
+        ++ns;
+    }
+    if (ns == 0) return;
+
+    // Stage 2: one bulk lookup for all sources and one for all destinations.
+    const void* key_ptrs[kBurst];
+    int32_t src_pos[kBurst], dst_pos[kBurst];
+    for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &src_keys[j];
+    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, src_pos);
+    for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &dst_keys[j];
+    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, dst_pos);
+
+    // Stage 3: learn the sources, forward to the learned port or flood.
+    for (uint16_t j = 0; j < ns; ++j) {
+        learn(src_pos[j], src_keys[j], in_port, now_tsc);
+        rte_mbuf* m = sw[j];
+        if ((dst_keys[j].mac[0] & 1) || dst_pos[j] < 0) {
+            flood(topo, net, in_port, m);
+            continue;
+        }
+        const uint16_t out = shared_.fdb->entry(dst_pos[j]).port.load(std::memory_order_acquire);
+        if (out == in_port) {
+            drop(m, in_port, DropReason::same_port);
+        } else if (out >= kMaxPorts || !topo.ports[out].active ||
+                   topo.ports[out].network != in.network) {
+            flood(topo, net, in_port, m);  // stale entry: the control thread flushes it soon
+        } else {
+            enqueue_tx(topo, out, m);
+        }
+    }
+}
+
+void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m) {
+    uint16_t targets[kMaxPorts];
+    uint16_t nt = 0;
+    for (uint16_t k = 0; k < net.n_ports; ++k) {
+        const uint16_t p = net.ports[k];
+        if (p != in_port && shared_.link_up[p].load(std::memory_order_relaxed)) targets[nt++] = p;
+    }
+    if (nt == 0) {
+        drop(m, in_port, DropReason::no_destination);
+        return;
+    }
+    // Every port's transmit copies the frame into its guest's ring (or the
+    // kernel), so the ports can share one mbuf by reference count.
+    if (nt > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(nt - 1));
+    for (uint16_t k = 0; k < nt; ++k) enqueue_tx(topo, targets[k], m);
+}
+
+void Worker::enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m) {
+    TxBuffer& b = tx_[port];
+    if (b.n == 0) dirty_[n_dirty_++] = port;
+    b.pkts[b.n++] = m;
+    if (b.n == kBurst) flush_port(topo, port);
+}
+
+// Sends on a port this worker owns; counts what went out and drops the rest.
+uint16_t Worker::transmit(uint16_t port, rte_mbuf** pkts, uint16_t n) {
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    const uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
+    for (uint16_t i = sent; i < n; ++i) bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+    ctr_.port[port].tx_packets.add(sent);
+    ctr_.port[port].tx_bytes.add(bytes);
+    if (sent < n) {
+        const DropReason why = shared_.link_up[port].load(std::memory_order_relaxed)
+                                   ? DropReason::tx_full
+                                   : DropReason::port_down;
+        ctr_.port[port].drops[static_cast<unsigned>(why)].add(n - sent);
+        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    }
+    return sent;
+}
+
+void Worker::flush_port(const Topology& topo, uint16_t port) {
+    TxBuffer& b = tx_[port];
+    if (b.n == 0) return;
+    const PortSlot& slot = topo.ports[port];
+    if (slot.worker == index_ || slot.tx_ring == nullptr) {
+        transmit(port, b.pkts, b.n);
+    } else {
+        // Another worker owns the port's only tx queue: hand the packets over.
+        const unsigned queued =
+            rte_ring_mp_enqueue_burst(slot.tx_ring, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
+        if (queued < b.n) {
+            ctr_.port[port].drops[static_cast<unsigned>(DropReason::tx_full)].add(b.n - queued);
+            rte_pktmbuf_free_bulk(b.pkts + queued, b.n - queued);
+        }
+    }
+    b.n = 0;
+}
+
+void Worker::flush(const Topology& topo) {
+    for (uint16_t k = 0; k < n_dirty_; ++k) flush_port(topo, dirty_[k]);
+    n_dirty_ = 0;
+}
+
+uint16_t Worker::drain_handoff(const Topology& topo) {
+    uint16_t total = 0;
+    const WorkerSlot& mine = topo.workers[index_];
+    for (uint16_t k = 0; k < mine.n_ports; ++k) {
+        const uint16_t port = mine.ports[k];
+        rte_ring* ring = topo.ports[port].tx_ring;
+        if (ring == nullptr) continue;
+        rte_mbuf* pkts[kBurst];
+        const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+        if (n > 0) transmit(port, pkts, static_cast<uint16_t>(n));
+        total = static_cast<uint16_t>(total + n);
+    }
+    return total;
+}
+
+// Sleeps a little when there is nothing to do, longer the longer it lasts, so
+// that an idle switch leaves the CPU to others (guests, tests, the generator).
+// While asleep the worker is offline for RCU: it holds no table references.
+void Worker::idle_backoff(uint32_t idle_rounds) {
+    constexpr uint32_t kSpinRounds = 2048;
+    if (idle_rounds < kSpinRounds) {
+        rte_pause();
+        return;
+    }
+    const uint32_t shift = std::min<uint32_t>((idle_rounds - kSpinRounds) / 64, 8);
+    const unsigned us = std::min<unsigned>(1u << shift, shared_.idle_sleep_max_us);
+    rte_rcu_qsbr_thread_offline(shared_.qsbr, index_);
+    timespec ts{0, static_cast<long>(us) * 1000};
+    nanosleep(&ts, nullptr);
+    rte_rcu_qsbr_thread_online(shared_.qsbr, index_);
+    ctr_.idle_sleeps.add(1);
+}
+
+void Worker::run() {
+    rte_rcu_qsbr_thread_register(shared_.qsbr, index_);
+    rte_rcu_qsbr_thread_online(shared_.qsbr, index_);
+    uint32_t idle_rounds = 0;
+    rte_mbuf* pkts[kBurst];
+    while (!shared_.stop.load(std::memory_order_relaxed)) {
+        const Topology* topo = shared_.topology.load(std::memory_order_acquire);
+        uint32_t work = 0;
+        if (topo != nullptr) {
+            const uint64_t now = rte_rdtsc();
+            const WorkerSlot& mine = topo->workers[index_];
+            for (uint16_t k = 0; k < mine.n_ports; ++k) {
+                const uint16_t port = mine.ports[k];
+                const uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
+                if (n == 0) continue;
+                process_burst(*topo, port, pkts, n, now);
+                work += n;
+            }
+            work += drain_handoff(*topo);
+            flush(*topo);
+        }
+        // Nothing from this round's snapshot is held past this point.
+        rte_rcu_qsbr_quiescent(shared_.qsbr, index_);
+        ctr_.rounds.add(1);
+        if (work > 0) {
+            ctr_.busy_rounds.add(1);
+            idle_rounds = 0;
+        } else {
+            idle_backoff(++idle_rounds);
+        }
+    }
+    rte_rcu_qsbr_thread_offline(shared_.qsbr, index_);
+    rte_rcu_qsbr_thread_unregister(shared_.qsbr, index_);
+}
+
+}  // namespace vsw

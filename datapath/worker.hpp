@@ -1,0 +1,83 @@
+// A datapath worker: one per configured core, a poll-mode loop over the ports
+// the topology assigns it. Per round: receive a burst from each port, switch
+// it (classify -> bulk FDB lookup -> learn/forward/flood), drain packets other
+// threads handed to its ports, flush transmit buffers, report an RCU
+// quiescent state. No locks, no allocation, no syscalls except the idle
+// back-off sleep (taken only when every port was empty for a while).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "counters.hpp"
+#include "fdb.hpp"
+#include "limits.hpp"
+#include "topology.hpp"
+
+struct rte_mbuf;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace vsw {
+
+// State shared between the control thread and all workers.
+struct DatapathShared {
+    std::atomic<const Topology*> topology{nullptr};
+    rte_rcu_qsbr* qsbr = nullptr;
+    Fdb* fdb = nullptr;
+    rte_ring* slow_path_ring = nullptr;  // mbufs for the control thread (MP/SC)
+    rte_ring* learn_ring = nullptr;      // LearnEvent elements (MP/SC)
+    std::atomic<bool> stop{false};
+    std::array<std::atomic<bool>, kMaxPorts> link_up{};  // written by the control thread
+    uint64_t tsc_hz = 1;
+    unsigned idle_sleep_max_us = 200;
+    std::array<WorkerCounters, kMaxWorkers> counters{};
+};
+
+class Worker {
+public:
+    Worker(DatapathShared& shared, uint16_t index);
+
+    // The lcore entry point: loops until shared.stop is set.
+    void run();
+
+    // One round's steps, public so that unit tests can drive them directly.
+    void process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc);
+    uint16_t drain_handoff(const Topology& topo);
+    void flush(const Topology& topo);
+
+private:
+    struct TxBuffer {
+        uint16_t n = 0;
+        rte_mbuf* pkts[kBurst];
+    };
+
+    void drop(rte_mbuf* m, uint16_t port, DropReason reason);
+    void to_slow_path(rte_mbuf* m, uint16_t in_port);
+    void learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
+    void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
+    void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);
+    void flush_port(const Topology& topo, uint16_t port);
+    uint16_t transmit(uint16_t port, rte_mbuf** pkts, uint16_t n);
+    void idle_backoff(uint32_t idle_rounds);
+
+    DatapathShared& shared_;
+    WorkerCounters& ctr_;
+    const uint16_t index_;
+    uint64_t learn_refresh_tsc_;  // how stale last_seen may get before a worker rewrites it
+    uint64_t learn_repost_tsc_;   // how soon the same learn event may be posted again
+
+    TxBuffer tx_[kMaxPorts];
+    uint16_t dirty_[kMaxPorts];   // ports whose TxBuffer is non-empty
+    uint16_t n_dirty_ = 0;
+
+    struct RecentLearn {
+        uint64_t key = 0;
+        uint64_t tsc = 0;
+    };
+    RecentLearn recent_learns_[64];
+};
+
+}  // namespace vsw
