@@ -430,7 +430,12 @@ private:
         hi.name = ("vsw-" + net.name).substr(0, kMaxIfName);
         hi.address = net.subnet->host(1);
         if (!f) return hi;
-        std::vector<Field> fields = map_fields(*f, {"name", "address"});
+        std::vector<Field> fields = map_fields(*f, {"name", "address", "netns"});
+        if (const Field* ns = find(fields, "netns")) {
+            hi.netns = scalar(*ns);
+            if (!valid_name(hi.netns, "_.-") || hi.netns.size() > 64 || hi.netns == "." || hi.netns == "..")
+                fail(*ns, "'" + hi.netns + "' is not a valid network namespace name (1..64 of A-Z a-z 0-9 _ . -)");
+        }
         if (const Field* n = find(fields, "name")) {
             hi.name = scalar(*n);
             if (!valid_name(hi.name, "_.-") || hi.name.size() > kMaxIfName || hi.name == "." ||

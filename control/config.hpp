@@ -66,6 +66,8 @@ struct DhcpConfig {
 struct HostInterfaceConfig {
     std::string name;                     // kernel netdev name, <= 15 characters
     Ipv4 address;                         // inside the network's subnet
+    std::string netns;                    // "" = the host's namespace; else a named netns
+                                          // (ip netns add NAME) the interface is moved into
 };
 
 struct NetworkConfig {

@@ -1,6 +1,10 @@
 #include "host_iface.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -11,6 +15,10 @@
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include <thread>
+
+extern char** environ;
 
 namespace vsw {
 
@@ -23,10 +31,23 @@ void set_sockaddr(sockaddr* sa, uint32_t host_order) {
     std::memcpy(sa, &sin, sizeof sin);
 }
 
-}  // namespace
+// Moves a netdev into a named network namespace with iproute2 (control plane
+// only; a few lines of netlink would do the same).
+tl::expected<void, std::string> move_to_netns(const std::string& ifname, const std::string& netns) {
+    const char* argv[] = {"ip", "link", "set", "dev", ifname.c_str(), "netns", netns.c_str(), nullptr};
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+        return tl::unexpected(fmt::format("cannot run ip: {}", std::strerror(errno)));
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return tl::unexpected(fmt::format("ip link set dev {} netns {} failed (does the namespace exist?)",
+                                          ifname, netns));
+    return {};
+}
 
-tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
-                                                         uint8_t prefix_len) {
+tl::expected<void, std::string> configure_in_current_netns(const std::string& ifname, Ipv4 address,
+                                                           uint8_t prefix_len) {
     if (ifname.size() >= IFNAMSIZ) return tl::unexpected(std::string("interface name too long: ") + ifname);
     const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return tl::unexpected(fmt::format("socket: {}", std::strerror(errno)));
@@ -47,6 +68,29 @@ tl::expected<void, std::string> configure_host_interface(const std::string& ifna
     if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) return fail("set up");
     close(fd);
     return {};
+}
+
+}  // namespace
+
+tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
+                                                         uint8_t prefix_len, const std::string& netns) {
+    if (netns.empty()) return configure_in_current_netns(ifname, address, prefix_len);
+    if (auto moved = move_to_netns(ifname, netns); !moved) return moved;
+    // Enter the namespace on a short-lived thread so the control thread stays where it is.
+    tl::expected<void, std::string> result;
+    std::thread t([&] {
+        const std::string path = "/var/run/netns/" + netns;
+        const int nsfd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0) {
+            result = tl::unexpected(fmt::format("cannot enter {}: {}", path, std::strerror(errno)));
+            if (nsfd >= 0) close(nsfd);
+            return;
+        }
+        close(nsfd);
+        result = configure_in_current_netns(ifname, address, prefix_len);
+    });
+    t.join();
+    return result;
 }
 
 }  // namespace vsw

@@ -11,6 +11,6 @@
 namespace vsw {
 
 tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
-                                                         uint8_t prefix_len);
+                                                         uint8_t prefix_len, const std::string& netns);
 
 }  // namespace vsw

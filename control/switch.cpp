@@ -39,7 +39,8 @@ bool same_host_interface(const NetworkConfig& a, const NetworkConfig& b) {
     if (a.host_interface.has_value() != b.host_interface.has_value()) return false;
     if (!a.host_interface) return true;
     return a.host_interface->name == b.host_interface->name &&
-           a.host_interface->address == b.host_interface->address && a.subnet == b.subnet;
+           a.host_interface->address == b.host_interface->address &&
+           a.host_interface->netns == b.host_interface->netns && a.subnet == b.subnet;
 }
 
 }  // namespace
@@ -179,7 +180,7 @@ tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     const HostInterfaceConfig& hi = *net.cfg.host_interface;
     auto id = create_tap_port(hi.name, pool_);
     if (!id) return tl::unexpected(id.error());
-    if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len); !ok) {
+    if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len, hi.netns); !ok) {
         destroy_port(*id);
         return tl::unexpected(ok.error());
     }
@@ -191,8 +192,9 @@ tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     reset_port_counters(*id);
     net.host_port = *id;
     net.host_tx_ring = *ring;
-    spdlog::info("network {}: host interface {} {}/{} (dpdk port {})", net.cfg.name, hi.name,
-                 hi.address.to_string(), net.cfg.subnet->prefix_len, *id);
+    spdlog::info("network {}: host interface {} {}/{}{} (dpdk port {})", net.cfg.name, hi.name,
+                 hi.address.to_string(), net.cfg.subnet->prefix_len,
+                 hi.netns.empty() ? "" : " in netns " + hi.netns, *id);
     return {};
 }
 
