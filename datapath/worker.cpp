@@ -91,14 +91,22 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         rte_mbuf* m = pkts[i];
         const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
-        switch (classify_frame(p, rte_pktmbuf_data_len(m), net.services)) {
-            case FrameClass::runt: drop(m, in_port, DropReason::runt); continue;
-            case FrameClass::bad_src: drop(m, in_port, DropReason::bad_src_mac); continue;
-            case FrameClass::slow_path: to_slow_path(m, in_port); continue;
-            case FrameClass::switched: break;
+        const FrameClass cls = classify_frame(p, rte_pktmbuf_data_len(m), net.services);
+        if (cls == FrameClass::runt) {
+            drop(m, in_port, DropReason::runt);
+            continue;
         }
+        if (cls == FrameClass::bad_src) {
+            drop(m, in_port, DropReason::bad_src_mac);
+            continue;
+        }
+        // A spoofed frame goes nowhere, not even to the DHCP server.
         if (in.mac_pinned && std::memcmp(p + 6, in.pinned_mac.bytes.data(), 6) != 0) {
             drop(m, in_port, DropReason::spoofed_src_mac);
+            continue;
+        }
+        if (cls == FrameClass::slow_path) {
+            to_slow_path(m, in_port);
             continue;
         }
         sw[ns] = m;

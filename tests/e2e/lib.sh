@@ -1,0 +1,135 @@
+# Shared helpers for vsw's end-to-end tests with real guests (sourced).
+#
+# Each test gets a private work dir, DPDK file prefix, network namespace
+# (standing in for "the host", so test traffic only ever goes to namespaces
+# the test made) and host interface name, and removes all of them on exit,
+# failed or not. Processes are stopped by the PIDs the test recorded.
+set -euo pipefail
+
+: "${VSWD:?set VSWD to the vswd binary}"
+: "${VSWCTL:?set VSWCTL to the vswctl binary}"
+: "${VM_SH:?set VM_SH to scripts/vm.sh}"
+
+TEST_NAME=$(basename "$0" .sh)
+UID_=$$
+WORK=$(mktemp -d "/tmp/vsw-e2e-${TEST_NAME}-XXXXXX")
+PREFIX="vswe2e${UID_}"
+NETNS="vswe2e-${UID_}"
+HOSTIF="vswe${UID_}"          # <= 15 characters
+CONFIG="$WORK/vsw.yaml"
+VSWD_PID=
+GUEST_PIDS=()
+declare -A GUEST_PID
+
+log() { echo "[$(date +%T)] $*"; }
+
+dump_logs() {
+    for f in "$WORK"/*.log; do
+        [ -f "$f" ] || continue
+        echo "----- $(basename "$f") (last 40 lines)"
+        tail -n 40 "$f"
+    done
+}
+
+fail() {
+    echo "FAIL: $*"
+    dump_logs
+    exit 1
+}
+
+cleanup() {
+    local rc=$?
+    for pid in "${GUEST_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    if [ -n "$VSWD_PID" ] && kill -0 "$VSWD_PID" 2>/dev/null; then
+        kill "$VSWD_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$VSWD_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$VSWD_PID" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    ip netns del "$NETNS" 2>/dev/null || true
+    ip link del "$HOSTIF" 2>/dev/null || true
+    rm -rf "/var/run/dpdk/$PREFIX" "$WORK"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$NETNS"
+ip -n "$NETNS" link set lo up
+
+# Runs a command in the test's "host" namespace.
+in_host() { ip netns exec "$NETNS" "$@"; }
+
+# switch: section for this test; append networks/ports after it.
+switch_yaml() {
+    cat <<YAML
+switch:
+  cores: [1]
+  hugepages: off
+  run_dir: $WORK/run
+  state_dir: $WORK/state
+  file_prefix: $PREFIX
+  log_level: debug
+YAML
+}
+
+start_vswd() {
+    "$VSWD" -c "$CONFIG" > "$WORK/vswd.log" 2>&1 &
+    VSWD_PID=$!
+    for _ in $(seq 200); do
+        grep -q "vswd ready" "$WORK/vswd.log" 2>/dev/null && return 0
+        kill -0 "$VSWD_PID" 2>/dev/null || fail "vswd exited during start"
+        sleep 0.1
+    done
+    fail "vswd did not become ready in 20 s"
+}
+
+vswctl() { "$VSWCTL" -s "$WORK/run/vswd.sock" "$@"; }
+
+# json_get 'python expression over d' < json  (d = the parsed document)
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# port_counter PORT FIELD  (FIELD: rx_packets, tx_packets, drops.spoofed_src_mac, ...)
+port_counter() {
+    local port=$1 field=$2
+    vswctl --json stats | python3 -c "
+import json,sys
+p=json.load(sys.stdin)['data']['ports']['$port']
+for k in '$field'.split('.'): p=p[k]
+print(p)"
+}
+
+# port_link PORT -> up|down
+port_link() {
+    vswctl --json show | json_get "[p['link'] for p in d['data']['ports'] if p['name']=='$1'][0]"
+}
+
+# start_guest NAME SCRIPT NIC_SPEC...   (NIC_SPEC as for vm.sh --nic)
+start_guest() {
+    local name=$1 script=$2; shift 2
+    local args=()
+    for nic in "$@"; do args+=(--nic "$nic"); done
+    "$VM_SH" "${args[@]}" --script "$script" --timeout "${GUEST_TIMEOUT:-150}" > "$WORK/$name.log" 2>&1 &
+    GUEST_PID[$name]=$!
+    GUEST_PIDS+=($!)
+}
+
+# wait_guest NAME -> the guest script's exit status
+wait_guest() {
+    local rc=0
+    wait "${GUEST_PID[$1]}" || rc=$?
+    return $rc
+}
+
+# wait_for_line NAME PATTERN SECONDS: waits for a line in a guest's console log.
+wait_for_line() {
+    local name=$1 pattern=$2 secs=$3
+    for _ in $(seq $((secs * 10))); do
+        grep -q -- "$pattern" "$WORK/$name.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "$name: no '$pattern' within ${secs}s"
+}
+
+# Tells a guest blocked in `nc -l -p 9999` that the host is done with it.
+release_guest() { in_host bash -c "echo done > /dev/tcp/$1/9999" 2>/dev/null || true; }

@@ -1,0 +1,32 @@
+#include <gtest/gtest.h>
+
+#include "../../control/eal_args.hpp"
+
+using namespace vsw;
+
+TEST(EalArgs, LcoreMapKeepsControlOffWorkerCpus) {
+    EXPECT_EQ(lcore_map({1}, 2), "0@(0),1@1");
+    EXPECT_EQ(lcore_map({2, 3}, 4), "0@(0,1),1@2,2@3");
+    EXPECT_EQ(lcore_map({0, 1}, 2), "0@(0),1@0,2@1");  // no free CPU: control shares CPU 0
+}
+
+TEST(EalArgs, HugepageChoice) {
+    EXPECT_TRUE(want_hugepages(Hugepages::on, {}, 512));
+    EXPECT_FALSE(want_hugepages(Hugepages::off, {true, 4096}, 512));
+    EXPECT_TRUE(want_hugepages(Hugepages::automatic, {true, 1024}, 512));
+    EXPECT_FALSE(want_hugepages(Hugepages::automatic, {true, 256}, 512));
+    EXPECT_FALSE(want_hugepages(Hugepages::automatic, {false, 4096}, 512));
+}
+
+TEST(EalArgs, NoHugeAndPrefix) {
+    SwitchConfig sw;
+    sw.file_prefix = "vswtest";
+    auto args = eal_arguments(sw, false, 2);
+    auto has = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
+    EXPECT_TRUE(has("--no-huge"));
+    EXPECT_TRUE(has("vswtest"));
+    EXPECT_FALSE(has("--huge-unlink"));
+    args = eal_arguments(sw, true, 2);
+    EXPECT_TRUE(has("--huge-unlink"));
+    EXPECT_FALSE(has("--no-huge"));
+}

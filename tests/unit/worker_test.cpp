@@ -1,0 +1,262 @@
+// The worker's switching logic on synthetic mbufs. Ports are net_ring
+// devices (rte_eth_from_rings): what the worker transmits lands on a ring the
+// test reads back. EAL runs with --no-huge and a unique file prefix.
+#include <gtest/gtest.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "worker.hpp"
+
+using namespace vsw;
+
+namespace {
+
+constexpr uint16_t kPorts = 4;  // 0,1,2 in network 0 (2 has a pinned MAC); 3 in network 1
+
+rte_mempool* g_pool = nullptr;
+rte_ring* g_tx_rings[kPorts];   // what each port transmitted
+uint16_t g_port_ids[kPorts];
+
+const uint8_t kMac[kPorts][6] = {{0x52, 0x54, 0, 0, 0, 0x10}, {0x52, 0x54, 0, 0, 0, 0x11},
+                                 {0x52, 0x54, 0, 0, 0, 0x12}, {0x52, 0x54, 0, 0, 0, 0x13}};
+const uint8_t kBcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+class WorkerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(2), 64));
+        rte_rcu_qsbr_init(qsbr_, 2);
+        shared_ = std::make_unique<DatapathShared>();
+        shared_->qsbr = qsbr_;
+        shared_->tsc_hz = rte_get_tsc_hz();
+        static int n = 0;
+        const std::string suffix = std::to_string(++n);
+        fdb_ = Fdb::create("fdb" + suffix, 1024, qsbr_);
+        ASSERT_TRUE(fdb_);
+        shared_->fdb = fdb_.get();
+        shared_->slow_path_ring = rte_ring_create(("sp" + suffix).c_str(), 64, 0, RING_F_SC_DEQ);
+        shared_->learn_ring = rte_ring_create_elem(("ln" + suffix).c_str(), sizeof(LearnEvent), 64, 0, RING_F_SC_DEQ);
+        handoff_ = rte_ring_create(("ho" + suffix).c_str(), 64, 0, RING_F_SC_DEQ);
+        for (auto& l : shared_->link_up) l.store(true);
+
+        topo_ = std::make_unique<Topology>();
+        for (uint16_t i = 0; i < kPorts; ++i) {
+            const uint16_t p = g_port_ids[i];
+            PortSlot& ps = topo_->ports[p];
+            ps.active = true;
+            ps.network = i < 3 ? 0 : 1;
+            ps.worker = 0;
+            NetworkSlot& ns = topo_->networks[ps.network];
+            ns.active = true;
+            ns.ports[ns.n_ports++] = p;
+        }
+        PortSlot& pinned = topo_->ports[g_port_ids[2]];
+        pinned.mac_pinned = true;
+        std::memcpy(pinned.pinned_mac.bytes.data(), kMac[2], 6);
+        worker_ = std::make_unique<Worker>(*shared_, 0);
+        drain_all();
+    }
+
+    void TearDown() override {
+        drain_all();
+        worker_.reset();
+        rte_ring_free(shared_->slow_path_ring);
+        rte_ring_free(shared_->learn_ring);
+        rte_ring_free(handoff_);
+        fdb_.reset();
+        rte_free(qsbr_);
+    }
+
+    static rte_mbuf* frame(const uint8_t* dst, const uint8_t* src, uint16_t len = 64) {
+        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+        char* p = m != nullptr ? rte_pktmbuf_append(m, len) : nullptr;
+        if (p == nullptr) std::abort();  // the pool is sized for every test
+        std::memset(p, 0, len);
+        if (len >= 6) std::memcpy(p, dst, 6);
+        if (len >= 12) std::memcpy(p + 6, src, 6);
+        if (len >= 14) p[12] = 0x08;
+        return m;
+    }
+
+    // Receives `m` on test port `in` as the worker would, then flushes.
+    void rx(uint16_t in, rte_mbuf* m) {
+        worker_->process_burst(*topo_, g_port_ids[in], &m, 1, rte_rdtsc());
+        worker_->flush(*topo_);
+    }
+
+    // Applies the learn events the worker posted, as the control thread does.
+    void apply_learning() {
+        LearnEvent ev;
+        while (rte_ring_sc_dequeue_elem(shared_->learn_ring, &ev, sizeof ev) == 0) fdb_->learn(ev.key, ev.port, rte_rdtsc());
+    }
+
+    // How many frames test port `i` transmitted (and frees them).
+    static unsigned sent_on(uint16_t i) {
+        unsigned n = 0;
+        rte_mbuf* m;
+        while (rte_ring_dequeue(g_tx_rings[i], reinterpret_cast<void**>(&m)) == 0) {
+            rte_pktmbuf_free(m);
+            ++n;
+        }
+        return n;
+    }
+    static void drain_all() {
+        for (uint16_t i = 0; i < kPorts; ++i) sent_on(i);
+    }
+    uint64_t drops(uint16_t i, DropReason r) const {
+        return shared_->counters[0].port[g_port_ids[i]].drops[static_cast<unsigned>(r)].get();
+    }
+
+    rte_rcu_qsbr* qsbr_ = nullptr;
+    std::unique_ptr<DatapathShared> shared_;
+    std::unique_ptr<Fdb> fdb_;
+    std::unique_ptr<Topology> topo_;
+    std::unique_ptr<Worker> worker_;
+    rte_ring* handoff_ = nullptr;
+};
+
+TEST_F(WorkerTest, BroadcastFloodsWithinTheNetworkOnly) {
+    const unsigned free_before = rte_mempool_avail_count(g_pool);
+    rx(0, frame(kBcast, kMac[0]));
+    EXPECT_EQ(sent_on(0), 0u);
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 1u);
+    EXPECT_EQ(sent_on(3), 0u);
+    // The shared mbuf went back to the pool once every copy was freed.
+    EXPECT_EQ(rte_mempool_avail_count(g_pool), free_before);
+}
+
+TEST_F(WorkerTest, LearnsThenForwardsUnicastToOnePort) {
+    rx(0, frame(kMac[1], kMac[0]));  // unknown destination: flood
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 1u);
+    rx(1, frame(kMac[0], kMac[1]));  // port 0's MAC is not learned until the control thread runs
+    apply_learning();
+    EXPECT_EQ(fdb_->size(), 2u);
+    drain_all();
+    rx(0, frame(kMac[1], kMac[0]));
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 0u);
+    EXPECT_EQ(shared_->counters[0].port[g_port_ids[1]].tx_packets.get(), 2u);
+}
+
+TEST_F(WorkerTest, DropsWithNamedReasons) {
+    rx(0, frame(kMac[1], kMac[0], 13));
+    EXPECT_EQ(drops(0, DropReason::runt), 1u);
+    rx(0, frame(kMac[1], kBcast));
+    EXPECT_EQ(drops(0, DropReason::bad_src_mac), 1u);
+    rx(2, frame(kBcast, kMac[0]));  // port 2 is pinned to kMac[2]
+    EXPECT_EQ(drops(2, DropReason::spoofed_src_mac), 1u);
+    rx(2, frame(kBcast, kMac[2]));  // its own MAC passes
+    EXPECT_EQ(drops(2, DropReason::spoofed_src_mac), 1u);
+    rx(3, frame(kBcast, kMac[3]));  // alone in network 1
+    EXPECT_EQ(drops(3, DropReason::no_destination), 1u);
+    // Port 0 learned on port 0; a frame to it arriving on port 0 goes nowhere.
+    rx(0, frame(kBcast, kMac[0]));
+    apply_learning();
+    drain_all();
+    rx(0, frame(kMac[0], kMac[1]));
+    EXPECT_EQ(drops(0, DropReason::same_port), 1u);
+    EXPECT_EQ(sent_on(1) + sent_on(2) + sent_on(3), 0u);
+}
+
+TEST_F(WorkerTest, InactivePortAndDownPorts) {
+    topo_->ports[g_port_ids[1]].active = false;
+    rx(1, frame(kBcast, kMac[1]));
+    EXPECT_EQ(drops(1, DropReason::no_network), 1u);
+    topo_->ports[g_port_ids[1]].active = true;
+    shared_->link_up[g_port_ids[2]].store(false);
+    rx(0, frame(kBcast, kMac[0]));  // the flood skips the port that is down
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 0u);
+}
+
+TEST_F(WorkerTest, ServiceFramesGoToTheSlowPath) {
+    ServiceAddresses& svc = topo_->networks[0].services;
+    svc.enabled = true;
+    svc.dhcp = true;
+    svc.mac = Mac{{0x02, 0x76, 0x73, 0, 0, 1}};
+    rx(0, frame(svc.mac.bytes.data(), kMac[0]));
+    EXPECT_EQ(rte_ring_count(shared_->slow_path_ring), 1u);
+    EXPECT_EQ(sent_on(1) + sent_on(2), 0u);
+    rte_mbuf* m = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(shared_->slow_path_ring, reinterpret_cast<void**>(&m)), 0);
+    EXPECT_EQ(m->port, g_port_ids[0]);
+    rte_pktmbuf_free(m);
+    // A spoofed frame to the service is dropped before it reaches the slow path.
+    rx(2, frame(svc.mac.bytes.data(), kMac[0]));
+    EXPECT_EQ(rte_ring_count(shared_->slow_path_ring), 0u);
+    EXPECT_EQ(drops(2, DropReason::spoofed_src_mac), 1u);
+}
+
+TEST_F(WorkerTest, PortsOfAnotherWorkerGetFramesThroughTheirRing) {
+    topo_->ports[g_port_ids[1]].worker = 1;
+    topo_->ports[g_port_ids[1]].tx_ring = handoff_;
+    topo_->workers[1].ports[topo_->workers[1].n_ports++] = g_port_ids[1];
+    rx(0, frame(kBcast, kMac[0]));
+    EXPECT_EQ(sent_on(1), 0u);  // not sent directly by worker 0...
+    EXPECT_EQ(rte_ring_count(handoff_), 1u);  // ...but handed to worker 1
+    Worker other(*shared_, 1);
+    EXPECT_EQ(other.drain_handoff(*topo_), 1u);
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(shared_->counters[1].port[g_port_ids[1]].tx_packets.get(), 1u);
+}
+
+TEST_F(WorkerTest, BurstOfMixedFrames) {
+    rx(1, frame(kBcast, kMac[1]));
+    apply_learning();
+    drain_all();
+    rte_mbuf* burst[kBurst];
+    for (uint16_t i = 0; i < kBurst; ++i) burst[i] = (i % 4 == 3) ? frame(kMac[1], kMac[0], 10) : frame(kMac[1], kMac[0]);
+    worker_->process_burst(*topo_, g_port_ids[0], burst, kBurst, rte_rdtsc());
+    worker_->flush(*topo_);
+    EXPECT_EQ(sent_on(1), 24u);
+    EXPECT_EQ(drops(0, DropReason::runt), 8u);
+    EXPECT_EQ(shared_->counters[0].port[g_port_ids[0]].rx_packets.get(), kBurst);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    const std::string prefix = "vswunit" + std::to_string(getpid());
+    std::vector<std::string> args = {"worker_test", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
+                                     "--file-prefix", prefix, "-l", "0", "--log-level=lib.eal:error"};
+    std::vector<char*> argv_eal;
+    for (auto& a : args) argv_eal.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
+        std::fprintf(stderr, "EAL init failed\n");
+        return 1;
+    }
+    g_pool = rte_pktmbuf_pool_create("pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    for (uint16_t i = 0; i < kPorts; ++i) {
+        const std::string n = std::to_string(i);
+        rte_ring* rx_ring = rte_ring_create(("rx" + n).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        g_tx_rings[i] = rte_ring_create(("tx" + n).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        const int id = rte_eth_from_rings(("ring" + n).c_str(), &rx_ring, 1, &g_tx_rings[i], 1, 0);
+        if (id < 0) return 1;
+        g_port_ids[i] = static_cast<uint16_t>(id);
+        rte_eth_conf conf{};
+        if (rte_eth_dev_configure(g_port_ids[i], 1, 1, &conf) != 0 ||
+            rte_eth_rx_queue_setup(g_port_ids[i], 0, 256, 0, nullptr, g_pool) != 0 ||
+            rte_eth_tx_queue_setup(g_port_ids[i], 0, 256, 0, nullptr) != 0 || rte_eth_dev_start(g_port_ids[i]) != 0)
+            return 1;
+    }
+    const int rc = RUN_ALL_TESTS();
+    rte_eal_cleanup();
+    return rc;
+}
