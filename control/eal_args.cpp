@@ -53,9 +53,7 @@ bool want_hugepages(Hugepages setting, const HugepageInfo& info, unsigned memory
 std::vector<std::string> eal_arguments(const SwitchConfig& sw, bool use_hugepages, unsigned n_cpus) {
     std::vector<std::string> args = {"vswd", "--file-prefix", sw.file_prefix, "--lcores",
                                      lcore_map(sw.cores, n_cpus), "--no-pci", "-m", std::to_string(sw.memory_mb)};
-    if (use_hugepages) {
-        args.push_back("--huge-unlink");  // stopped processes leave no hugepage files
-    } else {
+    if (!use_hugepages) {
         args.push_back("--no-huge");      // vhost-user still works: memory is shared via memfd
     }
     args.push_back("--log-level=lib.eal:warning");

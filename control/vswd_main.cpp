@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "config.hpp"
@@ -41,6 +42,23 @@ int worker_main(void* arg) {
     Worker worker(*launch->shared, launch->index);
     worker.run();
     return 0;
+}
+
+// DPDK leaves its runtime directory and (without --huge-unlink, which would
+// keep dpdk-dumpcap from attaching) its hugepage files behind: a clean stop
+// removes them.
+void remove_runtime_files(const std::string& runtime_dir, const std::string& prefix) {
+    std::error_code ec;
+    if (!runtime_dir.empty()) std::filesystem::remove_all(runtime_dir, ec);
+    std::ifstream mounts("/proc/mounts");
+    for (std::string dev, dir, type; mounts >> dev >> dir >> type;) {
+        std::string rest;
+        std::getline(mounts, rest);
+        if (type != "hugetlbfs") continue;
+        for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+            if (entry.path().filename().string().rfind(prefix + "map_", 0) == 0)
+                std::filesystem::remove(entry.path(), ec);
+    }
 }
 
 // Handles one vswctl request.
@@ -160,7 +178,9 @@ int run(const std::string& config_path, const Config& cfg) {
     sw.reset();  // removes ports: vhost sockets and host interfaces go away
     if (sfd >= 0) close(sfd);
     rte_pdump_uninit();
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
     rte_eal_cleanup();
+    remove_runtime_files(runtime_dir, sc.file_prefix);
     spdlog::info("vswd stopped");
     return rc;
 }

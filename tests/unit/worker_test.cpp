@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -257,6 +258,8 @@ int main(int argc, char** argv) {
             return 1;
     }
     const int rc = RUN_ALL_TESTS();
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
     rte_eal_cleanup();
+    std::filesystem::remove_all(runtime_dir);  // --no-shconf still makes the directory
     return rc;
 }
