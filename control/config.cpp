@@ -2,10 +2,14 @@
 // section by section, validating every value as it is read. The first problem
 // found ends the load; it is reported with the file, line, column and dotted key
 // path of the offending node.
+//
+// This file: the reading helpers and the switch, networks, DHCP and ports
+// sections. Uplinks and the NAT part of nat networks: config_nat.cpp.
 #include "config.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -15,6 +19,8 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+
+#include "config_loader.hpp"
 
 namespace vsw {
 
@@ -52,34 +58,7 @@ const char* to_string(Hugepages mode) {
     return "?";
 }
 
-namespace {
-
-constexpr size_t kMaxPorts = 30;             // DPDK port limit, minus headroom
-constexpr size_t kMaxSocketPath = 107;       // sizeof(sockaddr_un::sun_path) - 1
-constexpr uint64_t kMaxDhcpRange = 65536;
-constexpr size_t kMaxIfName = 15;            // IFNAMSIZ - 1
-
-// Thrown inside this file only; load_config_string turns it into a ConfigError.
-struct LoadFailure {
-    ConfigError error;
-};
-
-// A YAML node with its dotted key path and (for map values) the key node,
-// which is where errors about a missing or empty value point.
-// The nodes are const: assigning a YAML::Node overwrites the node it refers to.
-struct Field {
-    const YAML::Node value;
-    std::string path;
-    const YAML::Node key;  // default-constructed (null mark) for list items and the root
-
-    // yaml-cpp gives an empty value the position of the *next* token, so for
-    // those point at the key instead.
-    YAML::Mark mark() const {
-        if (value.IsNull() && !key.Mark().is_null()) return key.Mark();
-        return value.Mark();
-    }
-    YAML::Mark key_mark() const { return key.Mark().is_null() ? value.Mark() : key.Mark(); }
-};
+namespace config_internal {
 
 std::string join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
@@ -115,528 +94,590 @@ bool valid_name(std::string_view name, std::string_view extra_chars) {
     return true;
 }
 
+namespace {
+
 std::string range_text(Ipv4 first, Ipv4 last) {
     return first.to_string() + "-" + last.to_string();
 }
 
-class Loader {
-public:
-    explicit Loader(std::string file) : file_(std::move(file)) {}
-
-    Config load(const YAML::Node& root) {
-        Config config;
-        config.source_file = file_;
-        if (!root.IsNull() && !root.IsMap())
-            fail_at(root.Mark(), "", "the top level must be a map (with keys switch, networks, ports), not " +
-                                         std::string(kind(root)));
-        Field top{root, "", YAML::Node()};
-        std::vector<Field> sections = map_fields(top, {"switch", "networks", "ports"});
-        if (const Field* f = find(sections, "switch")) config.switch_config = switch_section(*f);
-        if (const Field* f = find(sections, "networks")) networks_section(*f, config);
-        if (const Field* f = find(sections, "ports")) ports_section(*f, config);
-        return config;
-    }
-
-private:
-    std::string file_;
-
-    // ---- failing -------------------------------------------------------
-
-    [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& key,
-                              std::string message) const {
-        ConfigError e;
-        e.file = file_;
-        if (!mark.is_null()) {
-            e.line = mark.line + 1;
-            e.column = mark.column + 1;
-        }
-        e.key = key;
-        e.message = std::move(message);
-        throw LoadFailure{std::move(e)};
-    }
-    [[noreturn]] void fail(const Field& f, std::string message) const {
-        fail_at(f.mark(), f.path, std::move(message));
-    }
-    [[noreturn]] void fail_key(const Field& f, std::string message) const {
-        fail_at(f.key_mark(), f.path, std::move(message));
-    }
-    // For a value that may have been left out and defaulted: point at the
-    // value if it was given, else at the key of the map it would be in.
-    [[noreturn]] void fail_given_or(const Field* value, const Field& parent,
-                                    std::string message) const {
-        if (value) fail(*value, std::move(message));
-        fail_key(parent, std::move(message));
-    }
-
-    // ---- maps and lists --------------------------------------------------
-
-    // The entries of a map in document order (an empty value counts as an
-    // empty map). Keys must be plain scalars and appear once.
-    std::vector<Field> entries(const Field& map) const {
-        if (!map.value.IsNull() && !map.value.IsMap())
-            fail(map, std::string("expected a map, got ") + kind(map.value));
-        std::vector<Field> out;
-        std::set<std::string> seen;
-        for (auto it = map.value.begin(); it != map.value.end(); ++it) {
-            if (!it->first.IsScalar())
-                fail_at(it->first.Mark(), map.path, "a key must be a plain name, not " +
-                                                        std::string(kind(it->first)));
-            const std::string& name = it->first.Scalar();
-            Field f{it->second, join(map.path, name), it->first};
-            if (!seen.insert(name).second) fail_key(f, "duplicate key '" + name + "'");
-            out.push_back(f);
-        }
-        return out;
-    }
-
-    // entries() of a map whose keys are fixed: unknown keys are an error.
-    std::vector<Field> map_fields(const Field& map,
-                                  std::initializer_list<std::string_view> allowed) const {
-        std::vector<Field> out = entries(map);
-        for (const Field& f : out) {
-            std::string_view name = f.key.Scalar();
-            bool known = false;
-            for (std::string_view a : allowed) known = known || a == name;
-            if (!known)
-                fail_key(f, "unknown key '" + std::string(name) + "' (expected one of: " +
-                                list_of(allowed) + ")");
-        }
-        return out;
-    }
-
-    static const Field* find(const std::vector<Field>& fields, std::string_view name) {
-        for (const Field& f : fields)
-            if (f.key.Scalar() == name) return &f;
-        return nullptr;
-    }
-
-    const Field& require(const std::vector<Field>& fields, const Field& map,
-                         std::string_view name, const std::string& why = "") const {
-        if (const Field* f = find(fields, name)) return *f;
-        fail_at(map.key_mark(), join(map.path, name),
-                "missing required key '" + std::string(name) + "'" + why);
-    }
-
-    std::vector<Field> list_items(const Field& list) const {
-        if (!list.value.IsSequence()) fail(list, std::string("expected a list, got ") + kind(list.value));
-        std::vector<Field> out;
-        for (size_t i = 0; i < list.value.size(); ++i)
-            out.push_back(Field{list.value[i], list.path + "[" + std::to_string(i) + "]", YAML::Node()});
-        return out;
-    }
-
-    // ---- scalars ---------------------------------------------------------
-
-    std::string scalar(const Field& f) const {
-        if (f.value.IsNull()) fail(f, "missing value");
-        if (!f.value.IsScalar()) fail(f, std::string("expected a single value, got ") + kind(f.value));
-        return f.value.Scalar();
-    }
-
-    uint64_t number(const Field& f, uint64_t lo, uint64_t hi, std::string_view unit = "") const {
-        std::string text = scalar(f);
-        uint64_t v = 0;
-        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (text.empty() || ec == std::errc::invalid_argument || ptr != text.data() + text.size())
-            fail(f, "'" + text + "' is not a whole number");
-        if (ec == std::errc::result_out_of_range || v < lo || v > hi)
-            fail(f, text + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) +
-                        (unit.empty() ? "" : " " + std::string(unit)) + ")");
-        return v;
-    }
-
-    bool boolean(const Field& f) const {
-        bool b = false;
-        if (f.value.IsScalar() && YAML::convert<bool>::decode(f.value, b)) return b;
-        fail(f, "'" + scalar(f) + "' is not true or false");
-    }
-
-    // Index of the value in `choices`.
-    size_t choice(const Field& f, std::string_view what,
-                  std::initializer_list<std::string_view> choices) const {
-        std::string text = scalar(f);
-        size_t i = 0;
-        for (std::string_view c : choices) {
-            if (c == text) return i;
-            ++i;
-        }
-        fail(f, "'" + text + "' is not " + std::string(what) + " (expected one of: " +
-                    list_of(choices) + ")");
-    }
-
-    std::string absolute_path(const Field& f) const {
-        std::string text = scalar(f);
-        if (text.empty() || text[0] != '/') fail(f, "'" + text + "' is not an absolute path");
-        return text;
-    }
-
-    Ipv4 ipv4(const Field& f) const {
-        std::string text = scalar(f);
-        auto a = Ipv4::parse(text);
-        if (!a) fail(f, text + " is not an IPv4 address");
-        return *a;
-    }
-
-    Mac unicast_mac(const Field& f) const {
-        std::string text = scalar(f);
-        auto m = Mac::parse(text);
-        if (!m) fail(f, text + " is not a MAC address (like 52:54:00:12:34:56)");
-        if (m->is_multicast()) fail(f, text + " is a multicast MAC address; it must be unicast");
-        if (m->is_zero()) fail(f, text + " is the all-zero MAC address");
-        return *m;
-    }
-
-    Subnet subnet(const Field& f) const {
-        std::string text = scalar(f);
-        auto s = Subnet::parse(text);
-        if (!s) fail(f, text + " is not a subnet in CIDR notation (like 192.168.56.0/24)");
-        if (s->prefix_len < 8 || s->prefix_len > 30)
-            fail(f, "prefix length /" + std::to_string(s->prefix_len) + " of " + text +
-                        " is not supported (use /8 to /30)");
-        if (*Ipv4::parse(text.substr(0, text.find('/'))) != s->network)
-            fail(f, text + " is not a network address (did you mean " + s->to_string() + "?)");
-        return *s;
-    }
-
-    // `what` names the address in messages ("server 192.168.56.100 ...").
-    void check_host_address(const Field& f, const std::string& what, Ipv4 a,
-                            const Subnet& subnet) const {
-        std::string head = what + " " + a.to_string();
-        if (!subnet.contains(a)) fail(f, head + " is not inside subnet " + subnet.to_string());
-        if (a == subnet.network) fail(f, head + " is the network address of " + subnet.to_string());
-        if (a == subnet.broadcast())
-            fail(f, head + " is the broadcast address of " + subnet.to_string());
-    }
-
-    // ---- switch ------------------------------------------------------------
-
-    SwitchConfig switch_section(const Field& section) const {
-        SwitchConfig sw;
-        for (const Field& f : map_fields(section, {"cores", "hugepages", "run_dir", "state_dir",
-                                                   "log_level", "file_prefix", "mac_aging",
-                                                   "memory_mb"})) {
-            std::string_view key = f.key.Scalar();
-            if (key == "cores") {
-                sw.cores = cores(f);
-            } else if (key == "hugepages") {
-                static constexpr Hugepages modes[] = {Hugepages::automatic, Hugepages::on,
-                                                      Hugepages::off};
-                sw.hugepages = modes[choice(f, "a hugepages setting", {"auto", "on", "off"})];
-            } else if (key == "run_dir") {
-                sw.run_dir = absolute_path(f);
-            } else if (key == "state_dir") {
-                sw.state_dir = absolute_path(f);
-            } else if (key == "log_level") {
-                choice(f, "a log level", {"trace", "debug", "info", "warn", "error", "critical", "off"});
-                sw.log_level = f.value.Scalar();
-            } else if (key == "file_prefix") {
-                sw.file_prefix = scalar(f);
-                if (!valid_name(sw.file_prefix, "_-") || sw.file_prefix.size() > 64)
-                    fail(f, "'" + sw.file_prefix +
-                                "' is not a valid file prefix (1..64 of A-Z a-z 0-9 _ -)");
-            } else if (key == "mac_aging") {
-                sw.mac_aging = static_cast<unsigned>(number(f, 1, 86400, "seconds"));
-            } else if (key == "memory_mb") {
-                sw.memory_mb = static_cast<unsigned>(number(f, 64, 65536, "MB"));
-            }
-        }
-        return sw;
-    }
-
-    std::vector<unsigned> cores(const Field& f) const {
-        std::vector<Field> items = list_items(f);
-        if (items.empty()) fail(f, "at least one CPU is needed");
-        std::vector<unsigned> out;
-        for (const Field& item : items) {
-            auto core = static_cast<unsigned>(number(item, 0, 1023));
-            for (unsigned c : out)
-                if (c == core) fail(item, "CPU " + std::to_string(core) + " is listed twice");
-            out.push_back(core);
-        }
-        return out;
-    }
-
-    // ---- networks -----------------------------------------------------------
-
-    void networks_section(const Field& section, Config& config) const {
-        for (const Field& f : entries(section)) {
-            NetworkConfig net = network(f, config.networks);
-            config.networks.emplace(net.name, std::move(net));
-        }
-    }
-
-    // `earlier` are the networks declared before this one.
-    NetworkConfig network(const Field& f, const std::map<std::string, NetworkConfig>& earlier) const {
-        NetworkConfig net;
-        net.name = f.key.Scalar();
-        net.line = f.key_mark().line + 1;
-        if (!valid_name(net.name, "_.-") || net.name.size() > 32)
-            fail_key(f, "'" + net.name + "' is not a valid network name (1..32 of A-Z a-z 0-9 _ . -)");
-        std::vector<Field> fields = map_fields(f, {"mode", "subnet", "host_interface", "dhcp"});
-
-        const Field& mode = require(fields, f, "mode");
-        static constexpr NetworkMode modes[] = {NetworkMode::host_only, NetworkMode::internal,
-                                                NetworkMode::nat};
-        net.mode = modes[choice(mode, "a network mode", {"host-only", "internal", "nat"})];
-        if (net.mode == NetworkMode::nat) fail(mode, "mode 'nat' is not supported yet");
-        bool host_only = net.mode == NetworkMode::host_only;
-
-        const Field* subnet_field = find(fields, "subnet");
-        if (subnet_field)
-            net.subnet = subnet(*subnet_field);
-        else if (host_only)
-            require(fields, f, "subnet", " (a host-only network needs one)");
-
-        const Field* hi = find(fields, "host_interface");
-        if (hi && !host_only)
-            fail_key(*hi, "host_interface is only allowed on host-only networks");
-        if (host_only) {
-            net.host_interface = host_interface(hi, net);
-            check_host_only_clashes(f, *subnet_field, hi, net, earlier);
-        }
-
-        if (const Field* d = find(fields, "dhcp")) net.dhcp = dhcp(*d, net);
-        return net;
-    }
-
-    // Between host-only networks: host interface names must differ and the
-    // subnets must not overlap (the host would have two routes).
-    void check_host_only_clashes(const Field& f, const Field& subnet_field, const Field* hi,
-                                 const NetworkConfig& net,
-                                 const std::map<std::string, NetworkConfig>& earlier) const {
-        for (const auto& [name, other] : earlier) {
-            if (!other.host_interface) continue;
-            if (other.host_interface->name == net.host_interface->name) {
-                std::string msg = "host interface name '" + net.host_interface->name +
-                                  "' is already used by network '" + name + "'";
-                const Field* given = nullptr;
-                std::vector<Field> hi_fields;
-                if (hi) hi_fields = entries(*hi);
-                given = find(hi_fields, "name");
-                fail_given_or(given, hi ? *hi : f,
-                              given ? msg : msg + " (it is the default name here; set host_interface.name)");
-            }
-            const Subnet& a = *net.subnet;
-            const Subnet& b = *other.subnet;
-            if (a.contains(b.network) || b.contains(a.network))
-                fail(subnet_field, "subnet " + a.to_string() + " overlaps subnet " + b.to_string() +
-                                       " of host-only network '" + name + "'");
-        }
-    }
-
-    // `f` is null when the key is absent: then everything is defaulted.
-    HostInterfaceConfig host_interface(const Field* f, const NetworkConfig& net) const {
-        HostInterfaceConfig hi;
-        hi.name = ("vsw-" + net.name).substr(0, kMaxIfName);
-        hi.address = net.subnet->host(1);
-        if (!f) return hi;
-        std::vector<Field> fields = map_fields(*f, {"name", "address", "netns"});
-        if (const Field* ns = find(fields, "netns")) {
-            hi.netns = scalar(*ns);
-            if (!valid_name(hi.netns, "_.-") || hi.netns.size() > 64 || hi.netns == "." || hi.netns == "..")
-                fail(*ns, "'" + hi.netns + "' is not a valid network namespace name (1..64 of A-Z a-z 0-9 _ . -)");
-        }
-        if (const Field* n = find(fields, "name")) {
-            hi.name = scalar(*n);
-            if (!valid_name(hi.name, "_.-") || hi.name.size() > kMaxIfName || hi.name == "." ||
-                hi.name == "..")
-                fail(*n, "'" + hi.name + "' is not a valid interface name (1..15 of A-Z a-z 0-9 _ . -)");
-        }
-        if (const Field* a = find(fields, "address")) {
-            hi.address = ipv4(*a);
-            check_host_address(*a, "address", hi.address, *net.subnet);
-        }
-        return hi;
-    }
-
-    // ---- DHCP -----------------------------------------------------------------
-
-    std::optional<DhcpConfig> dhcp(const Field& f, const NetworkConfig& net) const {
-        if (f.value.IsScalar()) {
-            bool on = false;
-            if (!YAML::convert<bool>::decode(f.value, on))
-                fail(f, "'" + f.value.Scalar() + "' is not a DHCP setting (expected a map, true or false)");
-            if (!on) return std::nullopt;
-        }
-        if (!net.subnet)
-            fail_key(f, "DHCP needs a subnet: add 'subnet' to network '" + net.name + "'");
-        const Subnet& sn = *net.subnet;
-        std::optional<Ipv4> host_addr;
-        if (net.host_interface) host_addr = net.host_interface->address;
-
-        std::vector<Field> fields;
-        if (!f.value.IsScalar())
-            fields = map_fields(f, {"server", "range", "lease", "dns", "domain", "static"});
-
-        DhcpConfig d;
-        uint32_t hosts = (uint32_t{1} << (32 - sn.prefix_len)) - 2;
-        d.server = sn.host(hosts < 101 ? 2 : 100);
-        const Field* server = find(fields, "server");
-        if (server) d.server = ipv4(*server);
-        std::string server_what = server ? "server" : "default server";
-        std::string server_hint = server ? "" : "; set dhcp.server";
-        check_host_address(server ? *server : f, server_what, d.server, sn);
-        if (host_addr && d.server == *host_addr)
-            fail_given_or(server, f, server_what + " " + d.server.to_string() +
-                                         " is the host interface address" + server_hint);
-
-        dhcp_range(f, find(fields, "range"), server != nullptr, sn, host_addr, d);
-
-        for (const Field& field : fields) {
-            std::string_view key = field.key.Scalar();
-            if (key == "lease") {
-                d.lease_seconds = static_cast<uint32_t>(number(field, 60, 604800, "seconds"));
-            } else if (key == "dns") {
-                for (const Field& item : list_items(field)) d.dns.push_back(ipv4(item));
-            } else if (key == "domain") {
-                d.domain = scalar(field);
-                if (!valid_name(d.domain, ".-") || d.domain.size() > 253)
-                    fail(field, "'" + d.domain + "' is not a valid domain name");
-            } else if (key == "static") {
-                d.statics = statics(field, d, sn, host_addr);
-            }
-        }
-        return d;
-    }
-
-    // Sets d.range_first/last from `range` (null when absent: then the pool is
-    // the rest of the subnet after the server) and checks them. `f` is the dhcp field.
-    void dhcp_range(const Field& f, const Field* range, bool server_given, const Subnet& sn,
-                    std::optional<Ipv4> host_addr, DhcpConfig& d) const {
-        std::string range_hint = range ? "" : "; set dhcp.range";
-        if (range) {
-            std::tie(d.range_first, d.range_last) = parse_range(*range);
-        } else {
-            d.range_first = Ipv4{d.server.value + 1};
-            d.range_last = Ipv4{sn.broadcast().value - 1};
-            if (d.range_first > d.range_last)
-                fail_key(f, "no addresses left for a default range after server " +
-                                d.server.to_string() + " in " + sn.to_string() + range_hint);
-        }
-        std::string head = (range ? "range " : "default range ") +
-                           range_text(d.range_first, d.range_last);
-        auto bad_range = [&](const std::string& what) { fail_given_or(range, f, head + what); };
-        auto includes = [&](Ipv4 a) { return d.range_first <= a && a <= d.range_last; };
-        if (!sn.contains(d.range_first) || !sn.contains(d.range_last))
-            bad_range(" is not inside subnet " + sn.to_string());
-        if (d.range_first > d.range_last)
-            bad_range(" is reversed (the first address is after the last)");
-        if (includes(sn.network))
-            bad_range(" includes the network address " + sn.network.to_string());
-        if (includes(sn.broadcast()))
-            bad_range(" includes the broadcast address " + sn.broadcast().to_string());
-        if (host_addr && includes(*host_addr))
-            bad_range(" includes the host interface address " + host_addr->to_string() + range_hint);
-        std::string server_what = server_given ? "server" : "default server";
-        std::string server_hint = server_given ? "" : "; set dhcp.server";
-        if (includes(d.server))
-            bad_range(" includes the " + server_what + " address " + d.server.to_string() +
-                      (server_given ? range_hint : server_hint));
-        uint64_t size = uint64_t{d.range_last.value} - d.range_first.value + 1;
-        if (size > kMaxDhcpRange)
-            bad_range(" has " + std::to_string(size) + " addresses; at most " +
-                      std::to_string(kMaxDhcpRange) + " are supported");
-    }
-
-    std::pair<Ipv4, Ipv4> parse_range(const Field& f) const {
-        std::string text = scalar(f);
-        size_t dash = text.find('-');
-        if (dash == std::string::npos)
-            fail(f, "'" + text + "' is not a range (expected first-last, like " +
-                        "192.168.56.101-192.168.56.254)");
-        auto trim = [](std::string s) {
-            size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
-            return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-        };
-        std::string first = trim(text.substr(0, dash)), last = trim(text.substr(dash + 1));
-        auto a = Ipv4::parse(first);
-        if (!a) fail(f, first + " is not an IPv4 address");
-        auto b = Ipv4::parse(last);
-        if (!b) fail(f, last + " is not an IPv4 address");
-        return {*a, *b};
-    }
-
-    std::vector<DhcpStaticLease> statics(const Field& f, const DhcpConfig& d, const Subnet& sn,
-                                         std::optional<Ipv4> host_addr) const {
-        std::vector<DhcpStaticLease> out;
-        for (const Field& item : list_items(f)) {
-            std::vector<Field> fields = map_fields(item, {"mac", "ip"});
-            DhcpStaticLease lease;
-            const Field& mac = require(fields, item, "mac");
-            lease.mac = unicast_mac(mac);
-            const Field& ip = require(fields, item, "ip");
-            lease.ip = ipv4(ip);
-            for (const DhcpStaticLease& other : out) {
-                if (other.mac == lease.mac)
-                    fail(mac, "MAC " + lease.mac.to_string() + " already has a static lease");
-                if (other.ip == lease.ip)
-                    fail(ip, "IP " + lease.ip.to_string() + " is already given to " +
-                                 other.mac.to_string());
-            }
-            check_host_address(ip, "IP", lease.ip, sn);
-            if (lease.ip == d.server)
-                fail(ip, "IP " + lease.ip.to_string() + " is the DHCP server address");
-            if (host_addr && lease.ip == *host_addr)
-                fail(ip, "IP " + lease.ip.to_string() + " is the host interface address");
-            out.push_back(lease);
-        }
-        return out;
-    }
-
-    // ---- ports ----------------------------------------------------------------
-
-    void ports_section(const Field& section, Config& config) const {
-        for (const Field& f : entries(section)) {
-            if (config.ports.size() == kMaxPorts)
-                fail_key(f, "too many ports: at most " + std::to_string(kMaxPorts) +
-                                " are supported (DPDK port limit)");
-            PortConfig port = this->port(f, config);
-            config.ports.emplace(port.name, std::move(port));
-        }
-    }
-
-    PortConfig port(const Field& f, const Config& config) const {
-        PortConfig port;
-        port.name = f.key.Scalar();
-        port.line = f.key_mark().line + 1;
-        if (!valid_name(port.name, "_.-") || port.name.size() > 64)
-            fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
-        std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac"});
-
-        const Field& network = require(fields, f, "network");
-        port.network = scalar(network);
-        if (!config.networks.count(port.network))
-            fail(network, "network '" + port.network + "' is not declared under networks");
-
-        const Field* socket = find(fields, "socket");
-        const std::string& run_dir = config.switch_config.run_dir;
-        if (socket)
-            port.socket = absolute_path(*socket);
-        else
-            port.socket = run_dir + (run_dir.back() == '/' ? "" : "/") + port.name + ".sock";
-        std::string socket_what = socket ? "socket path " : "default socket path ";
-        if (port.socket.size() > kMaxSocketPath)
-            fail_given_or(socket, f, socket_what + port.socket + " is longer than " +
-                                         std::to_string(kMaxSocketPath) + " characters");
-        for (const auto& [name, other] : config.ports)
-            if (other.socket == port.socket)
-                fail_given_or(socket, f,
-                              socket_what + port.socket + " is already used by port '" + name + "'");
-
-        if (const Field* c = find(fields, "client")) port.client = boolean(*c);
-        if (const Field* m = find(fields, "mac")) port.mac = unicast_mac(*m);
-        return port;
-    }
-};
-
 }  // namespace
+
+// Sections are read in dependency order, whatever their order in the file:
+// networks refer to uplinks, ports to networks.
+Config Loader::load(const YAML::Node& root) const {
+    Config config;
+    config.source_file = file_;
+    if (!root.IsNull() && !root.IsMap())
+        fail_at(root.Mark(), "",
+                "the top level must be a map (with keys switch, networks, uplinks, ports), not " +
+                    std::string(kind(root)));
+    Field top{root, "", YAML::Node()};
+    std::vector<Field> sections = map_fields(top, {"switch", "networks", "uplinks", "ports"});
+    if (const Field* f = find(sections, "switch")) config.switch_config = switch_section(*f);
+    if (const Field* f = find(sections, "uplinks")) uplinks_section(*f, config);
+    if (const Field* f = find(sections, "networks")) networks_section(*f, config);
+    if (const Field* f = find(sections, "ports")) ports_section(*f, config);
+    return config;
+}
+
+// ---- failing -------------------------------------------------------
+
+void Loader::fail_at(const YAML::Mark& mark, const std::string& key, std::string message) const {
+    ConfigError e;
+    e.file = file_;
+    if (!mark.is_null()) {
+        e.line = mark.line + 1;
+        e.column = mark.column + 1;
+    }
+    e.key = key;
+    e.message = std::move(message);
+    throw LoadFailure{std::move(e)};
+}
+void Loader::fail(const Field& f, std::string message) const {
+    fail_at(f.mark(), f.path, std::move(message));
+}
+void Loader::fail_key(const Field& f, std::string message) const {
+    fail_at(f.key_mark(), f.path, std::move(message));
+}
+// For a value that may have been left out and defaulted: point at the
+// value if it was given, else at the key of the map it would be in.
+void Loader::fail_given_or(const Field* value, const Field& parent, std::string message) const {
+    if (value) fail(*value, std::move(message));
+    fail_key(parent, std::move(message));
+}
+
+// ---- maps and lists --------------------------------------------------
+
+// The entries of a map in document order (an empty value counts as an
+// empty map). Keys must be plain scalars and appear once.
+std::vector<Field> Loader::entries(const Field& map) const {
+    if (!map.value.IsNull() && !map.value.IsMap())
+        fail(map, std::string("expected a map, got ") + kind(map.value));
+    std::vector<Field> out;
+    std::set<std::string> seen;
+    for (auto it = map.value.begin(); it != map.value.end(); ++it) {
+        if (!it->first.IsScalar())
+            fail_at(it->first.Mark(), map.path, "a key must be a plain name, not " +
+                                                    std::string(kind(it->first)));
+        const std::string& name = it->first.Scalar();
+        Field f{it->second, join(map.path, name), it->first};
+        if (!seen.insert(name).second) fail_key(f, "duplicate key '" + name + "'");
+        out.push_back(f);
+    }
+    return out;
+}
+
+// entries() of a map whose keys are fixed: unknown keys are an error.
+std::vector<Field> Loader::map_fields(const Field& map,
+                                      std::initializer_list<std::string_view> allowed) const {
+    std::vector<Field> out = entries(map);
+    for (const Field& f : out) {
+        std::string_view name = f.key.Scalar();
+        bool known = false;
+        for (std::string_view a : allowed) known = known || a == name;
+        if (!known)
+            fail_key(f, "unknown key '" + std::string(name) + "' (expected one of: " +
+                            list_of(allowed) + ")");
+    }
+    return out;
+}
+
+const Field* Loader::find(const std::vector<Field>& fields, std::string_view name) {
+    for (const Field& f : fields)
+        if (f.key.Scalar() == name) return &f;
+    return nullptr;
+}
+
+const Field& Loader::require(const std::vector<Field>& fields, const Field& map,
+                             std::string_view name, const std::string& why) const {
+    if (const Field* f = find(fields, name)) return *f;
+    fail_at(map.key_mark(), join(map.path, name),
+            "missing required key '" + std::string(name) + "'" + why);
+}
+
+std::vector<Field> Loader::list_items(const Field& list) const {
+    if (!list.value.IsSequence()) fail(list, std::string("expected a list, got ") + kind(list.value));
+    std::vector<Field> out;
+    for (size_t i = 0; i < list.value.size(); ++i)
+        out.push_back(Field{list.value[i], list.path + "[" + std::to_string(i) + "]", YAML::Node()});
+    return out;
+}
+
+// ---- scalars ---------------------------------------------------------
+
+std::string Loader::scalar(const Field& f) const {
+    if (f.value.IsNull()) fail(f, "missing value");
+    if (!f.value.IsScalar()) fail(f, std::string("expected a single value, got ") + kind(f.value));
+    return f.value.Scalar();
+}
+
+uint64_t Loader::number(const Field& f, uint64_t lo, uint64_t hi, std::string_view unit) const {
+    std::string text = scalar(f);
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec == std::errc::invalid_argument || ptr != text.data() + text.size())
+        fail(f, "'" + text + "' is not a whole number");
+    if (ec == std::errc::result_out_of_range || v < lo || v > hi)
+        fail(f, text + " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) +
+                    (unit.empty() ? "" : " " + std::string(unit)) + ")");
+    return v;
+}
+
+bool Loader::boolean(const Field& f) const {
+    bool b = false;
+    if (f.value.IsScalar() && YAML::convert<bool>::decode(f.value, b)) return b;
+    fail(f, "'" + scalar(f) + "' is not true or false");
+}
+
+// Index of the value in `choices`.
+size_t Loader::choice(const Field& f, std::string_view what,
+                      std::initializer_list<std::string_view> choices) const {
+    std::string text = scalar(f);
+    size_t i = 0;
+    for (std::string_view c : choices) {
+        if (c == text) return i;
+        ++i;
+    }
+    fail(f, "'" + text + "' is not " + std::string(what) + " (expected one of: " +
+                list_of(choices) + ")");
+}
+
+std::string Loader::absolute_path(const Field& f) const {
+    std::string text = scalar(f);
+    if (text.empty() || text[0] != '/') fail(f, "'" + text + "' is not an absolute path");
+    return text;
+}
+
+Ipv4 Loader::ipv4(const Field& f) const {
+    std::string text = scalar(f);
+    auto a = Ipv4::parse(text);
+    if (!a) fail(f, text + " is not an IPv4 address");
+    return *a;
+}
+
+Mac Loader::unicast_mac(const Field& f) const {
+    std::string text = scalar(f);
+    auto m = Mac::parse(text);
+    if (!m) fail(f, text + " is not a MAC address (like 52:54:00:12:34:56)");
+    if (m->is_multicast()) fail(f, text + " is a multicast MAC address; it must be unicast");
+    if (m->is_zero()) fail(f, text + " is the all-zero MAC address");
+    return *m;
+}
+
+Subnet Loader::subnet(const Field& f) const {
+    std::string text = scalar(f);
+    auto s = Subnet::parse(text);
+    if (!s) fail(f, text + " is not a subnet in CIDR notation (like 192.168.56.0/24)");
+    if (s->prefix_len < 8 || s->prefix_len > 30)
+        fail(f, "prefix length /" + std::to_string(s->prefix_len) + " of " + text +
+                    " is not supported (use /8 to /30)");
+    if (*Ipv4::parse(text.substr(0, text.find('/'))) != s->network)
+        fail(f, text + " is not a network address (did you mean " + s->to_string() + "?)");
+    return *s;
+}
+
+// A kernel netdev name (host interfaces, kernel uplinks).
+std::string Loader::interface_name(const Field& f) const {
+    std::string name = scalar(f);
+    if (!valid_name(name, "_.-") || name.size() > kMaxIfName || name == "." || name == "..")
+        fail(f, "'" + name + "' is not a valid interface name (1..15 of A-Z a-z 0-9 _ . -)");
+    return name;
+}
+
+std::string Loader::netns_name(const Field& f) const {
+    std::string name = scalar(f);
+    if (!valid_name(name, "_.-") || name.size() > 64 || name == "." || name == "..")
+        fail(f, "'" + name + "' is not a valid network namespace name (1..64 of A-Z a-z 0-9 _ . -)");
+    return name;
+}
+
+// `what` names the address in messages ("server 192.168.56.100 ...").
+void Loader::check_host_address(const Field& f, const std::string& what, Ipv4 a,
+                                const Subnet& subnet) const {
+    std::string head = what + " " + a.to_string();
+    if (!subnet.contains(a)) fail(f, head + " is not inside subnet " + subnet.to_string());
+    if (a == subnet.network) fail(f, head + " is the network address of " + subnet.to_string());
+    if (a == subnet.broadcast())
+        fail(f, head + " is the broadcast address of " + subnet.to_string());
+}
+
+// ---- switch ------------------------------------------------------------
+
+SwitchConfig Loader::switch_section(const Field& section) const {
+    SwitchConfig sw;
+    for (const Field& f : map_fields(section, {"cores", "hugepages", "run_dir", "state_dir",
+                                               "log_level", "file_prefix", "mac_aging",
+                                               "memory_mb"})) {
+        std::string_view key = f.key.Scalar();
+        if (key == "cores") {
+            sw.cores = cores(f);
+        } else if (key == "hugepages") {
+            static constexpr Hugepages modes[] = {Hugepages::automatic, Hugepages::on,
+                                                  Hugepages::off};
+            sw.hugepages = modes[choice(f, "a hugepages setting", {"auto", "on", "off"})];
+        } else if (key == "run_dir") {
+            sw.run_dir = absolute_path(f);
+        } else if (key == "state_dir") {
+            sw.state_dir = absolute_path(f);
+        } else if (key == "log_level") {
+            choice(f, "a log level", {"trace", "debug", "info", "warn", "error", "critical", "off"});
+            sw.log_level = f.value.Scalar();
+        } else if (key == "file_prefix") {
+            sw.file_prefix = scalar(f);
+            if (!valid_name(sw.file_prefix, "_-") || sw.file_prefix.size() > 64)
+                fail(f, "'" + sw.file_prefix +
+                            "' is not a valid file prefix (1..64 of A-Z a-z 0-9 _ -)");
+        } else if (key == "mac_aging") {
+            sw.mac_aging = static_cast<unsigned>(number(f, 1, 86400, "seconds"));
+        } else if (key == "memory_mb") {
+            sw.memory_mb = static_cast<unsigned>(number(f, 64, 65536, "MB"));
+        }
+    }
+    return sw;
+}
+
+std::vector<unsigned> Loader::cores(const Field& f) const {
+    std::vector<Field> items = list_items(f);
+    if (items.empty()) fail(f, "at least one CPU is needed");
+    std::vector<unsigned> out;
+    for (const Field& item : items) {
+        auto core = static_cast<unsigned>(number(item, 0, 1023));
+        for (unsigned c : out)
+            if (c == core) fail(item, "CPU " + std::to_string(core) + " is listed twice");
+        out.push_back(core);
+    }
+    return out;
+}
+
+// ---- networks -----------------------------------------------------------
+
+void Loader::networks_section(const Field& section, Config& config) const {
+    for (const Field& f : entries(section)) {
+        NetworkConfig net = network(f, config);
+        config.networks.emplace(net.name, std::move(net));
+    }
+}
+
+// `config` holds the uplinks and the networks declared before this one.
+NetworkConfig Loader::network(const Field& f, const Config& config) const {
+    NetworkConfig net;
+    net.name = f.key.Scalar();
+    net.line = f.key_mark().line + 1;
+    if (!valid_name(net.name, "_.-") || net.name.size() > 32)
+        fail_key(f, "'" + net.name + "' is not a valid network name (1..32 of A-Z a-z 0-9 _ . -)");
+    std::vector<Field> fields = entries(f);
+
+    const Field& mode = require(fields, f, "mode");
+    static constexpr NetworkMode modes[] = {NetworkMode::host_only, NetworkMode::internal,
+                                            NetworkMode::nat};
+    net.mode = modes[choice(mode, "a network mode", {"host-only", "internal", "nat"})];
+    for (const Field& key : fields) check_network_key(key, net.mode);
+    bool host_only = net.mode == NetworkMode::host_only;
+    bool nat = net.mode == NetworkMode::nat;
+
+    const Field* subnet_field = find(fields, "subnet");
+    if (subnet_field)
+        net.subnet = subnet(*subnet_field);
+    else if (host_only || nat)
+        require(fields, f, "subnet",
+                host_only ? " (a host-only network needs one)" : " (a nat network needs one)");
+
+    if (host_only) {
+        const Field* hi = find(fields, "host_interface");
+        net.host_interface = host_interface(hi, net);
+        check_host_only_clashes(f, *subnet_field, hi, net, config);
+    }
+    if (nat) net.nat = this->nat(f, fields, *subnet_field, net, config);
+
+    if (const Field* d = find(fields, "dhcp")) net.dhcp = dhcp(*d, net);
+    return net;
+}
+
+// The keys a network may have depend on its mode.
+void Loader::check_network_key(const Field& key, NetworkMode mode) const {
+    std::string_view name = key.key.Scalar();
+    if (name == "mode" || name == "subnet" || name == "dhcp") return;
+    if (name == "host_interface") {
+        if (mode == NetworkMode::host_only) return;
+        fail_key(key, "host_interface is only allowed on host-only networks");
+    }
+    for (std::string_view nat_key :
+         {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions"}) {
+        if (name != nat_key) continue;
+        if (mode == NetworkMode::nat) return;
+        fail_key(key, std::string(name) + " is only allowed on nat networks");
+    }
+    std::string expected =
+        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp"})
+        : mode == NetworkMode::nat
+            ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
+                       "max_sessions"})
+            : list_of({"mode", "subnet", "dhcp"});
+    fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");
+}
+
+// A host-only network's interface name must differ from every other host
+// interface and kernel uplink, and its subnet must not overlap another host-only
+// subnet (the host would have two routes) nor a nat subnet (a guest could not
+// reach the host-only network through the NAT gateway).
+void Loader::check_host_only_clashes(const Field& f, const Field& subnet_field, const Field* hi,
+                                     const NetworkConfig& net, const Config& config) const {
+    auto name_clash = [&](const std::string& user) {
+        std::string msg = "host interface name '" + net.host_interface->name + "' is already used by " + user;
+        std::vector<Field> hi_fields;
+        if (hi) hi_fields = entries(*hi);
+        const Field* given = find(hi_fields, "name");
+        fail_given_or(given, hi ? *hi : f,
+                      given ? msg : msg + " (it is the default name here; set host_interface.name)");
+    };
+    for (const auto& [name, up] : config.uplinks)
+        if (up.kernel && up.kernel->name == net.host_interface->name) name_clash("uplink '" + name + "'");
+    for (const auto& [name, other] : config.networks) {
+        if (!other.host_interface && !other.nat) continue;
+        if (other.host_interface && other.host_interface->name == net.host_interface->name)
+            name_clash("network '" + name + "'");
+        const Subnet& a = *net.subnet;
+        const Subnet& b = *other.subnet;
+        if (a.contains(b.network) || b.contains(a.network))
+            fail(subnet_field, "subnet " + a.to_string() + " overlaps subnet " + b.to_string() + " of " +
+                                   to_string(other.mode) + " network '" + name + "'");
+    }
+}
+
+// `f` is null when the key is absent: then everything is defaulted.
+HostInterfaceConfig Loader::host_interface(const Field* f, const NetworkConfig& net) const {
+    HostInterfaceConfig hi;
+    hi.name = ("vsw-" + net.name).substr(0, kMaxIfName);
+    hi.address = net.subnet->host(1);
+    if (!f) return hi;
+    std::vector<Field> fields = map_fields(*f, {"name", "address", "netns"});
+    if (const Field* ns = find(fields, "netns")) hi.netns = netns_name(*ns);
+    if (const Field* n = find(fields, "name")) hi.name = interface_name(*n);
+    if (const Field* a = find(fields, "address")) {
+        hi.address = ipv4(*a);
+        check_host_address(*a, "address", hi.address, *net.subnet);
+    }
+    return hi;
+}
+
+std::vector<Reserved> Loader::reserved_addresses(const NetworkConfig& net) {
+    std::vector<Reserved> out;
+    if (net.host_interface) out.push_back({"host interface", net.host_interface->address});
+    if (net.nat) {
+        out.push_back({"gateway", net.nat->gateway});
+        if (net.nat->dns) out.push_back({"dns", *net.nat->dns});
+    }
+    return out;
+}
+
+// ---- DHCP -----------------------------------------------------------------
+
+// On a nat network vsw itself is the DHCP server (by default on the gateway
+// address) and always hands out the gateway as router; the DNS server handed
+// out is dhcp.dns if given, else the network's dns address if it has one.
+std::optional<DhcpConfig> Loader::dhcp(const Field& f, const NetworkConfig& net) const {
+    if (f.value.IsScalar()) {
+        bool on = false;
+        if (!YAML::convert<bool>::decode(f.value, on))
+            fail(f, "'" + f.value.Scalar() + "' is not a DHCP setting (expected a map, true or false)");
+        if (!on) return std::nullopt;
+    }
+    if (!net.subnet)
+        fail_key(f, "DHCP needs a subnet: add 'subnet' to network '" + net.name + "'");
+    const Subnet& sn = *net.subnet;
+    std::optional<Ipv4> host_addr;
+    if (net.host_interface) host_addr = net.host_interface->address;
+    std::vector<Reserved> reserved = reserved_addresses(net);
+
+    std::vector<Field> fields;
+    if (!f.value.IsScalar())
+        fields = map_fields(f, {"server", "range", "lease", "dns", "domain", "static"});
+
+    DhcpConfig d;
+    uint32_t hosts = (uint32_t{1} << (32 - sn.prefix_len)) - 2;
+    d.server = net.nat ? net.nat->gateway : sn.host(hosts < 101 ? 2 : 100);
+    const Field* server = find(fields, "server");
+    if (server) d.server = ipv4(*server);
+    std::string server_what = server ? "server" : "default server";
+    std::string server_hint = server ? "" : "; set dhcp.server";
+    check_host_address(server ? *server : f, server_what, d.server, sn);
+    if (host_addr && d.server == *host_addr)
+        fail_given_or(server, f, server_what + " " + d.server.to_string() +
+                                     " is the host interface address" + server_hint);
+
+    dhcp_range(f, find(fields, "range"), server != nullptr, net, reserved, d);
+
+    for (const Field& field : fields) {
+        std::string_view key = field.key.Scalar();
+        if (key == "lease") {
+            d.lease_seconds = static_cast<uint32_t>(number(field, 60, 604800, "seconds"));
+        } else if (key == "dns") {
+            for (const Field& item : list_items(field)) d.dns.push_back(ipv4(item));
+        } else if (key == "domain") {
+            d.domain = scalar(field);
+            if (!valid_name(d.domain, ".-") || d.domain.size() > 253)
+                fail(field, "'" + d.domain + "' is not a valid domain name");
+        } else if (key == "static") {
+            d.statics = statics(field, d, sn, reserved);
+        }
+    }
+    if (net.nat) {
+        d.router = net.nat->gateway;
+        if (!find(fields, "dns") && net.nat->dns) d.dns = {*net.nat->dns};
+    }
+    return d;
+}
+
+// Sets d.range_first/last from `range` (null when absent: then the pool is
+// the rest of the subnet after the server, and on a nat network also after the
+// gateway and dns addresses) and checks them. `f` is the dhcp field.
+void Loader::dhcp_range(const Field& f, const Field* range, bool server_given, const NetworkConfig& net,
+                        const std::vector<Reserved>& reserved, DhcpConfig& d) const {
+    const Subnet& sn = *net.subnet;
+    std::string range_hint = range ? "" : "; set dhcp.range";
+    if (range) {
+        std::tie(d.range_first, d.range_last) = parse_range(*range);
+    } else {
+        Ipv4 after = d.server;
+        if (net.nat)
+            for (const Reserved& r : reserved) after = std::max(after, r.address);
+        d.range_first = Ipv4{after.value + 1};
+        d.range_last = Ipv4{sn.broadcast().value - 1};
+        if (d.range_first > d.range_last)
+            fail_key(f, std::string("no addresses left for a default range after ") +
+                            (after == d.server ? "server " : "") + after.to_string() + " in " +
+                            sn.to_string() + range_hint);
+    }
+    std::string head = (range ? "range " : "default range ") +
+                       range_text(d.range_first, d.range_last);
+    auto bad_range = [&](const std::string& what) { fail_given_or(range, f, head + what); };
+    auto includes = [&](Ipv4 a) { return d.range_first <= a && a <= d.range_last; };
+    if (!sn.contains(d.range_first) || !sn.contains(d.range_last))
+        bad_range(" is not inside subnet " + sn.to_string());
+    if (d.range_first > d.range_last)
+        bad_range(" is reversed (the first address is after the last)");
+    if (includes(sn.network))
+        bad_range(" includes the network address " + sn.network.to_string());
+    if (includes(sn.broadcast()))
+        bad_range(" includes the broadcast address " + sn.broadcast().to_string());
+    for (const Reserved& r : reserved)
+        if (includes(r.address))
+            bad_range(" includes the " + r.what + " address " + r.address.to_string() + range_hint);
+    std::string server_what = server_given ? "server" : "default server";
+    std::string server_hint = server_given ? "" : "; set dhcp.server";
+    if (includes(d.server))
+        bad_range(" includes the " + server_what + " address " + d.server.to_string() +
+                  (server_given ? range_hint : server_hint));
+    uint64_t size = uint64_t{d.range_last.value} - d.range_first.value + 1;
+    if (size > kMaxDhcpRange)
+        bad_range(" has " + std::to_string(size) + " addresses; at most " +
+                  std::to_string(kMaxDhcpRange) + " are supported");
+}
+
+std::pair<Ipv4, Ipv4> Loader::parse_range(const Field& f) const {
+    std::string text = scalar(f);
+    size_t dash = text.find('-');
+    if (dash == std::string::npos)
+        fail(f, "'" + text + "' is not a range (expected first-last, like " +
+                    "192.168.56.101-192.168.56.254)");
+    auto trim = [](std::string s) {
+        size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    std::string first = trim(text.substr(0, dash)), last = trim(text.substr(dash + 1));
+    auto a = Ipv4::parse(first);
+    if (!a) fail(f, first + " is not an IPv4 address");
+    auto b = Ipv4::parse(last);
+    if (!b) fail(f, last + " is not an IPv4 address");
+    return {*a, *b};
+}
+
+std::vector<DhcpStaticLease> Loader::statics(const Field& f, const DhcpConfig& d, const Subnet& sn,
+                                             const std::vector<Reserved>& reserved) const {
+    std::vector<DhcpStaticLease> out;
+    for (const Field& item : list_items(f)) {
+        std::vector<Field> fields = map_fields(item, {"mac", "ip"});
+        DhcpStaticLease lease;
+        const Field& mac = require(fields, item, "mac");
+        lease.mac = unicast_mac(mac);
+        const Field& ip = require(fields, item, "ip");
+        lease.ip = ipv4(ip);
+        for (const DhcpStaticLease& other : out) {
+            if (other.mac == lease.mac)
+                fail(mac, "MAC " + lease.mac.to_string() + " already has a static lease");
+            if (other.ip == lease.ip)
+                fail(ip, "IP " + lease.ip.to_string() + " is already given to " +
+                             other.mac.to_string());
+        }
+        check_host_address(ip, "IP", lease.ip, sn);
+        if (lease.ip == d.server)
+            fail(ip, "IP " + lease.ip.to_string() + " is the DHCP server address");
+        for (const Reserved& r : reserved)
+            if (lease.ip == r.address)
+                fail(ip, "IP " + lease.ip.to_string() + " is the " + r.what + " address");
+        out.push_back(lease);
+    }
+    return out;
+}
+
+// ---- ports ----------------------------------------------------------------
+
+void Loader::ports_section(const Field& section, Config& config) const {
+    for (const Field& f : entries(section)) {
+        // Each uplink is a DPDK port too.
+        if (config.ports.size() + config.uplinks.size() == kMaxPorts) {
+            std::string uplinks = config.uplinks.empty()
+                                      ? ""
+                                      : ", counting the " + std::to_string(config.uplinks.size()) + " uplink(s)";
+            fail_key(f, "too many ports: at most " + std::to_string(kMaxPorts) +
+                            " are supported (DPDK port limit)" + uplinks);
+        }
+        PortConfig port = this->port(f, config);
+        config.ports.emplace(port.name, std::move(port));
+    }
+}
+
+PortConfig Loader::port(const Field& f, const Config& config) const {
+    PortConfig port;
+    port.name = f.key.Scalar();
+    port.line = f.key_mark().line + 1;
+    if (!valid_name(port.name, "_.-") || port.name.size() > 64)
+        fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
+    std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac"});
+
+    const Field& network = require(fields, f, "network");
+    port.network = scalar(network);
+    if (!config.networks.count(port.network))
+        fail(network, "network '" + port.network + "' is not declared under networks");
+
+    const Field* socket = find(fields, "socket");
+    const std::string& run_dir = config.switch_config.run_dir;
+    if (socket)
+        port.socket = absolute_path(*socket);
+    else
+        port.socket = run_dir + (run_dir.back() == '/' ? "" : "/") + port.name + ".sock";
+    std::string socket_what = socket ? "socket path " : "default socket path ";
+    if (port.socket.size() > kMaxSocketPath)
+        fail_given_or(socket, f, socket_what + port.socket + " is longer than " +
+                                     std::to_string(kMaxSocketPath) + " characters");
+    for (const auto& [name, other] : config.ports)
+        if (other.socket == port.socket)
+            fail_given_or(socket, f,
+                          socket_what + port.socket + " is already used by port '" + name + "'");
+
+    if (const Field* c = find(fields, "client")) port.client = boolean(*c);
+    if (const Field* m = find(fields, "mac")) port.mac = unicast_mac(*m);
+    return port;
+}
+
+}  // namespace config_internal
 
 tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text,
                                                      const std::string& file_name) {
     try {
         YAML::Node root = YAML::Load(yaml_text);
-        return Loader(file_name).load(root);
-    } catch (const LoadFailure& f) {
+        return config_internal::Loader(file_name).load(root);
+    } catch (const config_internal::LoadFailure& f) {
         return tl::unexpected(f.error);
     } catch (const YAML::Exception& e) {
         ConfigError err{file_name, 0, 0, "", e.msg};

@@ -70,13 +70,56 @@ struct HostInterfaceConfig {
                                           // (ip netns add NAME) the interface is moved into
 };
 
+// A port-forwarding rule of a NAT network (VBoxManage --natpf): traffic to
+// host_ip:host_port on the uplink goes to guest_ip:guest_port.
+struct PortForward {
+    std::string name;
+    uint8_t proto = 6;                    // 6 tcp | 17 udp
+    std::optional<Ipv4> host_ip;          // default: the uplink's address
+    uint16_t host_port = 0;
+    Ipv4 guest_ip;
+    uint16_t guest_port = 0;
+};
+
+struct NatTimeouts {                      // seconds
+    uint32_t tcp_established = 7440;
+    uint32_t tcp_transitory = 240;        // SYN sent, FIN/RST seen, TIME-WAIT
+    uint32_t udp = 300;
+    uint32_t icmp = 60;
+};
+
+struct NatConfig {
+    Ipv4 gateway;                         // default subnet.host(1); answers ARP and ping
+    std::optional<Ipv4> dns;              // guests' resolver address, forwarded to the uplink's resolver
+    std::string uplink;                   // name of an entry in Config::uplinks
+    std::vector<PortForward> port_forwards;
+    NatTimeouts timeouts;
+    uint32_t max_sessions = 65536;        // per network, 1..4194304
+};
+
 struct NetworkConfig {
     std::string name;
     NetworkMode mode = NetworkMode::internal;
     std::optional<Subnet> subnet;                     // required for host-only and nat
     std::optional<HostInterfaceConfig> host_interface; // host-only only
     std::optional<DhcpConfig> dhcp;                   // none = no DHCP server
+    std::optional<NatConfig> nat;                     // nat only (always set there)
     int line = 0;                                     // where it was declared (for messages)
+};
+
+// Where NAT networks' traffic leaves the switch.
+struct UplinkConfig {
+    std::string name;
+    std::string device;                   // a DPDK device string ("net_af_xdp0,iface=eth1", ...)
+    std::optional<HostInterfaceConfig> kernel;  // or: a TAP netdev the host routes onward
+                                          //   (its `address` is the host's side, e.g. the gateway)
+    Ipv4 address;                         // vsw's own outside address
+    uint8_t prefix_len = 24;
+    Ipv4 gateway;                         // next hop for everything outside the prefix
+    std::optional<Ipv4> resolver;         // DNS server that NAT networks' `dns` forwards to
+    uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
+    uint16_t port_last = 65535;
+    int line = 0;
 };
 
 struct PortConfig {
@@ -93,6 +136,7 @@ struct Config {
     SwitchConfig switch_config;
     std::map<std::string, NetworkConfig> networks;  // by name
     std::map<std::string, PortConfig> ports;        // by name
+    std::map<std::string, UplinkConfig> uplinks;    // by name
 };
 
 tl::expected<Config, ConfigError> load_config_file(const std::string& path);

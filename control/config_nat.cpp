@@ -1,0 +1,287 @@
+// YAML topology loader, part two: the `uplinks` section and the NAT keys of
+// nat networks (gateway, dns, uplink, port_forwards, timeouts, max_sessions).
+// The reading helpers and the other sections are in config.cpp.
+#include <charconv>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+
+#include "config_loader.hpp"
+
+namespace vsw::config_internal {
+
+namespace {
+
+constexpr uint32_t kMinMasqueradePorts = 64;
+constexpr uint32_t kMaxSessions = 4194304;
+constexpr uint32_t kMaxNatTimeout = 604800;  // a week
+
+const char* proto_name(uint8_t proto) { return proto == 17 ? "udp" : "tcp"; }
+
+}  // namespace
+
+// ---- uplinks ------------------------------------------------------------------
+
+void Loader::uplinks_section(const Field& section, Config& config) const {
+    for (const Field& f : entries(section)) {
+        if (config.uplinks.size() == kMaxPorts)
+            fail_key(f, "too many uplinks: at most " + std::to_string(kMaxPorts) +
+                            " are supported (DPDK port limit)");
+        UplinkConfig up = uplink(f, config.uplinks);
+        config.uplinks.emplace(up.name, std::move(up));
+    }
+}
+
+// `earlier` are the uplinks declared before this one: addresses, devices and
+// kernel interface names must differ from theirs.
+UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier) const {
+    UplinkConfig up;
+    up.name = f.key.Scalar();
+    up.line = f.key_mark().line + 1;
+    if (!valid_name(up.name, "_.-") || up.name.size() > 32)
+        fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
+    std::vector<Field> fields =
+        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports"});
+
+    const Field& address = require(fields, f, "address",
+                                   " (vsw's outside address with its prefix length, like 203.0.113.10/24)");
+    Subnet prefix = uplink_address(address, up);
+    for (const auto& [name, other] : earlier)
+        if (other.address == up.address)
+            fail(address, "address " + up.address.to_string() + " is already used by uplink '" + name + "'");
+
+    const Field* device = find(fields, "device");
+    const Field* kernel = find(fields, "kernel");
+    if (device && kernel)
+        fail_key(device->key.Mark().pos > kernel->key.Mark().pos ? *device : *kernel,
+                 "an uplink has either a device or a kernel interface, not both");
+    if (!device && !kernel)
+        fail_key(f, "missing 'device' (a DPDK device) or 'kernel' (a TAP interface): an uplink needs one");
+    if (device) {
+        up.device = scalar(*device);
+        if (up.device.empty()) fail(*device, "the device string is empty");
+        if (up.device.find_first_of(" \t") != std::string::npos)
+            fail(*device, "'" + up.device + "' is not a DPDK device string (it must not contain spaces)");
+        for (const auto& [name, other] : earlier)
+            if (other.device == up.device)
+                fail(*device, "device '" + up.device + "' is already used by uplink '" + name + "'");
+    }
+    if (kernel) up.kernel = uplink_kernel(*kernel, up, prefix, earlier);
+
+    if (const Field* gateway = find(fields, "gateway")) {
+        up.gateway = ipv4(*gateway);
+        check_host_address(*gateway, "gateway", up.gateway, prefix);
+        if (up.gateway == up.address)
+            fail(*gateway, "gateway " + up.gateway.to_string() + " is the uplink's own address");
+    } else if (up.kernel) {
+        up.gateway = up.kernel->address;  // the host routes onward
+    } else {
+        require(fields, f, "gateway", " (the next-hop router of a device uplink)");
+    }
+    if (const Field* r = find(fields, "resolver")) up.resolver = ipv4(*r);
+    if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
+    return up;
+}
+
+// "203.0.113.10/24": sets up.address and up.prefix_len; returns the prefix.
+Subnet Loader::uplink_address(const Field& f, UplinkConfig& up) const {
+    std::string text = scalar(f);
+    size_t slash = text.find('/');
+    if (slash == std::string::npos && Ipv4::parse(text))
+        fail(f, text + " has no prefix length (write it like " + text + "/24)");
+    auto a = Ipv4::parse(text.substr(0, slash));
+    auto s = Subnet::parse(text);
+    if (!a || !s) fail(f, text + " is not an IPv4 address with a prefix length (like 203.0.113.10/24)");
+    if (s->prefix_len < 8 || s->prefix_len > 30)
+        fail(f, "prefix length /" + std::to_string(s->prefix_len) + " of " + text +
+                    " is not supported (use /8 to /30)");
+    check_host_address(f, "address", *a, *s);
+    up.address = *a;
+    up.prefix_len = s->prefix_len;
+    return *s;
+}
+
+// A TAP netdev; its `address` is the host's side of the link, `up.address` vsw's.
+HostInterfaceConfig Loader::uplink_kernel(const Field& f, const UplinkConfig& up, const Subnet& prefix,
+                                          const std::map<std::string, UplinkConfig>& earlier) const {
+    HostInterfaceConfig k;
+    std::vector<Field> fields = map_fields(f, {"name", "address", "netns"});
+    const Field& name = require(fields, f, "name", " (the TAP interface's name on the host)");
+    k.name = interface_name(name);
+    for (const auto& [other_name, other] : earlier)
+        if (other.kernel && other.kernel->name == k.name)
+            fail(name, "interface name '" + k.name + "' is already used by uplink '" + other_name + "'");
+    if (const Field* ns = find(fields, "netns")) k.netns = netns_name(*ns);
+    const Field& address = require(fields, f, "address", " (the host's side of the TAP link)");
+    k.address = ipv4(address);
+    check_host_address(address, "address", k.address, prefix);
+    if (k.address == up.address)
+        fail(address, "address " + k.address.to_string() +
+                          " is the uplink's own address; kernel.address is the host's side of the link");
+    return k;
+}
+
+// "first-last": the masquerade source ports.
+std::pair<uint16_t, uint16_t> Loader::port_range(const Field& f) const {
+    std::string text = scalar(f);
+    auto port = [](std::string_view s) -> std::optional<uint32_t> {
+        uint32_t v = 0;
+        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+        return v;
+    };
+    size_t dash = text.find('-');
+    std::optional<uint32_t> first, last;
+    if (dash != std::string::npos) {
+        first = port(std::string_view(text).substr(0, dash));
+        last = port(std::string_view(text).substr(dash + 1));
+    }
+    if (!first || !last)
+        fail(f, "'" + text + "' is not a port range (expected first-last, like 1024-65535)");
+    for (uint32_t p : {*first, *last})
+        if (p < 1 || p > 65535)
+            fail(f, "port " + std::to_string(p) + " in " + text + " is out of range (1..65535)");
+    if (*first > *last) fail(f, "range " + text + " is reversed (the first port is after the last)");
+    uint32_t count = *last - *first + 1;
+    if (count < kMinMasqueradePorts)
+        fail(f, "range " + text + " has " + std::to_string(count) + " ports; at least " +
+                    std::to_string(kMinMasqueradePorts) + " are needed");
+    return {static_cast<uint16_t>(*first), static_cast<uint16_t>(*last)};
+}
+
+// ---- nat networks --------------------------------------------------------------
+
+// The NAT part of nat network `net` (its subnet is set). `fields` are the
+// network's keys; `config` holds the uplinks and the networks declared earlier.
+// Nat networks may share a subnet (each is its own NAT, like VirtualBox's "NAT"
+// per VM), but must not overlap a host-only network.
+NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Field& subnet_field,
+                      const NetworkConfig& net, const Config& config) const {
+    NatConfig nat;
+    const Subnet& sn = *net.subnet;
+
+    const Field& uplink = require(fields, f, "uplink",
+                                  " (a nat network needs one: the name of an entry under uplinks)");
+    nat.uplink = scalar(uplink);
+    auto it = config.uplinks.find(nat.uplink);
+    if (it == config.uplinks.end()) {
+        std::string declared;
+        for (const auto& [name, up] : config.uplinks) declared += (declared.empty() ? "" : ", ") + name;
+        fail(uplink, "unknown uplink '" + nat.uplink + "' (declared: " +
+                         (declared.empty() ? "none" : declared) + ")");
+    }
+    const UplinkConfig& up = it->second;
+
+    if (sn.contains(up.address))
+        fail(subnet_field, "subnet " + sn.to_string() + " contains the address " +
+                               up.address.to_string() + " of uplink '" + up.name + "'");
+    for (const auto& [name, other] : config.networks)
+        if (other.host_interface &&
+            (sn.contains(other.subnet->network) || other.subnet->contains(sn.network)))
+            fail(subnet_field, "subnet " + sn.to_string() + " overlaps subnet " +
+                                   other.subnet->to_string() + " of host-only network '" + name + "'");
+
+    nat.gateway = sn.host(1);
+    if (const Field* gateway = find(fields, "gateway")) {
+        nat.gateway = ipv4(*gateway);
+        check_host_address(*gateway, "gateway", nat.gateway, sn);
+    }
+    if (const Field* dns = find(fields, "dns")) {
+        nat.dns = ipv4(*dns);
+        check_host_address(*dns, "dns", *nat.dns, sn);
+        if (*nat.dns == nat.gateway)
+            fail(*dns, "dns " + nat.dns->to_string() + " is the gateway address");
+        if (!up.resolver)
+            fail(*dns, "dns needs a resolver to forward to, but uplink '" + up.name +
+                           "' has none (set uplinks." + up.name + ".resolver)");
+    }
+    if (const Field* pf = find(fields, "port_forwards"))
+        nat.port_forwards = port_forwards(*pf, net, nat, up, config);
+    if (const Field* t = find(fields, "timeouts")) nat.timeouts = timeouts(*t);
+    if (const Field* m = find(fields, "max_sessions"))
+        nat.max_sessions = static_cast<uint32_t>(number(*m, 1, kMaxSessions, "sessions"));
+    return nat;
+}
+
+std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConfig& net,
+                                               const NatConfig& nat, const UplinkConfig& up,
+                                               const Config& config) const {
+    const Subnet& sn = *net.subnet;
+    std::vector<PortForward> out;
+    for (const Field& item : list_items(f)) {
+        std::vector<Field> fields =
+            map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
+        PortForward pf;
+        const Field& name = require(fields, item, "name");
+        pf.name = scalar(name);
+        if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
+            fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
+        for (const PortForward& other : out)
+            if (other.name == pf.name)
+                fail(name, "port forward name '" + pf.name + "' is already used in network '" +
+                               net.name + "'");
+
+        static constexpr uint8_t protos[] = {6, 17};
+        pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
+        if (const Field* host_ip = find(fields, "host_ip")) {
+            pf.host_ip = ipv4(*host_ip);
+            if (*pf.host_ip != up.address)
+                fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
+                                   up.address.to_string() + " of uplink '" + up.name +
+                                   "', the only outside address vsw owns (leave host_ip out to use it)");
+        }
+        const Field& host_port = require(fields, item, "host_port");
+        pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
+        check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
+
+        const Field& guest_ip = require(fields, item, "guest_ip");
+        pf.guest_ip = ipv4(guest_ip);
+        check_host_address(guest_ip, "guest_ip", pf.guest_ip, sn);
+        if (pf.guest_ip == nat.gateway)
+            fail(guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the gateway address");
+        if (nat.dns && pf.guest_ip == *nat.dns)
+            fail(guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the dns address");
+        pf.guest_port = static_cast<uint16_t>(number(require(fields, item, "guest_port"), 1, 65535));
+        out.push_back(pf);
+    }
+    return out;
+}
+
+// A proto/host_port pair can be forwarded once per uplink, across all the nat
+// networks on it. (A forwarded port inside the uplink's masquerade `ports` is
+// fine: the NAT leaves it out of its pool.)
+void Loader::check_forward_clash(const Field& host_port, const PortForward& pf, const std::string& network,
+                                 const std::string& uplink, const std::vector<PortForward>& same_network,
+                                 const Config& config) const {
+    auto check = [&](const std::string& network_name, const std::vector<PortForward>& forwards) {
+        for (const PortForward& other : forwards)
+            if (other.proto == pf.proto && other.host_port == pf.host_port)
+                fail(host_port, "host_port " + std::to_string(pf.host_port) + "/" + proto_name(pf.proto) +
+                                    " is already forwarded by " + network_name + "." + other.name);
+    };
+    for (const auto& [name, other] : config.networks)
+        if (other.nat && other.nat->uplink == uplink) check(name, other.nat->port_forwards);
+    check(network, same_network);
+}
+
+NatTimeouts Loader::timeouts(const Field& f) const {
+    NatTimeouts t;
+    for (const Field& field : map_fields(f, {"tcp_established", "tcp_transitory", "udp", "icmp"})) {
+        auto seconds = static_cast<uint32_t>(number(field, 1, kMaxNatTimeout, "seconds"));
+        std::string_view key = field.key.Scalar();
+        if (key == "tcp_established") {
+            t.tcp_established = seconds;
+        } else if (key == "tcp_transitory") {
+            t.tcp_transitory = seconds;
+        } else if (key == "udp") {
+            t.udp = seconds;
+        } else if (key == "icmp") {
+            t.icmp = seconds;
+        }
+    }
+    return t;
+}
+
+}  // namespace vsw::config_internal
