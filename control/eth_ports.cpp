@@ -57,6 +57,11 @@ tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, r
     return probe_and_start(dev, fmt::format("{},iface={}", dev, ifname), pool);
 }
 
+tl::expected<uint16_t, std::string> create_device_port(const std::string& devargs, rte_mempool* pool) {
+    const std::string dev = devargs.substr(0, devargs.find(','));
+    return probe_and_start(dev, devargs, pool);
+}
+
 std::string port_device_name(uint16_t port_id) {
     char name[RTE_ETH_NAME_MAX_LEN] = {};
     rte_eth_dev_get_name_by_port(port_id, name);

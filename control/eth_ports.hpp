@@ -23,6 +23,8 @@ struct VhostPortSpec {
 // Probes, configures (1 rx + 1 tx queue) and starts the device; returns its port id.
 tl::expected<uint16_t, std::string> create_vhost_port(const VhostPortSpec& spec, rte_mempool* pool);
 tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, rte_mempool* pool);
+// Any DPDK device string, e.g. "net_af_xdp0,iface=eth1" or a PCI address.
+tl::expected<uint16_t, std::string> create_device_port(const std::string& devargs, rte_mempool* pool);
 
 // Stops, closes and removes the device (the kernel netdev / server socket go with it).
 void destroy_port(uint16_t port_id);

@@ -52,6 +52,38 @@ std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> fram
     return out;
 }
 
+std::vector<uint8_t> make_arp_request(Mac mac, Ipv4 ip, Ipv4 target) {
+    std::vector<uint8_t> out(60, 0);
+    uint8_t* o = out.data();
+    std::memset(o, 0xff, 6);
+    std::memcpy(o + 6, mac.bytes.data(), 6);
+    store_be16(o + 12, kEtherTypeArp);
+    uint8_t* r = o + kEthHeaderLen;
+    store_be16(r, 1);
+    store_be16(r + 2, kEtherTypeIpv4);
+    r[4] = 6;
+    r[5] = 4;
+    store_be16(r + 6, 1);  // request
+    std::memcpy(r + 8, mac.bytes.data(), 6);
+    const uint32_t sip = ip.to_be(), tip = target.to_be();
+    std::memcpy(r + 14, &sip, 4);
+    std::memcpy(r + 24, &tip, 4);
+    return out;
+}
+
+std::optional<ArpSender> arp_sender(std::span<const uint8_t> frame) {
+    if (frame.size() < kEthHeaderLen + 28 || load_be16(frame.data() + 12) != kEtherTypeArp) return std::nullopt;
+    const uint8_t* arp = frame.data() + kEthHeaderLen;
+    if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4 || arp[4] != 6 || arp[5] != 4) return std::nullopt;
+    const uint16_t op = load_be16(arp + 6);
+    if (op != 1 && op != 2) return std::nullopt;
+    ArpSender s;
+    std::memcpy(s.mac.bytes.data(), arp + 8, 6);
+    s.ip = Ipv4::from_be(load_u32(arp + 14));
+    s.is_reply = op == 2;
+    return s;
+}
+
 std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip) {
     if (frame.size() < kEthHeaderLen + 20 + 8) return std::nullopt;
     if (load_be16(frame.data() + 12) != kEtherTypeIpv4) return std::nullopt;

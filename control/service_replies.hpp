@@ -18,6 +18,17 @@ std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> fram
 // An ICMP echo request to `ip` (sent to `mac`) answered; nothing for anything else.
 std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip);
 
+// A broadcast ARP request from (mac, ip) asking for `target`.
+std::vector<uint8_t> make_arp_request(Mac mac, Ipv4 ip, Ipv4 target);
+
+// The sender of an ARP packet (request or reply), if `frame` is one.
+struct ArpSender {
+    Mac mac;
+    Ipv4 ip;
+    bool is_reply = false;
+};
+std::optional<ArpSender> arp_sender(std::span<const uint8_t> frame);
+
 // RFC 1071 checksum over `data` (returned in network byte order as stored in a header).
 uint16_t internet_checksum(std::span<const uint8_t> data, uint32_t initial = 0);
 

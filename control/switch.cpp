@@ -43,6 +43,21 @@ bool same_host_interface(const NetworkConfig& a, const NetworkConfig& b) {
            a.host_interface->netns == b.host_interface->netns && a.subnet == b.subnet;
 }
 
+bool same_uplink_device(const UplinkConfig& a, const UplinkConfig& b) {
+    const bool same_kernel = a.kernel.has_value() == b.kernel.has_value() &&
+                             (!a.kernel || (a.kernel->name == b.kernel->name && a.kernel->address == b.kernel->address &&
+                                            a.kernel->netns == b.kernel->netns));
+    return a.device == b.device && same_kernel && a.address == b.address && a.prefix_len == b.prefix_len;
+}
+
+// What, changed in a NAT network, invalidates its sessions.
+bool same_nat(const NetworkConfig& a, const NetworkConfig& b) {
+    if (a.nat.has_value() != b.nat.has_value()) return false;
+    if (!a.nat) return true;
+    return a.subnet == b.subnet && a.nat->gateway == b.nat->gateway && a.nat->dns == b.nat->dns &&
+           a.nat->uplink == b.nat->uplink;
+}
+
 }  // namespace
 
 Mac service_mac_for(const std::string& network_name) {
@@ -53,7 +68,8 @@ Mac service_mac_for(const std::string& network_name) {
 }
 
 tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchConfig& sw,
-                                                                  unsigned n_workers) {
+                                                                  unsigned n_workers,
+                                                                  uint32_t nat_capacity) {
     std::unique_ptr<Switch> s(new Switch());
     s->sw_ = sw;
     s->n_workers_ = n_workers;
@@ -81,6 +97,18 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
     if (!s->fdb_) return tl::unexpected(fmt::format("FDB: {}", rte_strerror(rte_errno)));
     s->shared_->fdb = s->fdb_.get();
 
+    for (unsigned w = 0; w < n_workers; ++w) {
+        auto table = nat::NatTable::create(fmt::format("vsw_nat{}", w), nat_capacity);
+        if (!table) return tl::unexpected(fmt::format("NAT table of worker {}: {}", w, rte_strerror(rte_errno)));
+        s->shared_->nat_tables[w] = table.get();
+        s->nat_tables_.push_back(std::move(table));
+        s->shared_->nat_out2in_rings[w] = rte_ring_create(fmt::format("vsw_nat_o2i{}", w).c_str(), 1024,
+                                                          static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+        s->shared_->nat_in2out_rings[w] = rte_ring_create(fmt::format("vsw_nat_i2o{}", w).c_str(), 1024,
+                                                          static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+        if (!s->shared_->nat_out2in_rings[w] || !s->shared_->nat_in2out_rings[w])
+            return tl::unexpected(fmt::format("NAT rings: {}", rte_strerror(rte_errno)));
+    }
     s->topology_ = std::make_unique<Topology>();
     s->shared_->topology.store(s->topology_.get(), std::memory_order_release);
     return s;
@@ -93,6 +121,16 @@ Switch::~Switch() {
     for (auto& [name, p] : ports_) names.push_back(name);
     for (const auto& name : names) remove_port(name);
     for (auto& [name, net] : networks_) remove_host_interface(net);
+    std::vector<std::string> ups;
+    for (auto& [name, u] : uplinks_) ups.push_back(name);
+    for (const auto& name : ups) remove_uplink(name);
+    for (unsigned w = 0; w < n_workers_; ++w) {
+        for (rte_ring* r : {shared_->nat_out2in_rings[w], shared_->nat_in2out_rings[w]}) {
+            rte_mbuf* m;
+            while (r != nullptr && rte_ring_sc_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+            rte_ring_free(r);
+        }
+    }
     if (shared_->slow_path_ring != nullptr) {
         rte_mbuf* m;
         while (rte_ring_sc_dequeue(shared_->slow_path_ring, reinterpret_cast<void**>(&m)) == 0)
@@ -110,6 +148,7 @@ uint16_t Switch::least_loaded_worker() const {
     for (const auto& [name, p] : ports_) load[p.worker]++;
     for (const auto& [name, n] : networks_)
         if (n.host_port) load[0]++;
+    for (const auto& [name, u] : uplinks_) load[u.worker]++;
     return static_cast<uint16_t>(std::min_element(load.begin(), load.end()) - load.begin());
 }
 
@@ -233,15 +272,85 @@ void Switch::publish() {
         WorkerSlot& ws = t->workers[worker];
         ws.ports[ws.n_ports++] = port_id;
     };
+    t->n_workers = static_cast<uint16_t>(n_workers_);
+    std::copy(std::begin(nat_epoch_), std::end(nat_epoch_), std::begin(t->nat_epoch));
+    for (const auto& [name, up] : uplinks_) {
+        UplinkSlot& us = t->uplinks[up.id];
+        us.active = true;
+        us.port = up.port_id;
+        us.mac = up.mac;
+        us.address = up.cfg.address.to_be();
+        us.gateway_resolved = up.gateway_resolved;
+        us.gateway_mac = up.gateway_mac;
+        // Each worker owns an equal slice of the masquerade range.
+        const uint32_t span = static_cast<uint32_t>(up.cfg.port_last) - up.cfg.port_first + 1;
+        for (unsigned w = 0; w < n_workers_; ++w) {
+            us.slice[w].first = static_cast<uint16_t>(up.cfg.port_first + span * w / n_workers_);
+            us.slice[w].last = static_cast<uint16_t>(up.cfg.port_first + span * (w + 1) / n_workers_ - 1);
+        }
+        PortSlot& ps = t->ports[up.port_id];
+        ps.active = true;
+        ps.uplink = up.id;
+        ps.worker = up.worker;
+        ps.tx_ring = up.tx_ring;
+        WorkerSlot& ws = t->workers[up.worker];
+        ws.ports[ws.n_ports++] = up.port_id;
+    }
     for (const auto& [name, net] : networks_) {
         NetworkSlot& ns = t->networks[net.id];
         ns.active = true;
         ServiceAddresses& svc = ns.services;
         svc.mac = net.service_mac;
+        auto add_ip = [&](Ipv4 ip) {
+            if (!svc.has_ip_be(ip.to_be()) && svc.n_ips < kMaxServiceIps) svc.ips_be[svc.n_ips++] = ip.to_be();
+        };
         if (net.dhcp) {
             svc.enabled = true;
             svc.dhcp = true;
-            svc.ips_be[svc.n_ips++] = net.cfg.dhcp->server.to_be();
+            add_ip(net.cfg.dhcp->server);
+        }
+        if (net.cfg.nat) {
+            const NatConfig& nc = *net.cfg.nat;
+            auto up = uplinks_.find(nc.uplink);
+            svc.enabled = true;
+            svc.routed = true;
+            add_ip(nc.gateway);
+            if (nc.dns) {
+                add_ip(*nc.dns);
+                svc.dns_be = nc.dns->to_be();
+            }
+            NatNetworkInfo& nn = ns.nat;
+            nn.enabled = up != uplinks_.end();
+            nn.uplink = up != uplinks_.end() ? up->second.id : kNoUplink;
+            nn.subnet = net.cfg.subnet->network.to_be();
+            nn.mask = Ipv4{net.cfg.subnet->mask()}.to_be();
+            nn.gateway = nc.gateway.to_be();
+            nn.has_dns = nc.dns.has_value() && up != uplinks_.end() && up->second.cfg.resolver.has_value();
+            nn.dns = nc.dns ? nc.dns->to_be() : 0;
+            nn.resolver = nn.has_dns ? up->second.cfg.resolver->to_be() : 0;
+            nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp,
+                           nc.timeouts.icmp};
+            if (up == uplinks_.end()) continue;
+            UplinkSlot& us = t->uplinks[up->second.id];
+            for (const PortForward& pf : nc.port_forwards) {
+                if (us.n_forwards >= kMaxForwards) break;
+                ForwardRule& r = us.forwards[us.n_forwards++];
+                r.proto = pf.proto;
+                r.host_port = pf.host_port;
+                r.network = net.id;
+                r.guest_ip = pf.guest_ip.to_be();
+                r.guest_port = __builtin_bswap16(pf.guest_port);
+                auto nb = neighbors_.find(net.id);
+                if (nb != neighbors_.end()) {
+                    auto m = nb->second.find(pf.guest_ip.value);
+                    if (m != nb->second.end()) {
+                        r.guest_mac_known = true;
+                        r.guest_mac = m->second;
+                    }
+                }
+                us.reserved[us.n_reserved++] = pf.host_port;
+            }
+            std::sort(us.reserved, us.reserved + us.n_reserved);
         }
         if (net.host_port) attach(*net.host_port, net.id, 0, net.host_tx_ring, std::nullopt);
     }
@@ -262,6 +371,7 @@ void Switch::refresh_port_names() {
     std::lock_guard lock(names_mutex_);
     for (auto& n : port_names_) n.clear();
     for (const auto& [name, p] : ports_) port_names_[p.port_id] = name;
+    for (const auto& [name, u] : uplinks_) port_names_[u.port_id] = "uplink:" + name;
     for (const auto& [name, n] : networks_)
         if (n.host_port) port_names_[*n.host_port] = n.cfg.host_interface->name;
 }
@@ -289,6 +399,16 @@ ApplySummary Switch::apply(const Config& next) {
             ports_to_remove.push_back(name);
         }
     }
+    std::vector<std::string> uplinks_to_remove;
+    for (const auto& [name, u] : uplinks_) {
+        auto it = next.uplinks.find(name);
+        if (it == next.uplinks.end()) {
+            uplinks_to_remove.push_back(name);
+            sum.removed.push_back("uplink " + name);
+        } else if (!same_uplink_device(u.cfg, it->second)) {
+            uplinks_to_remove.push_back(name);
+        }
+    }
     std::vector<std::string> nets_to_remove, host_ifaces_to_remove;
     for (const auto& [name, n] : networks_) {
         auto it = next.networks.find(name);
@@ -301,7 +421,15 @@ ApplySummary Switch::apply(const Config& next) {
     }
 
     // Phase 2: unpublish what goes, wait for the workers, then destroy it.
-    if (!ports_to_remove.empty() || !nets_to_remove.empty() || !host_ifaces_to_remove.empty()) {
+    if (!ports_to_remove.empty() || !nets_to_remove.empty() || !host_ifaces_to_remove.empty() ||
+        !uplinks_to_remove.empty()) {
+        std::vector<UplinkState> doomed_uplinks;
+        for (const auto& name : uplinks_to_remove) {
+            doomed_uplinks.push_back(uplinks_[name]);
+            uplinks_.erase(name);
+            for (auto& [nname, n] : networks_)
+                if (n.cfg.nat && n.cfg.nat->uplink == name) ++nat_epoch_[n.id];
+        }
         std::vector<PortState> doomed_ports;
         for (const auto& name : ports_to_remove) {
             doomed_ports.push_back(ports_[name]);
@@ -329,14 +457,37 @@ ApplySummary Switch::apply(const Config& next) {
             remove_port(p.cfg.name);
         }
         for (auto& h : doomed_hosts) remove_host_interface(h);
+        for (auto& u : doomed_uplinks) {
+            uplinks_[u.cfg.name] = u;  // remove_uplink() works on the map
+            remove_uplink(u.cfg.name);
+        }
         for (auto& n : doomed_nets) {
             remove_host_interface(n);
             const uint16_t id = n.id;
             fdb_->remove_if([&](const FdbKey& k, uint16_t) { return k.network == id; });
+            ++nat_epoch_[id];  // its sessions expire on the workers
+            neighbors_.erase(id);
         }
     }
 
-    // Phase 3: networks that are new or changed.
+    // Phase 3: uplinks that are new or recreated; settings of the others.
+    for (const auto& [name, ucfg] : next.uplinks) {
+        auto it = uplinks_.find(name);
+        if (it != uplinks_.end()) {
+            if (it->second.cfg.gateway != ucfg.gateway) it->second.gateway_resolved = false;
+            it->second.cfg = ucfg;
+            continue;
+        }
+        const bool recreated = std::find(uplinks_to_remove.begin(), uplinks_to_remove.end(), name) !=
+                               uplinks_to_remove.end();
+        if (auto ok = add_uplink(ucfg); !ok) {
+            sum.errors.push_back("uplink " + name + ": " + ok.error());
+            continue;
+        }
+        (recreated ? sum.changed : sum.added).push_back("uplink " + name);
+    }
+
+    // Phase 4: networks that are new or changed.
     for (const auto& [name, ncfg] : next.networks) {
         auto it = networks_.find(name);
         const bool is_new = it == networks_.end();
@@ -350,6 +501,7 @@ ApplySummary Switch::apply(const Config& next) {
             st.id = id;
             st.service_mac = service_mac_for(name);
             it = networks_.emplace(name, std::move(st)).first;
+            ++nat_epoch_[id];
             sum.added.push_back("network " + name);
         } else if (!(it->second.cfg.mode == ncfg.mode && it->second.cfg.subnet == ncfg.subnet &&
                      same_host_interface(it->second.cfg, ncfg) &&
@@ -357,6 +509,7 @@ ApplySummary Switch::apply(const Config& next) {
             sum.changed.push_back("network " + name);
         }
         NetworkState& st = it->second;
+        if (!is_new && !same_nat(st.cfg, ncfg)) ++nat_epoch_[st.id];
         st.cfg = ncfg;
         if (ncfg.dhcp && ncfg.subnet) {
             if (st.dhcp) {
@@ -374,7 +527,7 @@ ApplySummary Switch::apply(const Config& next) {
         }
     }
 
-    // Phase 4: ports that are new or whose endpoint changed.
+    // Phase 5: ports that are new or whose endpoint changed.
     for (const auto& [name, pcfg] : next.ports) {
         auto it = ports_.find(name);
         if (it != ports_.end()) {

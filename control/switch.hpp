@@ -38,8 +38,10 @@ struct ApplySummary {
 class Switch {
 public:
     // Creates the mempool, rings, RCU variable and FDB for `n_workers` workers.
+    // `nat_capacity`: NAT sessions each worker can hold (fixed until restart).
     static tl::expected<std::unique_ptr<Switch>, std::string> create(const SwitchConfig& sw,
-                                                                     unsigned n_workers);
+                                                                     unsigned n_workers,
+                                                                     uint32_t nat_capacity);
     ~Switch();  // removes every port (sockets, host interfaces) it created
     Switch(const Switch&) = delete;
     Switch& operator=(const Switch&) = delete;
@@ -59,6 +61,7 @@ public:
     nlohmann::json stats() const;
     nlohmann::json fdb() const;
     nlohmann::json leases() const;
+    nlohmann::json sessions(const std::string& network) const;  // NAT sessions (diagnostic snapshot)
     nlohmann::json port_counters_json(bool only_nonzero_drops) const;  // thread-safe
 
 private:
@@ -69,6 +72,17 @@ private:
         std::unique_ptr<DhcpServer> dhcp;
         std::optional<uint16_t> host_port;   // the TAP port of a host-only network
         rte_ring* host_tx_ring = nullptr;
+    };
+    struct UplinkState {
+        UplinkConfig cfg;
+        uint8_t id = 0;
+        uint16_t port_id = 0;
+        uint16_t worker = 0;
+        rte_ring* tx_ring = nullptr;
+        Mac mac;                      // our MAC on the uplink
+        bool gateway_resolved = false;
+        Mac gateway_mac;
+        uint64_t last_arp_tsc = 0;
     };
     struct PortState {
         PortConfig cfg;
@@ -82,6 +96,12 @@ private:
 
     void remove_port(const std::string& name);
     void remove_host_interface(NetworkState& net);
+    tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
+    void remove_uplink(const std::string& name);
+    void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
+    void resolve_neighbors();         // ARP for uplink next hops and port-forward targets
+    void learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac);
+    UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
     tl::expected<void, std::string> add_host_interface(NetworkState& net);
     tl::expected<rte_ring*, std::string> make_tx_ring(uint16_t port_id);
@@ -108,6 +128,11 @@ private:
     std::string source_file_;
     std::map<std::string, NetworkState> networks_;
     std::map<std::string, PortState> ports_;
+    std::map<std::string, UplinkState> uplinks_;
+    std::map<uint16_t, std::map<uint32_t, Mac>> neighbors_;  // network id -> guest IP -> MAC
+    uint32_t nat_epoch_[kMaxNetworks] = {};
+    std::vector<std::unique_ptr<nat::NatTable>> nat_tables_;
+    bool republish_ = false;          // the slow path learned something workers need
 
     uint64_t last_age_tsc_ = 0;
     bool fdb_full_logged_ = false;

@@ -47,6 +47,10 @@ void Switch::poll_slow_path() {
         if (data != nullptr) handle_slow_path_frame(m->port, {data, len});
         rte_pktmbuf_free(m);
     }
+    if (republish_) {  // e.g. the uplink's next hop or a port-forward target resolved
+        republish_ = false;
+        publish();
+    }
 }
 
 const Switch::NetworkState* Switch::network_of_port(uint16_t port_id) const {
@@ -58,15 +62,28 @@ const Switch::NetworkState* Switch::network_of_port(uint16_t port_id) const {
 }
 
 void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> frame) {
+    if (UplinkState* up = uplink_of_port(in_port)) {
+        handle_uplink_frame(*up, frame);
+        return;
+    }
     const NetworkState* net = network_of_port(in_port);
     if (net == nullptr) return;
-    std::optional<std::vector<uint8_t>> reply;
-    if (net->dhcp) {
-        const Ipv4 server = net->cfg.dhcp->server;
-        reply = make_arp_reply(frame, net->service_mac, server);
-        if (!reply) reply = make_icmp_echo_reply(frame, net->service_mac, server);
-        if (!reply) reply = net->dhcp->handle_frame(frame, static_cast<int64_t>(std::time(nullptr)));
+    // The network's service addresses: DHCP server, gateway, DNS.
+    std::vector<Ipv4> service_ips;
+    if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);
+    if (net->cfg.nat) {
+        service_ips.push_back(net->cfg.nat->gateway);
+        if (net->cfg.nat->dns) service_ips.push_back(*net->cfg.nat->dns);
+        // Guests ARP for their gateway first thing: remember who they are.
+        if (auto sender = arp_sender(frame); sender && net->cfg.subnet && net->cfg.subnet->contains(sender->ip))
+            learn_neighbor(net->id, sender->ip, sender->mac);
     }
+    std::optional<std::vector<uint8_t>> reply;
+    for (const Ipv4& ip : service_ips) {
+        if (!reply) reply = make_arp_reply(frame, net->service_mac, ip);
+        if (!reply) reply = make_icmp_echo_reply(frame, net->service_mac, ip);
+    }
+    if (!reply && net->dhcp) reply = net->dhcp->handle_frame(frame, static_cast<int64_t>(std::time(nullptr)));
     if (reply)
         inject(in_port, *reply);
     else
@@ -83,13 +100,19 @@ void Switch::inject(uint16_t port_id, std::span<const uint8_t> frame) {
         if (m != nullptr) rte_pktmbuf_free(m);
         return;
     }
+    // Fill the mbuf completely before it becomes visible on the ring: the
+    // worker may dequeue and transmit it the moment it is enqueued.
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
-    if (p == nullptr || rte_ring_mp_enqueue(ring, m) != 0) {
+    if (p == nullptr) {
         ++inject_failed_;
         rte_pktmbuf_free(m);
         return;
     }
     std::memcpy(p, frame.data(), frame.size());
+    if (rte_ring_mp_enqueue(ring, m) != 0) {
+        ++inject_failed_;
+        rte_pktmbuf_free(m);
+    }
 }
 
 void Switch::periodic() {
@@ -107,6 +130,7 @@ void Switch::periodic() {
     for (auto& [name, n] : networks_)
         if (n.host_port) shared_->link_up[*n.host_port].store(true, std::memory_order_relaxed);
 
+    resolve_neighbors();
     const uint64_t now = rte_rdtsc();
     if (now - last_age_tsc_ > shared_->tsc_hz) {
         last_age_tsc_ = now;

@@ -17,6 +17,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +69,7 @@ nlohmann::json handle_request(Switch& sw, const std::string& config_path, const 
     if (cmd == "stats") return {{"ok", true}, {"data", sw.stats()}};
     if (cmd == "fdb") return {{"ok", true}, {"data", sw.fdb()}};
     if (cmd == "leases") return {{"ok", true}, {"data", sw.leases()}};
+    if (cmd == "sessions") return {{"ok", true}, {"data", sw.sessions(req.value("network", ""))}};
     if (cmd == "reload") {
         auto cfg = load_config_file(config_path);
         if (!cfg) {
@@ -113,7 +115,12 @@ int run(const std::string& config_path, const Config& cfg) {
     rte_pdump_init();  // lets dpdk-dumpcap / dpdk-pdump capture our ports
 
     const auto n_workers = static_cast<unsigned>(sc.cores.size());
-    auto created = Switch::create(sc, n_workers);
+    // NAT sessions a worker can hold: what the NAT networks ask for (fixed until restart).
+    uint64_t nat_capacity = 0;
+    for (const auto& [name, n] : cfg.networks)
+        if (n.nat) nat_capacity += n.nat->max_sessions;
+    nat_capacity = std::clamp<uint64_t>(nat_capacity, 4096, 4u << 20);
+    auto created = Switch::create(sc, n_workers, static_cast<uint32_t>(nat_capacity));
     if (!created) {
         spdlog::critical("{}", created.error());
         rte_eal_cleanup();

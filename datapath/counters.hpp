@@ -32,6 +32,7 @@ struct alignas(64) WorkerCounters {
     PortCounters port[kMaxPorts];
     Counter rounds, idle_sleeps, busy_rounds;
     Counter learn_events, learn_ring_full;
+    Counter nat_in2out, nat_out2in, nat_sessions_created, nat_sessions_expired, nat_handoffs;
 };
 
 }  // namespace vsw

@@ -17,7 +17,18 @@ namespace vsw {
     X(port_down, "destination port has no connected guest/link")                              \
     X(tx_full, "destination port or its handoff ring was full")                               \
     X(slow_path_full, "the control thread's queue was full")                                  \
-    X(malformed, "header lengths inconsistent (counted by the slow path)")
+    X(malformed, "IPv4/L4 header lengths or IHL inconsistent, truncated L4 header")          \
+    X(fragment, "IPv4 fragment through NAT (not translated yet)")                             \
+    X(nat_unsupported, "protocol or ICMP type NAT does not translate")                        \
+    X(nat_no_session, "inbound packet matching no session or port forward")                   \
+    X(nat_table_full, "no room for a new NAT session")                                        \
+    X(nat_ports_exhausted, "no free outside port in this worker's slice")                     \
+    X(ttl_exceeded, "TTL expired at the gateway")                                             \
+    X(uplink_unresolved, "the uplink's next hop MAC is not resolved yet")                     \
+    X(uplink_down, "the NAT network's uplink is missing or down")                             \
+    X(not_for_us, "uplink frame not for the uplink's address")                                \
+    X(neighbor_unresolved, "port-forward target's MAC is not known yet")                      \
+    X(nat_handoff_full, "the owning worker's NAT ring was full")
 
 enum class DropReason : uint8_t {
 #define VSW_X(name, help) name,

@@ -19,6 +19,8 @@ inline constexpr uint32_t kEthHeaderLen = 14;
 struct ServiceAddresses {
     bool enabled = false;             // false: the network has no services at all
     bool dhcp = false;                // a DHCP server runs in this network
+    bool routed = false;              // NAT network: IPv4 to the gateway MAC is routed out
+    uint32_t dns_be = 0;              // NAT network's DNS address: routed when to port 53
     Mac mac;                          // the services' virtual MAC
     uint8_t n_ips = 0;
     uint32_t ips_be[kMaxServiceIps]{};  // network byte order
@@ -35,6 +37,7 @@ enum class FrameClass : uint8_t {
     bad_src,     // multicast or zero source MAC: drop
     switched,    // ordinary L2 forwarding
     slow_path,   // for the control thread: DHCP to a server, ARP/IP for a service address
+    routed,      // IPv4 to the gateway of a NAT network, for another address: NAT it out
 };
 
 inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -42,6 +45,20 @@ inline uint32_t load_u32(const uint8_t* p) {
     uint32_t v;
     std::memcpy(&v, p, 4);
     return v;
+}
+
+// A frame addressed to the services' MAC: the slow path answers what is for a
+// service address (ping, DHCP, DNS); in a NAT network everything else IPv4
+// (and DNS to the DNS address, which NAT forwards to a resolver) is routed.
+inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
+    if (!svc.routed || len < kEthHeaderLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
+    const uint8_t* ip = p + kEthHeaderLen;
+    const uint32_t dst = load_u32(ip + 16);
+    if (!svc.has_ip_be(dst)) return FrameClass::routed;
+    if (dst != svc.dns_be || svc.dns_be == 0) return FrameClass::slow_path;
+    const uint32_t ihl = (ip[0] & 0x0f) * 4u;
+    if (ihl < 20 || len < kEthHeaderLen + ihl + 4 || (ip[9] != 17 && ip[9] != 6)) return FrameClass::slow_path;
+    return load_be16(ip + ihl + 2) == 53 ? FrameClass::routed : FrameClass::slow_path;
 }
 
 // Classifies one frame. `len` is the number of contiguous bytes at `p`
@@ -53,7 +70,7 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
         return FrameClass::bad_src;
     if (!svc.enabled) return FrameClass::switched;
 
-    if (std::memcmp(p, svc.mac.bytes.data(), 6) == 0) return FrameClass::slow_path;
+    if (std::memcmp(p, svc.mac.bytes.data(), 6) == 0) return to_service_mac(p, len, svc);
 
     const uint16_t ether_type = load_be16(p + 12);
     if (ether_type == kEtherTypeArp) {

@@ -11,13 +11,18 @@
 #include "addr.hpp"
 #include "frame.hpp"
 #include "limits.hpp"
+#include "nat/nat_table.hpp"
 
 struct rte_ring;
 
 namespace vsw {
 
+inline constexpr uint16_t kMaxForwards = 64;   // port forwards per uplink
+inline constexpr uint8_t kNoUplink = 0xff;
+
 struct PortSlot {             // indexed by DPDK port id
     bool active = false;
+    uint8_t uplink = kNoUplink;  // this port is uplink N (then `network` is unused)
     uint16_t network = kNoNetwork;
     uint16_t worker = 0;      // the only thread that polls and transmits on this port
     bool mac_pinned = false;
@@ -25,9 +30,47 @@ struct PortSlot {             // indexed by DPDK port id
     rte_ring* tx_ring = nullptr;  // packets from other threads for this port (MP/SC)
 };
 
+// What a NAT network's worker path needs (addresses in network byte order).
+struct NatNetworkInfo {
+    bool enabled = false;
+    uint8_t uplink = kNoUplink;
+    uint32_t subnet = 0, mask = 0;
+    uint32_t gateway = 0;
+    bool has_dns = false;
+    uint32_t dns = 0;             // the guests' resolver address: rewritten to `resolver`
+    uint32_t resolver = 0;
+    nat::Timeouts timeouts;
+};
+
+// An inbound port forward: uplink address:host_port -> guest_ip:guest_port.
+struct ForwardRule {
+    uint8_t proto = 0;
+    uint16_t host_port = 0;       // host order
+    uint16_t network = kNoNetwork;
+    uint32_t guest_ip = 0;        // network order
+    uint16_t guest_port = 0;      // network order
+    bool guest_mac_known = false; // resolved by the control thread (DHCP lease, ARP)
+    Mac guest_mac;
+};
+
+struct UplinkSlot {
+    bool active = false;
+    uint16_t port = 0;            // DPDK port id
+    Mac mac;                      // our MAC on the uplink
+    uint32_t address = 0;         // our outside address (network order)
+    bool gateway_resolved = false;
+    Mac gateway_mac;              // next hop for all outbound traffic
+    nat::PortSlice slice[kMaxWorkers];  // each worker's masquerade ports
+    uint16_t n_reserved = 0;
+    uint16_t reserved[kMaxForwards]{};  // forwarded host ports, sorted (host order)
+    uint16_t n_forwards = 0;
+    ForwardRule forwards[kMaxForwards];
+};
+
 struct NetworkSlot {
     bool active = false;
     ServiceAddresses services;
+    NatNetworkInfo nat;
     uint16_t n_ports = 0;
     uint16_t ports[kMaxPorts]{};  // flood list
 };
@@ -42,6 +85,9 @@ struct Topology {
     std::array<PortSlot, kMaxPorts> ports{};
     std::array<NetworkSlot, kMaxNetworks> networks{};
     std::array<WorkerSlot, kMaxWorkers> workers{};
+    std::array<UplinkSlot, nat::kMaxUplinks> uplinks{};
+    uint32_t nat_epoch[kMaxNetworks]{};   // bumped when a NAT network changes: its sessions go
+    uint16_t n_workers = 1;
 };
 
 }  // namespace vsw

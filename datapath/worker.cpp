@@ -77,6 +77,10 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     in_ctr.rx_bytes.add(bytes);
 
     const PortSlot& in = topo.ports[in_port];
+    if (in.active && in.uplink != kNoUplink) {
+        uplink_burst(topo, in_port, pkts, n, now_s_);
+        return;
+    }
     if (!in.active || in.network == kNoNetwork) {
         for (uint16_t i = 0; i < n; ++i) drop(pkts[i], in_port, DropReason::no_network);
         return;
@@ -107,6 +111,10 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
         }
         if (cls == FrameClass::slow_path) {
             to_slow_path(m, in_port);
+            continue;
+        }
+        if (cls == FrameClass::routed) {
+            nat_in2out(topo, in_port, in.network, m, now_s_);
             continue;
         }
         sw[ns] = m;
@@ -159,6 +167,20 @@ void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_por
     // kernel), so the ports can share one mbuf by reference count.
     if (nt > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(nt - 1));
     for (uint16_t k = 0; k < nt; ++k) enqueue_tx(topo, targets[k], m);
+}
+
+// Sends a frame to `mac` inside a network: to its learned port, or flooded.
+void Worker::switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m) {
+    const FdbKey key = make_fdb_key(mac, network);
+    const int32_t pos = rte_hash_lookup(shared_.fdb->hash(), &key);
+    if (pos >= 0) {
+        const uint16_t out = shared_.fdb->entry(pos).port.load(std::memory_order_acquire);
+        if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == network) {
+            enqueue_tx(topo, out, m);
+            return;
+        }
+    }
+    flood(topo, topo.networks[network], kMaxPorts, m);
 }
 
 void Worker::enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m) {
@@ -252,6 +274,7 @@ void Worker::run() {
         uint32_t work = 0;
         if (topo != nullptr) {
             const uint64_t now = rte_rdtsc();
+            now_s_ = static_cast<uint32_t>(now / shared_.tsc_hz);
             const WorkerSlot& mine = topo->workers[index_];
             for (uint16_t k = 0; k < mine.n_ports; ++k) {
                 const uint16_t port = mine.ports[k];
@@ -260,8 +283,10 @@ void Worker::run() {
                 process_burst(*topo, port, pkts, n, now);
                 work += n;
             }
+            work += drain_nat_handoff(*topo, now_s_);
             work += drain_handoff(*topo);
             flush(*topo);
+            expire_nat(*topo, now_s_, work > 0 ? 8 : 64);
         }
         // Nothing from this round's snapshot is held past this point.
         rte_rcu_qsbr_quiescent(shared_.qsbr, index_);

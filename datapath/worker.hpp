@@ -13,6 +13,8 @@
 #include "counters.hpp"
 #include "fdb.hpp"
 #include "limits.hpp"
+#include "nat/l4.hpp"
+#include "nat/nat_table.hpp"
 #include "topology.hpp"
 
 struct rte_mbuf;
@@ -32,6 +34,11 @@ struct DatapathShared {
     std::array<std::atomic<bool>, kMaxPorts> link_up{};  // written by the control thread
     uint64_t tsc_hz = 1;
     unsigned idle_sleep_max_us = 200;
+    // NAT: each worker's own session table, and rings on which other workers
+    // hand it the packets of sessions it owns (mbuf->port = receiving port).
+    std::array<nat::NatTable*, kMaxWorkers> nat_tables{};
+    std::array<rte_ring*, kMaxWorkers> nat_out2in_rings{};
+    std::array<rte_ring*, kMaxWorkers> nat_in2out_rings{};
     std::array<WorkerCounters, kMaxWorkers> counters{};
 };
 
@@ -46,7 +53,9 @@ public:
     void process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_tsc);
     uint16_t drain_handoff(const Topology& topo);
+    uint16_t drain_nat_handoff(const Topology& topo, uint32_t now_s);
     void flush(const Topology& topo);
+    unsigned expire_nat(const Topology& topo, uint32_t now_s, unsigned budget);
 
 private:
     struct TxBuffer {
@@ -58,6 +67,13 @@ private:
     void to_slow_path(rte_mbuf* m, uint16_t in_port);
     void learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
+    void switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m);
+
+    // NAT stages (nat/nat_stage.cpp).
+    void uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s);
+    void nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s);
+    void nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, uint32_t now_s);
+    bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
     void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);
     void flush_port(const Topology& topo, uint16_t port);
     uint16_t transmit(uint16_t port, rte_mbuf** pkts, uint16_t n);
@@ -68,6 +84,7 @@ private:
     const uint16_t index_;
     uint64_t learn_refresh_tsc_;  // how stale last_seen may get before a worker rewrites it
     uint64_t learn_repost_tsc_;   // how soon the same learn event may be posted again
+    uint32_t now_s_ = 0;          // this round's clock in seconds (NAT timeouts)
 
     TxBuffer tx_[kMaxPorts];
     uint16_t dirty_[kMaxPorts];   // ports whose TxBuffer is non-empty

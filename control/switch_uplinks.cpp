@@ -1,0 +1,171 @@
+// Switch: NAT uplinks and neighbours. An uplink is one DPDK port (any device
+// string, e.g. AF_XDP on a host NIC, or a TAP netdev the host routes onward)
+// carrying vsw's outside address. The control thread answers ARP for that
+// address, resolves the next hop, and finds the MACs of port-forward targets.
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "eth_ports.hpp"
+#include "host_iface.hpp"
+#include "service_replies.hpp"
+#include "switch.hpp"
+
+namespace vsw {
+
+tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
+    uint8_t id = 0;
+    for (; id < nat::kMaxUplinks; ++id) {
+        bool used = false;
+        for (const auto& [n, u] : uplinks_) used = used || u.id == id;
+        if (!used) break;
+    }
+    if (id == nat::kMaxUplinks) return tl::unexpected(fmt::format("at most {} uplinks", nat::kMaxUplinks));
+
+    UplinkState st;
+    st.cfg = cfg;
+    st.id = id;
+    if (cfg.kernel) {
+        auto port = create_tap_port(cfg.kernel->name, pool_);
+        if (!port) return tl::unexpected(port.error());
+        if (auto ok = configure_host_interface(cfg.kernel->name, cfg.kernel->address, cfg.prefix_len, cfg.kernel->netns);
+            !ok) {
+            destroy_port(*port);
+            return tl::unexpected(ok.error());
+        }
+        st.port_id = *port;
+        // The TAP's own MAC belongs to the kernel side; vsw's address needs its own.
+        st.mac = service_mac_for("uplink:" + cfg.name);
+    } else {
+        auto port = create_device_port(cfg.device, pool_);
+        if (!port) return tl::unexpected(port.error());
+        st.port_id = *port;
+        rte_ether_addr mac{};
+        rte_eth_macaddr_get(st.port_id, &mac);
+        std::copy(mac.addr_bytes, mac.addr_bytes + 6, st.mac.bytes.begin());
+        rte_eth_promiscuous_enable(st.port_id);
+    }
+    auto ring = make_tx_ring(st.port_id);
+    if (!ring) {
+        destroy_port(st.port_id);
+        return tl::unexpected(ring.error());
+    }
+    reset_port_counters(st.port_id);
+    st.tx_ring = *ring;
+    st.worker = least_loaded_worker();
+    shared_->link_up[st.port_id].store(true);
+    spdlog::info("uplink {}: {} address {}/{} gateway {} mac {} (dpdk port {})", cfg.name,
+                 cfg.kernel ? "kernel interface " + cfg.kernel->name : "device " + cfg.device,
+                 cfg.address.to_string(), cfg.prefix_len, cfg.gateway.to_string(), st.mac.to_string(), st.port_id);
+    uplinks_[cfg.name] = st;
+    return {};
+}
+
+// Only call when no published topology refers to the uplink any more.
+void Switch::remove_uplink(const std::string& name) {
+    auto it = uplinks_.find(name);
+    if (it == uplinks_.end()) return;
+    UplinkState& up = it->second;
+    destroy_port(up.port_id);
+    rte_mbuf* m;
+    while (rte_ring_sc_dequeue(up.tx_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(up.tx_ring);
+    spdlog::info("uplink {}: removed", name);
+    uplinks_.erase(it);
+}
+
+Switch::UplinkState* Switch::uplink_of_port(uint16_t port_id) {
+    for (auto& [name, u] : uplinks_)
+        if (u.port_id == port_id) return &u;
+    return nullptr;
+}
+
+void Switch::handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame) {
+    if (auto sender = arp_sender(frame)) {
+        if (sender->ip == up.cfg.gateway && (!up.gateway_resolved || up.gateway_mac != sender->mac)) {
+            up.gateway_resolved = true;
+            up.gateway_mac = sender->mac;
+            spdlog::info("uplink {}: next hop {} is at {}", up.cfg.name, sender->ip.to_string(), sender->mac.to_string());
+            republish_ = true;
+        }
+        if (auto reply = make_arp_reply(frame, up.mac, up.cfg.address)) inject(up.port_id, *reply);
+        return;
+    }
+    if (auto reply = make_icmp_echo_reply(frame, up.mac, up.cfg.address)) {
+        inject(up.port_id, *reply);
+        return;
+    }
+    ++slow_path_unhandled_;
+}
+
+void Switch::learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac) {
+    Mac& known = neighbors_[network][ip.value];
+    if (known == mac) return;
+    known = mac;
+    // Workers need it only for port-forward targets.
+    for (const auto& [name, n] : networks_)
+        if (n.id == network && n.cfg.nat)
+            for (const PortForward& pf : n.cfg.nat->port_forwards)
+                if (pf.guest_ip == ip) republish_ = true;
+}
+
+void Switch::resolve_neighbors() {
+    const uint64_t now = rte_rdtsc();
+    for (auto& [name, up] : uplinks_) {
+        // Until resolved: ask every second; then refresh every minute.
+        const uint64_t interval = up.gateway_resolved ? 60 * shared_->tsc_hz : shared_->tsc_hz;
+        if (now - up.last_arp_tsc < interval) continue;
+        up.last_arp_tsc = now;
+        inject(up.port_id, make_arp_request(up.mac, up.cfg.address, up.cfg.gateway));
+    }
+    for (auto& [name, n] : networks_) {
+        if (!n.cfg.nat) continue;
+        // DHCP knows every guest that took a lease.
+        if (n.dhcp)
+            for (const DhcpLease& l : n.dhcp->leases())
+                if (!l.offered_only) learn_neighbor(n.id, l.ip, l.mac);
+        for (const PortForward& pf : n.cfg.nat->port_forwards) {
+            auto& known = neighbors_[n.id];
+            if (known.count(pf.guest_ip.value)) continue;
+            // Ask from the gateway, on every port of the network.
+            const auto request = make_arp_request(n.service_mac, n.cfg.nat->gateway, pf.guest_ip);
+            for (const auto& [pname, p] : ports_)
+                if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, request);
+        }
+    }
+}
+
+nlohmann::json Switch::sessions(const std::string& network) const {
+    // A diagnostic snapshot: workers keep changing their tables while it is read.
+    nlohmann::json out = nlohmann::json::array();
+    auto ip = [](uint32_t be) { return Ipv4::from_be(be).to_string(); };
+    auto port = [](uint16_t be) { return __builtin_bswap16(be); };
+    const uint32_t now = static_cast<uint32_t>(rte_rdtsc() / shared_->tsc_hz);
+    for (unsigned w = 0; w < n_workers_; ++w) {
+        const nat::NatTable& t = *nat_tables_[w];
+        for (uint32_t i = 0; i < t.slots(); ++i) {
+            const nat::Session s = t.sessions()[i];
+            if (!s.in_use) continue;
+            std::string net;
+            for (const auto& [name, n] : networks_)
+                if (n.id == s.in.network) net = name;
+            if (!network.empty() && net != network) continue;
+            static const char* kState[] = {"-", "syn_sent", "established", "closing", "closed"};
+            const char* proto = s.in.proto == 6 ? "tcp" : s.in.proto == 17 ? "udp" : "icmp";
+            out.push_back({{"network", net}, {"proto", proto}, {"worker", w},
+                           {"inside", fmt::format("{}:{}", ip(s.in.in_ip), port(s.in.in_port))},
+                           {"outside", fmt::format("{}", port(s.out.out_port))},
+                           {"remote", fmt::format("{}:{}", ip(s.in.remote_ip), port(s.orig_dst_port))},
+                           {"state", s.in.proto == 6 ? kState[static_cast<int>(s.tcp)] : "-"},
+                           {"forward", s.from_forward}, {"idle", now - s.last_seen},
+                           {"packets_out", s.packets_out}, {"packets_in", s.packets_in}});
+        }
+    }
+    return out;
+}
+
+}  // namespace vsw

@@ -1,0 +1,180 @@
+#include "nat_table.hpp"
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vsw::nat {
+
+namespace {
+
+rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len) {
+    rte_hash_parameters p{};
+    p.name = name.c_str();
+    p.entries = entries;
+    p.key_len = key_len;
+    p.hash_func = rte_jhash;
+    p.socket_id = 0;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // full means full, not an unlucky bucket
+    return rte_hash_create(&p);
+}
+
+}  // namespace
+
+std::unique_ptr<NatTable> NatTable::create(const std::string& name, uint32_t capacity) {
+    std::unique_ptr<NatTable> t(new NatTable());
+    t->capacity_ = capacity;
+    t->by_inside_ = make_hash(name + "_in", capacity, sizeof(InsideKey));
+    t->by_outside_ = make_hash(name + "_out", capacity, sizeof(OutsideKey));
+    t->mappings_ = make_hash(name + "_map", capacity, sizeof(MapKey));
+    if (!t->by_inside_ || !t->by_outside_ || !t->mappings_) return nullptr;
+    // rte_hash positions run up to its internal size (entries plus slack).
+    t->slots_ = capacity + 1024;
+    t->sessions_ = std::make_unique<Session[]>(t->slots_);
+    t->mapping_data_ = std::make_unique<Mapping[]>(t->slots_);
+    t->ports_used_.assign(static_cast<size_t>(kMaxUplinks) * 3 * 65536, 0);
+    return t;
+}
+
+NatTable::~NatTable() {
+    if (by_inside_) rte_hash_free(by_inside_);
+    if (by_outside_) rte_hash_free(by_outside_);
+    if (mappings_) rte_hash_free(mappings_);
+}
+
+int NatTable::proto_index(uint8_t proto) { return proto == kProtoTcp ? 0 : proto == kProtoUdp ? 1 : 2; }
+
+bool NatTable::port_used(uint16_t uplink, uint8_t proto, uint16_t port) const {
+    return ports_used_[(static_cast<size_t>(uplink) * 3 + proto_index(proto)) * 65536 + port] != 0;
+}
+void NatTable::set_port(uint16_t uplink, uint8_t proto, uint16_t port, bool used) {
+    ports_used_[(static_cast<size_t>(uplink) * 3 + proto_index(proto)) * 65536 + port] = used ? 1 : 0;
+}
+
+Session* NatTable::find_inside(const InsideKey& k) {
+    const int32_t pos = rte_hash_lookup(by_inside_, &k);
+    return pos >= 0 ? &sessions_[pos] : nullptr;
+}
+
+Session* NatTable::find_outside(const OutsideKey& k) {
+    void* data = nullptr;
+    if (rte_hash_lookup_data(by_outside_, &k, &data) < 0) return nullptr;
+    return &sessions_[reinterpret_cast<uintptr_t>(data)];
+}
+
+NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
+                                             const uint16_t* reserved, unsigned n_reserved, Session*& out) {
+    if (live_ >= capacity_) return Result::table_full;
+    const MapKey mk{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
+    int32_t mpos = rte_hash_lookup(mappings_, &mk);
+    uint16_t out_port = 0;
+    if (mpos >= 0) {
+        out_port = mapping_data_[mpos].out_port;
+    } else {
+        // Find a free port in this worker's slice, round-robin from a cursor.
+        const uint32_t span = static_cast<uint32_t>(slice.last) - slice.first + 1;
+        uint16_t& cursor = alloc_cursor_[uplink][proto_index(in.proto)];
+        bool found = false;
+        for (uint32_t i = 0; i < span && !found; ++i) {
+            const uint16_t p = static_cast<uint16_t>(slice.first + (cursor + i) % span);
+            if (port_used(uplink, in.proto, p) || std::binary_search(reserved, reserved + n_reserved, p)) continue;
+            out_port = p;
+            cursor = static_cast<uint16_t>((cursor + i + 1) % span);
+            found = true;
+        }
+        if (!found) return Result::ports_exhausted;
+        mpos = rte_hash_add_key(mappings_, &mk);
+        if (mpos < 0 || static_cast<uint32_t>(mpos) >= slots_) return Result::table_full;
+        mapping_data_[mpos] = Mapping{out_port, 0};
+        set_port(uplink, in.proto, out_port, true);
+    }
+    const OutsideKey ok{uplink, in.proto, 0, in.remote_ip, __builtin_bswap16(out_port), in.remote_port};
+    Result r = create_forwarded(in, ok, out);
+    if (r != Result::ok) {
+        if (mapping_data_[mpos].refs == 0) {  // the mapping was made for this session only
+            set_port(uplink, in.proto, out_port, false);
+            rte_hash_del_key(mappings_, &mk);
+        }
+        return r;
+    }
+    mapping_data_[mpos].refs++;
+    out->from_forward = false;
+    return Result::ok;
+}
+
+NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKey& ok, Session*& s) {
+    if (live_ >= capacity_) return Result::table_full;
+    const int32_t pos = rte_hash_add_key(by_inside_, &in);
+    if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
+        if (pos >= 0) rte_hash_del_key(by_inside_, &in);
+        return Result::table_full;
+    }
+    if (rte_hash_add_key_data(by_outside_, &ok, reinterpret_cast<void*>(static_cast<uintptr_t>(pos))) != 0) {
+        rte_hash_del_key(by_inside_, &in);
+        return Result::table_full;
+    }
+    s = &sessions_[pos];
+    *s = Session{};
+    s->in = in;
+    s->out = ok;
+    s->in_use = true;
+    s->from_forward = true;
+    ++live_;
+    return Result::ok;
+}
+
+void NatTable::remove(Session& s) {
+    if (!s.in_use) return;
+    rte_hash_del_key(by_outside_, &s.out);
+    rte_hash_del_key(by_inside_, &s.in);
+    if (!s.from_forward) {
+        const MapKey mk{s.in.network, s.in.proto, 0, s.in.in_ip, s.in.in_port, s.out.uplink};
+        const int32_t mpos = rte_hash_lookup(mappings_, &mk);
+        if (mpos >= 0 && --mapping_data_[mpos].refs == 0) {
+            set_port(s.out.uplink, s.in.proto, mapping_data_[mpos].out_port, false);
+            rte_hash_del_key(mappings_, &mk);
+        }
+    }
+    s.in_use = false;
+    --live_;
+}
+
+void NatTable::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, const Timeouts& t) {
+    s.last_seen = now;
+    (from_inside ? s.packets_out : s.packets_in)++;
+    if (s.in.proto != kProtoTcp) {
+        s.timeout = s.in.proto == kProtoUdp ? t.udp : t.icmp;
+        return;
+    }
+    if (flags & kTcpRst) {
+        s.tcp = TcpState::closed;
+    } else if (flags & kTcpFin) {
+        s.tcp = TcpState::closing;
+    } else if (s.tcp == TcpState::none) {
+        s.tcp = TcpState::syn_sent;
+    } else if (s.tcp == TcpState::syn_sent && !from_inside && (flags & kTcpAck)) {
+        s.tcp = TcpState::established;  // the remote answered the SYN
+    } else if (s.tcp == TcpState::syn_sent && from_inside && (flags & kTcpAck) && s.packets_in > 0) {
+        s.tcp = TcpState::established;  // an inbound (forwarded) connection completed
+    }
+    s.timeout = s.tcp == TcpState::established ? t.tcp_established : t.tcp_transitory;
+}
+
+unsigned NatTable::expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget) {
+    unsigned removed = 0;
+    for (unsigned i = 0; i < budget; ++i) {
+        Session& s = sessions_[expire_cursor_];
+        expire_cursor_ = (expire_cursor_ + 1) % slots_;
+        if (!s.in_use) continue;
+        const bool stale_epoch = epoch_of != nullptr && epoch_of[s.in.network] != s.epoch;
+        if (stale_epoch || now - s.last_seen > s.timeout) {
+            remove(s);
+            ++removed;
+        }
+    }
+    return removed;
+}
+
+}  // namespace vsw::nat

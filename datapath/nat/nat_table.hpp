@@ -1,0 +1,134 @@
+// One worker's NAT state: sessions, endpoint-independent mappings (RFC 4787:
+// one inside address:port keeps one outside port whatever it talks to), the
+// worker's slice of each uplink's port range, and expiry.
+//
+// Only the owning worker touches its table, so the rte_hash tables need no
+// concurrency support. Time is passed in (seconds), so tests inject a clock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../limits.hpp"
+#include "l4.hpp"
+
+struct rte_hash;
+
+namespace vsw::nat {
+
+inline constexpr uint16_t kMaxUplinks = 4;
+
+// Keys hold addresses and ports in network byte order, as in the packet.
+struct InsideKey {                  // a guest's flow as seen inside
+    uint16_t network;
+    uint8_t proto;
+    uint8_t pad = 0;
+    uint32_t in_ip;
+    uint32_t remote_ip;             // the real remote, after any destination rewrite
+    uint16_t in_port;
+    uint16_t remote_port;
+};
+static_assert(sizeof(InsideKey) == 16);
+
+struct OutsideKey {                 // the same flow as seen on the uplink
+    uint16_t uplink;
+    uint8_t proto;
+    uint8_t pad = 0;
+    uint32_t remote_ip;
+    uint16_t out_port;
+    uint16_t remote_port;
+};
+static_assert(sizeof(OutsideKey) == 12);
+
+enum class TcpState : uint8_t { none, syn_sent, established, closing, closed };
+
+struct Session {
+    InsideKey in;
+    OutsideKey out;
+    uint32_t orig_dst_ip;           // what the guest addressed (e.g. the network's DNS address)
+    uint16_t orig_dst_port;
+    uint8_t guest_mac[6];
+    uint32_t epoch;                 // the network's NAT epoch when created (reload flushes)
+    uint32_t last_seen;             // seconds
+    uint32_t timeout;               // seconds, from the state
+    TcpState tcp = TcpState::none;
+    bool in_use = false;
+    bool from_forward = false;      // created by an inbound port-forward, not masquerade
+    uint64_t packets_in = 0, packets_out = 0;
+};
+
+struct Timeouts {                    // seconds
+    uint32_t tcp_established = 7440, tcp_transitory = 240, udp = 300, icmp = 60;
+};
+
+// The port range one worker may hand out on one uplink (host order, inclusive).
+struct PortSlice {
+    uint16_t first = 0, last = 0;
+};
+
+class NatTable {
+public:
+    // `capacity`: sessions this worker can hold.
+    static std::unique_ptr<NatTable> create(const std::string& name, uint32_t capacity);
+    ~NatTable();
+
+    enum class Result : uint8_t { ok, table_full, ports_exhausted };
+
+    Session* find_inside(const InsideKey& k);
+    Session* find_outside(const OutsideKey& k);
+
+    // A new masquerade session: reuses the mapping of (network, proto,
+    // in_ip, in_port) or allocates an outside port from `slice`, skipping
+    // ports in `reserved` (forwarded host ports; sorted host order).
+    Result create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
+                             const uint16_t* reserved, unsigned n_reserved, Session*& out);
+    // A new session for an inbound port forward: the outside port is fixed.
+    Result create_forwarded(const InsideKey& in, const OutsideKey& out, Session*& s);
+
+    void remove(Session& s);
+    // Tracks TCP state and refreshes the session's idle timer.
+    void touch(Session& s, uint8_t tcp_flags, bool from_inside, uint32_t now, const Timeouts& t);
+
+    // Removes up to `budget` entries that expired (or whose network epoch
+    // no longer matches `epoch_of[network]`); returns how many it removed.
+    unsigned expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget);
+
+    uint32_t size() const { return live_; }
+    uint32_t capacity() const { return capacity_; }
+    const Session* sessions() const { return sessions_.get(); }
+    uint32_t slots() const { return slots_; }
+
+private:
+    struct MapKey {
+        uint16_t network;
+        uint8_t proto;
+        uint8_t pad = 0;
+        uint32_t in_ip;
+        uint16_t in_port;
+        uint16_t uplink;
+    };
+    static_assert(sizeof(MapKey) == 12);
+    struct Mapping {
+        uint16_t out_port = 0;
+        uint32_t refs = 0;
+    };
+
+    NatTable() = default;
+    static int proto_index(uint8_t proto);
+    bool port_used(uint16_t uplink, uint8_t proto, uint16_t port) const;
+    void set_port(uint16_t uplink, uint8_t proto, uint16_t port, bool used);
+
+    rte_hash* by_inside_ = nullptr;
+    rte_hash* by_outside_ = nullptr;
+    rte_hash* mappings_ = nullptr;
+    std::unique_ptr<Session[]> sessions_;     // indexed by by_inside_ position
+    std::unique_ptr<Mapping[]> mapping_data_; // indexed by mappings_ position
+    std::vector<uint8_t> ports_used_;         // [uplink][proto index][port] bitmap (bytes)
+    uint32_t capacity_ = 0, slots_ = 0, live_ = 0;
+    uint32_t expire_cursor_ = 0;
+    uint16_t alloc_cursor_[kMaxUplinks][3] = {};
+};
+
+}  // namespace vsw::nat
