@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Summarise perf/run.sh records: print tables, write the results JSON and a PNG.
+
+Input is one JSON object per line (see record() in run.sh): scenario, switch,
+rep, size, flows, pingpong_before/after, gen (vswgen's --json output).
+"""
+import argparse
+import collections
+import json
+import statistics
+import sys
+
+SWITCH_ORDER = ["testpmd", "ovs", "vsw"]
+SWITCH_NAME = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK NORMAL", "vsw": "vswd"}
+SIZE_ORDER = ["64", "512", "1518", "imix"]
+
+
+def placement(rec):
+    labels = [p.get("label") if isinstance(p, dict) else None
+              for p in (rec.get("pingpong_before"), rec.get("pingpong_after"))]
+    if None in labels:
+        return "?"
+    return labels[0] if labels[0] == labels[1] else "mixed"
+
+
+def others_busy(rec):
+    """% of the busier of our two CPUs that other processes used just before the run."""
+    b = rec.get("busy_before")
+    if not isinstance(b, dict):
+        return None
+    return max(b.get("generator_cpu", 0), b.get("switch_cpu", 0))
+
+
+def label_summary(labels):
+    c = collections.Counter(labels)
+    if len(c) == 1:
+        return next(iter(c))
+    return ",".join(f"{k}x{v}" for k, v in sorted(c.items()))
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def result(rec):
+    g = rec.get("gen")
+    return g.get("result") if isinstance(g, dict) else None
+
+
+def fmt(x, spec, none="-"):
+    return none if x is None else format(x, spec)
+
+
+def l2_summary(recs):
+    """Per (size, flows, switch): medians over reps; ratios are taken per rep
+    (runs of one rep are interleaved) and then the median is used."""
+    by = {}
+    for r in recs:
+        by[(r["size"], r["flows"], r["switch"], r["rep"])] = r
+    sizes = sorted({r["size"] for r in recs}, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 99)
+    flows = sorted({r["flows"] for r in recs})
+    switches = [s for s in SWITCH_ORDER if any(r["switch"] == s for r in recs)]
+    reps = sorted({r["rep"] for r in recs})
+    rows = []
+    for size in sizes:
+        for fl in flows:
+            for sw in switches:
+                mpps, gbps, cyc, loss, to_lim, to_ovs, labels, busy = [], [], [], [], [], [], [], []
+                for rep in reps:
+                    r = by.get((size, fl, sw, rep))
+                    if r is None:
+                        continue
+                    labels.append(placement(r))
+                    busy.append(others_busy(r))
+                    res = result(r)
+                    if not res:
+                        continue
+                    pps = res["rx_pps"]
+                    mpps.append(pps / 1e6)
+                    gbps.append(res["rx_gbps_l2"])
+                    loss.append(res["loss_pct"])
+                    if pps > 0:
+                        cyc.append(r["gen"]["tsc_hz"] / pps)
+                    for ref, out in (("testpmd", to_lim), ("ovs", to_ovs)):
+                        rr = by.get((size, fl, ref, rep))
+                        rres = result(rr) if rr else None
+                        if rres and rres["rx_pps"] > 0:
+                            out.append(pps / rres["rx_pps"])
+                rows.append({
+                    "size": size, "flows": fl, "switch": sw, "runs": len(labels), "ok_runs": len(mpps),
+                    "mpps": median(mpps), "mpps_min": min(mpps) if mpps else None,
+                    "mpps_max": max(mpps) if mpps else None,
+                    "gbps_l2": median(gbps), "cycles_per_packet": median(cyc), "loss_pct": median(loss),
+                    "ratio_to_limit": median(to_lim), "ratio_to_ovs": median(to_ovs),
+                    "placement": label_summary(labels) if labels else "?",
+                    "others_busy_pct": max((b for b in busy if b is not None), default=None),
+                })
+    return rows
+
+
+def print_l2(rows, out):
+    print("\nL2 forwarding, bidirectional, one switch core (median over reps; ratios per interleaved rep)", file=out)
+    hdr = f"{'size':>5} {'flows':>5}  {'switch':<19} {'Mpps':>7} {'(min-max)':>15} {'Gbps':>6} {'cyc/pkt':>7} {'loss%':>6} {'/limit':>6} {'/OVS':>5} {'busy%':>5}  placement"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    last = None
+    for r in rows:
+        key = (r["size"], r["flows"])
+        if last is not None and key != last:
+            print("", file=out)
+        last = key
+        rng = f"({fmt(r['mpps_min'], '.2f')}-{fmt(r['mpps_max'], '.2f')})" if r["mpps"] is not None else ""
+        print(f"{r['size']:>5} {r['flows']:>5}  {SWITCH_NAME.get(r['switch'], r['switch']):<19} "
+              f"{fmt(r['mpps'], '7.3f'):>7} {rng:>15} {fmt(r['gbps_l2'], '6.2f'):>6} "
+              f"{fmt(r['cycles_per_packet'], '7.0f'):>7} {fmt(r['loss_pct'], '6.2f'):>6} "
+              f"{fmt(r['ratio_to_limit'], '6.2f'):>6} {fmt(r['ratio_to_ovs'], '5.2f'):>5} "
+              f"{fmt(r['others_busy_pct'], '5.0f'):>5}  {r['placement']}", file=out)
+
+
+def latency_rows(recs):
+    rows = []
+    for r in recs:
+        res = result(r)
+        lat = res["latency_ns"] if res else {}
+        rows.append({"switch": r["switch"], "load_pct": r.get("load_pct"), "rate_pps": r.get("rate_pps"),
+                     "rx_mpps": res["rx_mpps"] if res else None, "loss_pct": res["loss_pct"] if res else None,
+                     "p50_ns": lat.get("p50"), "p99_ns": lat.get("p99"), "max_ns": lat.get("max"),
+                     "placement": placement(r)})
+    rows.sort(key=lambda x: (SWITCH_ORDER.index(x["switch"]) if x["switch"] in SWITCH_ORDER else 9, x["load_pct"] or 0))
+    return rows
+
+
+def print_latency(rows, ndr, out):
+    print(f"\nLatency, 64 B, 1 flow, at 10/50/90 % of vswd's zero-loss rate ({fmt(ndr and ndr / 1e6, '.3f')} Mpps)", file=out)
+    hdr = f"{'switch':<19} {'load':>4} {'Mpps':>7} {'loss%':>6} {'p50 us':>8} {'p99 us':>8} {'max us':>9}  placement"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    for r in rows:
+        us = lambda v: None if v is None else v / 1e3
+        print(f"{SWITCH_NAME.get(r['switch'], r['switch']):<19} {r['load_pct']:>3}% {fmt(r['rx_mpps'], '7.3f'):>7} "
+              f"{fmt(r['loss_pct'], '6.3f'):>6} {fmt(us(r['p50_ns']), '8.1f'):>8} {fmt(us(r['p99_ns']), '8.1f'):>8} "
+              f"{fmt(us(r['max_ns']), '9.1f'):>9}  {r['placement']}", file=out)
+
+
+def plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: matplotlib missing, no plot", file=sys.stderr)
+        return False
+    switches = [s for s in SWITCH_ORDER if any(r["switch"] == s for r in rows)]
+    sizes = [s for s in SIZE_ORDER if any(r["size"] == s for r in rows)]
+    flows = sorted({r["flows"] for r in rows})
+    get = {(r["size"], r["flows"], r["switch"]): r["mpps"] or 0 for r in rows}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / max(1, len(switches))
+    f0 = flows[0]
+    for i, sw in enumerate(switches):
+        xs = [j + i * width for j in range(len(sizes))]
+        axes[0].bar(xs, [get.get((s, f0, sw), 0) for s in sizes], width, label=SWITCH_NAME.get(sw, sw))
+    axes[0].set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(sizes))])
+    axes[0].set_xticklabels([f"{s} B" if s != "imix" else s for s in sizes])
+    axes[0].set_ylabel("Mpps (both directions)")
+    axes[0].set_title(f"Throughput by frame size ({f0} flow{'s' if f0 != 1 else ''})")
+    axes[0].legend()
+    s0 = sizes[0]
+    for i, sw in enumerate(switches):
+        xs = [j + i * width for j in range(len(flows))]
+        axes[1].bar(xs, [get.get((s0, f, sw), 0) for f in flows], width, label=SWITCH_NAME.get(sw, sw))
+    axes[1].set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(flows))])
+    axes[1].set_xticklabels([f"{f} flows" for f in flows])
+    axes[1].set_ylabel("Mpps (both directions)")
+    axes[1].set_title(f"Throughput by flow count ({s0} B)")
+    axes[1].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", required=True)
+    ap.add_argument("--machine", default="{}")
+    ap.add_argument("--json")
+    ap.add_argument("--png")
+    ap.add_argument("--elapsed", type=int, default=None)
+    a = ap.parse_args()
+    recs = []
+    for n, l in enumerate(open(a.records), 1):
+        if l.strip():
+            try:
+                recs.append(json.loads(l))
+            except json.JSONDecodeError as e:
+                print(f"report: record {n} unreadable ({e}), skipped", file=sys.stderr)
+    machine = json.loads(a.machine)
+    out = sys.stdout
+    all_labels = [placement(r) for r in recs]
+    overall = label_summary(all_labels) if all_labels else "?"
+    rtts = [p["median_ns"] for r in recs for p in (r.get("pingpong_before"), r.get("pingpong_after"))
+            if isinstance(p, dict)]
+    print(f"\nmachine: {machine.get('cpu_model')} ({machine.get('cpus')} CPUs), switch CPU {machine.get('switch_cpu')}, "
+          f"generator CPU {machine.get('generator_cpu')}, DPDK {machine.get('dpdk')}, {machine.get('ovs', '')}, "
+          f"memory {machine.get('memory')}", file=out)
+    if rtts:
+        print(f"placement: {overall}  (core-to-core round trip {min(rtts):.0f}-{max(rtts):.0f} ns, "
+              f"median {statistics.median(rtts):.0f} ns; near < 200 ns)", file=out)
+    busy = [b for b in (others_busy(r) for r in recs) if b is not None]
+    if busy:
+        print(f"other load on our CPUs before runs: median {statistics.median(busy):.0f} %, max {max(busy):.0f} %"
+              + ("  -> CONTENDED: other processes share the benchmark CPUs, figures are unreliable"
+                 if statistics.median(busy) > 10 else ""), file=out)
+    summary = {"machine": machine, "placement": overall, "elapsed_s": a.elapsed,
+               "others_busy_pct_median": statistics.median(busy) if busy else None}
+
+    l2 = [r for r in recs if r["scenario"] == "l2"]
+    if l2:
+        rows = l2_summary(l2)
+        print_l2(rows, out)
+        summary["l2"] = rows
+        if a.png and plot(rows, a.png):
+            summary["plot"] = a.png
+    ndr = next((r for r in recs if r["scenario"] == "ndr"), None)
+    ndr_pps = ndr["gen"]["ndr_pps"] if ndr and isinstance(ndr.get("gen"), dict) else None
+    if ndr:
+        summary["vsw_ndr"] = {"ndr_pps": ndr_pps, "placement": placement(ndr),
+                              "max_pps": ndr["gen"].get("max_pps") if isinstance(ndr.get("gen"), dict) else None}
+    lat = [r for r in recs if r["scenario"] == "latency"]
+    if lat:
+        rows = latency_rows(lat)
+        print_latency(rows, ndr_pps, out)
+        summary["latency"] = rows
+    rel = {r.get("phase", "reload"): r for r in recs if r["scenario"] == "reload"}
+    if "reload" in rel:
+        def drops(r):
+            st = r.get("vsw_stats_after")
+            tot = collections.Counter()
+            def walk(x):
+                if isinstance(x, dict):
+                    for k, v in x.items():
+                        if k == "drops" and isinstance(v, dict):
+                            tot.update({kk: vv for kk, vv in v.items() if isinstance(vv, int)})
+                        else:
+                            walk(v)
+                elif isinstance(x, list):
+                    for v in x:
+                        walk(v)
+            walk(st)
+            return tot
+        base, rr = rel.get("baseline"), rel["reload"]
+        d_base = drops(base) if base else collections.Counter()
+        d_rel = drops(rr)
+        d_rel.subtract(d_base)   # counters are cumulative over both phases
+        rres, bres = result(rr), result(base) if base else None
+        lost = rres["lost"] if rres else None
+        ok = rres is not None and lost == 0 and rr.get("reloads_ok") == rr.get("reloads")
+        print(f"\nReload: vswd at {rr.get('rate_pps')} pps (50 % of NDR), 64 B, placement {placement(rr)}", file=out)
+        if bres:
+            print(f"  baseline, no reload : tx {bres['tx']} rx {bres['rx']} lost {bres['lost']}", file=out)
+        print(f"  5 x vswctl reload   : tx {rres['tx'] if rres else '-'} rx {rres['rx'] if rres else '-'} lost "
+              f"{lost if lost is not None else '-'}, {rr.get('reloads_ok')}/{rr.get('reloads')} reloads ok, "
+              f"vswd drops during it: {dict((k, v) for k, v in d_rel.items() if v) or 0}  -> {'PASS' if ok else 'FAIL'}",
+              file=out)
+        if not ok and bres and bres["lost"] > 0:
+            print("  (the baseline lost packets too: the loss is not caused by the reloads alone; see busy%/placement)",
+                  file=out)
+        summary["reload"] = {"rate_pps": rr.get("rate_pps"), "reloads": rr.get("reloads"),
+                             "reloads_ok": rr.get("reloads_ok"), "tx": rres["tx"] if rres else None,
+                             "rx": rres["rx"] if rres else None, "lost": lost, "pass": ok,
+                             "baseline_lost": bres["lost"] if bres else None,
+                             "vsw_drops_during_reload": {k: v for k, v in d_rel.items() if v},
+                             "placement": placement(rr)}
+    if a.elapsed is not None:
+        print(f"\nelapsed {a.elapsed // 60} min {a.elapsed % 60} s", file=out)
+    summary["records"] = recs
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(summary, f, indent=1)
+        print(f"results: {a.json}" + (f", {a.png}" if "plot" in summary else ""), file=out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# perf/run.sh [l2] [latency] [reload]   (default: all three)
+#
+# One command: installs what it needs, builds, runs the benchmarks, prints a
+# table and writes perf/results/<timestamp>.json (+ .png). See perf/README.md.
+#
+# Environment:
+#   PERF_REPS=3          repetitions of the l2 matrix (interleaved)
+#   PERF_QUICK=1         ~2-minute smoke version (1 rep, 64/1518 B, short runs)
+#   PERF_BUILD_DIR=DIR   build directory (default <repo>/build-perf)
+#   PERF_HUGE=auto|0|1   hugepages (auto: use them, allocating 1024 x 2 MB if
+#                        none are reserved; falls back to --no-huge)
+#   PERF_SWITCHES="testpmd ovs vsw"   switches to measure
+#   PERF_SIZES, PERF_FLOWS, PERF_DURATION, PERF_NO_INSTALL=1
+#   PERF_SW_CPU=1 PERF_GEN_CPU=0
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+BUILD=${PERF_BUILD_DIR:-$ROOT/build-perf}
+QUICK=${PERF_QUICK:-0}
+SW_CPU=${PERF_SW_CPU:-1}
+GEN_CPU=${PERF_GEN_CPU:-0}
+SWITCHES=${PERF_SWITCHES:-testpmd ovs vsw}
+OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+if [[ $QUICK == 1 ]]; then
+    REPS=${PERF_REPS:-1}; SIZES=${PERF_SIZES:-64 1518}; FLOWS=${PERF_FLOWS:-1 1000}
+    DUR=${PERF_DURATION:-2}; NDR_TRIAL=1; NDR_MAX_TRIALS=5; LAT_DUR=1.5; RELOAD_DUR=5
+else
+    REPS=${PERF_REPS:-3}; SIZES=${PERF_SIZES:-64 512 1518 imix}; FLOWS=${PERF_FLOWS:-1 1000}
+    DUR=${PERF_DURATION:-5}; NDR_TRIAL=2; NDR_MAX_TRIALS=10; LAT_DUR=5; RELOAD_DUR=12
+fi
+SCENARIOS=("$@")
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 latency reload)
+for s in "${SCENARIOS[@]}"; do
+    case $s in l2|latency|reload) ;; *) echo "run.sh: unknown scenario '$s' (l2, latency, reload)" >&2; exit 2 ;; esac
+done
+
+log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+[[ $(id -u) == 0 ]] || die "needs root (DPDK, hugepages, apt-get)"
+
+# ---------------------------------------------------------------- state + cleanup
+STAMP=$(date +%Y%m%d-%H%M%S)
+WORK=$(mktemp -d /tmp/vsw-perf-XXXXXX)
+PFX=vswperf$$                 # DPDK --file-prefix stem; every process adds a suffix
+PIDS=()                       # every process we started, killed by PID on exit
+HUGE_RESTORE=""; HUGE_SET=""
+BUILD_FAILED=0
+RECORDS=$WORK/records.jsonl
+: > "$RECORDS"
+
+stop_pid() {  # pid [seconds]: TERM, wait, KILL
+    local pid=$1 t=${2:-5} i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    local i
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" 3; done
+    local f   # belt and braces: OVS daemons we started, by their pidfiles
+    for f in "$WORK"/ovs/run/ovs-vswitchd.pid "$WORK"/ovs/run/ovsdb-server.pid; do
+        [[ -s $f ]] && stop_pid "$(cat "$f")" 3
+    done
+    if [[ ${PERF_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+    rm -rf /var/run/dpdk/"$PFX"-* 2>/dev/null || true
+    rm -f /dev/hugepages/"$PFX"-* 2>/dev/null || true
+    # give back the pages we reserved, unless someone changed the setting meanwhile
+    if [[ -n $HUGE_RESTORE && $(cat /proc/sys/vm/nr_hugepages) == "$HUGE_SET" ]]; then
+        echo "$HUGE_RESTORE" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+# ---------------------------------------------------------------- install + build
+if [[ ${PERF_NO_INSTALL:-0} != 1 ]]; then
+    need=()
+    for p in openvswitch-switch-dpdk python3-matplotlib dpdk meson ninja-build; do
+        dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+    done
+    if [[ ${#need[@]} -gt 0 ]]; then
+        log "apt-get install ${need[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >"$WORK/apt.log" 2>&1 ||
+            { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 &&
+              DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >"$WORK/apt.log" 2>&1; } ||
+            { tail "$WORK/apt.log" >&2; die "apt-get install failed"; }
+    fi
+fi
+if [[ ! -f $BUILD/build.ninja ]]; then
+    log "meson setup $BUILD"
+    meson setup "$BUILD" "$ROOT" >"$WORK/meson.log" 2>&1 || { tail -20 "$WORK/meson.log" >&2; die "meson setup failed"; }
+fi
+BINS=(perf/pingpong perf/vswgen control/vswd control/vswctl)
+if [[ ${PERF_NO_BUILD:-0} != 1 ]]; then
+    log "building (ninja -j2) in $BUILD"
+    if ! ninja -C "$BUILD" -j2 "${BINS[@]}" >"$WORK/ninja.log" 2>&1; then
+        tail -30 "$WORK/ninja.log" >&2
+        for b in "${BINS[@]}"; do [[ -x $BUILD/$b ]] || die "build failed"; done
+        log "warning: build failed; using the binaries already in $BUILD"
+        BUILD_FAILED=1
+    fi
+fi
+PINGPONG=$BUILD/perf/pingpong
+VSWGEN=$BUILD/perf/vswgen
+VSWD=$BUILD/control/vswd
+VSWCTL=$BUILD/control/vswctl
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found"
+
+# ---------------------------------------------------------------- hugepages
+HUGE=0
+huge_free() { awk '/HugePages_Free/ {print $2}' /proc/meminfo; }
+if [[ ${PERF_HUGE:-auto} != 0 ]]; then
+    if ! grep -q ' /dev/hugepages hugetlbfs' /proc/mounts; then
+        mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+    fi
+    if [[ $(huge_free) -lt 768 ]]; then
+        cur=$(cat /proc/sys/vm/nr_hugepages)
+        want=$((cur + 1024 - $(huge_free)))
+        echo "$want" > /proc/sys/vm/nr_hugepages 2>/dev/null && HUGE_RESTORE=$cur HUGE_SET=$want || true
+    fi
+    if grep -q ' /dev/hugepages hugetlbfs' /proc/mounts && [[ $(huge_free) -ge 768 ]]; then HUGE=1; fi
+    [[ ${PERF_HUGE:-auto} == 1 && $HUGE == 0 ]] && die "PERF_HUGE=1 but hugepages are not available"
+fi
+# virtio-user needs --single-file-segments, which --huge-unlink excludes: the
+# generator's hugepage files are removed after each run instead.
+if [[ $HUGE == 1 ]]; then
+    MEM_ARGS=(--huge-unlink -m 512); GEN_MEM_ARGS=(-m 256 --single-file-segments); MEMORY=hugepages
+else
+    MEM_ARGS=(--no-huge -m 512); GEN_MEM_ARGS=(--no-huge -m 256 --single-file-segments); MEMORY=no-huge
+fi
+log "memory: $MEMORY; switch on CPU $SW_CPU, generator on CPU $GEN_CPU; work dir $WORK"
+
+# ---------------------------------------------------------------- helpers
+pingpong() { "$PINGPONG" --cpus "$GEN_CPU,$SW_CPU" --json 2>/dev/null || echo null; }
+
+# cpu_busy: % of CPU time others used on the generator and switch CPUs over
+# 0.5 s while nothing of ours runs (other pollers on these CPUs skew results).
+cpu_busy() {
+    local a b
+    a=$(awk -v g="cpu$GEN_CPU" -v s="cpu$SW_CPU" '$1==g||$1==s {print $1, $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    sleep 0.5
+    b=$(awk -v g="cpu$GEN_CPU" -v s="cpu$SW_CPU" '$1==g||$1==s {print $1, $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    paste -d' ' <(echo "$a") <(echo "$b") | awk -v g="cpu$GEN_CPU" '
+        { busy = $5 - $2; idle = $6 - $3; pct = (busy + idle) > 0 ? 100 * busy / (busy + idle) : 0
+          if ($1 == g) gen = pct; else sw = pct }
+        END { printf "{\"generator_cpu\":%.1f,\"switch_cpu\":%.1f}", gen, sw }'
+}
+BUSY=null
+vsw_stats() {
+    "$VSWCTL" -s "$VSW_RUN/vswd.sock" --json stats 2>/dev/null |
+        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' 2>/dev/null || echo null
+}
+
+wait_sockets() {  # pid sock...
+    local pid=$1 i s ok; shift
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        ok=1
+        for s in "$@"; do [[ -S $s ]] || ok=0; done
+        [[ $ok == 1 ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+SW_PID=""; OVSDB_PID=""; SOCKS=()
+start_testpmd() {
+    local d=$WORK/testpmd; mkdir -p "$d"; rm -f "$d"/*.sock
+    SOCKS=("$d/p0.sock" "$d/p1.sock")
+    dpdk-testpmd --lcores "0@$GEN_CPU,1@$SW_CPU" --file-prefix "$PFX-tp" --no-pci "${MEM_ARGS[@]}" \
+        --log-level=lib.eal:warning \
+        --vdev "net_vhost0,iface=${SOCKS[0]},queues=1" --vdev "net_vhost1,iface=${SOCKS[1]},queues=1" \
+        -- --forward-mode=io --nb-cores=1 --auto-start --stats-period 3600 --burst=32 \
+        </dev/null >"$d/testpmd.log" 2>&1 &
+    SW_PID=$!; PIDS+=("$SW_PID")
+    wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/testpmd.log" >&2; return 1; }
+}
+VSW_RUN=""
+write_vsw_config() {  # file [extra network]
+    local f=$1 extra=${2:-}
+    cat >"$f" <<EOF
+switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+networks:
+  lan: {mode: internal}
+$extra
+ports:
+  p0: {network: lan}
+  p1: {network: lan}
+EOF
+}
+start_vsw() {
+    local d=$WORK/vsw; mkdir -p "$d/run" "$d/state"; rm -f "$d"/run/*.sock
+    VSW_RUN=$d/run
+    write_vsw_config "$d/vsw.yaml"
+    SOCKS=("$d/run/p0.sock" "$d/run/p1.sock")
+    "$VSWD" -c "$d/vsw.yaml" </dev/null >"$d/vswd.log" 2>&1 &
+    SW_PID=$!; PIDS+=("$SW_PID")
+    wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/vswd.log" >&2; return 1; }
+}
+OVS_DIR=""; OVS_ENV=()
+# Long-running processes are started as `env ... prog &` (not through a shell
+# function) so that $! is the program's own PID.
+ovs_env() { env "${OVS_ENV[@]}" "$@"; }
+vsctl() { ovs_env ovs-vsctl --db="unix:$OVS_DIR/run/db.sock" --timeout=20 "$@"; }
+start_ovs() {
+    OVS_DIR=$WORK/ovs; rm -rf "$OVS_DIR"; mkdir -p "$OVS_DIR"/{run,db,log,etc}
+    OVS_ENV=(OVS_RUNDIR="$OVS_DIR/run" OVS_DBDIR="$OVS_DIR/db" OVS_LOGDIR="$OVS_DIR/log"
+             OVS_SYSCONFDIR="$OVS_DIR/etc" OVS_PKGDATADIR=/usr/share/openvswitch)
+    ovsdb-tool create "$OVS_DIR/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    env "${OVS_ENV[@]}" ovsdb-server "$OVS_DIR/db/conf.db" --remote="punix:$OVS_DIR/run/db.sock" \
+        --pidfile="$OVS_DIR/run/ovsdb-server.pid" --unixctl="$OVS_DIR/run/ovsdb-server.ctl" \
+        --log-file="$OVS_DIR/log/ovsdb-server.log" </dev/null >/dev/null 2>&1 &
+    OVSDB_PID=$!; PIDS+=("$OVSDB_PID")
+    wait_sockets "$OVSDB_PID" "$OVS_DIR/run/db.sock" || return 1
+    local extra="--no-pci --file-prefix=$PFX-ovs --log-level=lib.eal:warning"
+    if [[ $HUGE == 1 ]]; then extra+=" --huge-unlink"; else extra+=" --no-huge -m 1024"; fi
+    vsctl --no-wait init
+    vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true "other_config:dpdk-extra=$extra" \
+        other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << SW_CPU)))"
+    [[ $HUGE == 1 ]] && vsctl --no-wait set Open_vSwitch . other_config:dpdk-socket-mem=512
+    env "${OVS_ENV[@]}" "$OVS_VSWITCHD" "unix:$OVS_DIR/run/db.sock" --pidfile="$OVS_DIR/run/ovs-vswitchd.pid" \
+        --unixctl="$OVS_DIR/run/ovs-vswitchd.ctl" --log-file="$OVS_DIR/log/ovs-vswitchd.log" \
+        </dev/null >/dev/null 2>&1 &
+    SW_PID=$!; PIDS+=("$SW_PID")
+    vsctl add-br br0 -- set bridge br0 datapath_type=netdev fail_mode=standalone &&
+    vsctl add-port br0 p0 -- set Interface p0 type=dpdkvhostuser ofport_request=1 &&
+    vsctl add-port br0 p1 -- set Interface p1 type=dpdkvhostuser ofport_request=2 ||
+        { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+    SOCKS=("$OVS_DIR/run/p0" "$OVS_DIR/run/p1")
+    wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+    # NORMAL is the default flow of a standalone bridge; make it explicit.
+    ovs_env ovs-ofctl del-flows br0 && ovs_env ovs-ofctl add-flow br0 "priority=0,actions=NORMAL" ||
+        { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+}
+start_switch() {
+    SW_PID=""; OVSDB_PID=""
+    case $1 in testpmd) start_testpmd ;; ovs) start_ovs ;; vsw) start_vsw ;; esac
+}
+stop_switch() {
+    [[ -n $SW_PID ]] && stop_pid "$SW_PID" 10
+    [[ -n $OVSDB_PID ]] && stop_pid "$OVSDB_PID" 5
+    rm -rf /var/run/dpdk/"$PFX"-tp /var/run/dpdk/"$PFX"-ovs /var/run/dpdk/"$PFX"-vsw 2>/dev/null || true
+    SW_PID=""; OVSDB_PID=""
+}
+
+# gen OUT ARGS...: runs vswgen on the current SOCKS; OUT gets its JSON line.
+# gen_start/gen_wait split it for runs that do something while traffic flows.
+GEN_PID=""; GEN_OUT=""
+gen_start() {
+    GEN_OUT=$1; shift
+    "$VSWGEN" --lcores "0@$GEN_CPU" --file-prefix "$PFX-gen" --no-pci "${GEN_MEM_ARGS[@]}" \
+        --log-level=lib.eal:error --log-level='pmd.net.virtio.*:error' \
+        --vdev "net_virtio_user0,path=${SOCKS[0]},queues=1,queue_size=1024" \
+        --vdev "net_virtio_user1,path=${SOCKS[1]},queues=1,queue_size=1024" \
+        -- --json "$@" >"$GEN_OUT" 2>"$GEN_OUT.log" </dev/null &
+    GEN_PID=$!; PIDS+=("$GEN_PID")
+}
+gen_wait() {
+    local rc=0
+    wait "$GEN_PID" || rc=$?
+    GEN_PID=""
+    rm -rf /var/run/dpdk/"$PFX"-gen /dev/hugepages/"$PFX"-gen* 2>/dev/null || true
+    [[ $rc == 0 && -s $GEN_OUT ]] || { tail -3 "$GEN_OUT.log" >&2; return 1; }
+}
+gen() { gen_start "$@"; gen_wait; }
+
+# record KEY=VALUE... GEN=file PPB=json PPA=json : appends one JSON line
+record() {
+    local scenario=$1 sw=$2 rep=$3 size=$4 flows=$5 extra=$6 genfile=$7 ppb=$8 ppa=$9
+    local g=null
+    [[ -s $genfile ]] && g=$(head -c 1000000 "$genfile")
+    printf '{"scenario":"%s","switch":"%s","rep":%s,"size":"%s","flows":%s,%s"pingpong_before":%s,"pingpong_after":%s,"busy_before":%s,"loadavg":"%s","gen":%s}\n' \
+        "$scenario" "$sw" "$rep" "$size" "$flows" "$extra" "$ppb" "$ppa" "$BUSY" "$(cut -d' ' -f1-3 /proc/loadavg)" "$g" >>"$RECORDS"
+}
+
+run_l2_one() {  # switch rep size flows
+    local sw=$1 rep=$2 size=$3 flows=$4 out=$WORK/gen-l2-$1-$2-$3-$4.json ppb ppa
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    if start_switch "$sw"; then
+        gen "$out" --mode throughput --size "$size" --flows "$flows" --duration "$DUR" || log "  $sw: generator failed"
+    else
+        log "  $sw: switch did not start"
+    fi
+    stop_switch
+    ppa=$(pingpong)
+    record l2 "$sw" "$rep" "$size" "$flows" "" "$out" "$ppb" "$ppa"
+    python3 - "$out" "$sw" "$size" "$flows" <<'EOF' >&2 || true
+import json, sys
+try:
+    g = json.load(open(sys.argv[1])); r = g["result"]
+    print(f"  {sys.argv[2]:8s} {sys.argv[3]:>5s} B {sys.argv[4]:>5s} flows: {r['rx_mpps']:7.3f} Mpps  loss {r['loss_pct']:.3f}%")
+except Exception as e:
+    print(f"  {sys.argv[2]:8s} {sys.argv[3]:>5s} B {sys.argv[4]:>5s} flows: no result")
+EOF
+}
+
+# ---------------------------------------------------------------- scenarios
+rotate() {  # rep -> switches in an order rotated by rep (interleaving)
+    local -a s=($SWITCHES); local n=${#s[@]} i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${s[(i + $1) % n]}"; done
+}
+
+scenario_l2() {
+    local rep size flows sw
+    log "scenario l2: reps=$REPS sizes=($SIZES) flows=($FLOWS) duration=${DUR}s switches=($SWITCHES)"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for size in $SIZES; do
+            for flows in $FLOWS; do
+                for sw in $(rotate $((rep - 1))); do run_l2_one "$sw" "$rep" "$size" "$flows"; done
+            done
+        done
+    done
+}
+
+VSW_NDR=""
+find_vsw_ndr() {
+    [[ -n $VSW_NDR ]] && return 0
+    local out=$WORK/gen-ndr-vsw.json ppb ppa
+    log "vsw zero-loss rate (64 B, 1 flow, ${NDR_TRIAL}s trials)"
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    start_switch vsw || { stop_switch; die "vswd did not start"; }
+    gen "$out" --mode ndr --size 64 --flows 1 --trial "$NDR_TRIAL" --max-trials "$NDR_MAX_TRIALS" ||
+        { stop_switch; die "ndr search failed"; }
+    stop_switch
+    ppa=$(pingpong)
+    record ndr vsw 1 64 1 "" "$out" "$ppb" "$ppa"
+    VSW_NDR=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["ndr_pps"]))' "$out")
+    log "  vsw NDR = $VSW_NDR pps"
+    [[ $VSW_NDR -gt 0 ]] || die "vsw NDR is 0"
+}
+
+scenario_latency() {
+    find_vsw_ndr
+    local sw pct rate out ppb ppa
+    log "scenario latency: 10/50/90 % of $VSW_NDR pps, ${LAT_DUR}s each"
+    for sw in $(rotate 0); do
+        BUSY=$(cpu_busy)
+        ppb=$(pingpong)
+        if ! start_switch "$sw"; then log "  $sw: switch did not start"; stop_switch; continue; fi
+        for pct in 10 50 90; do
+            rate=$((VSW_NDR * pct / 100))
+            out=$WORK/gen-lat-$sw-$pct.json
+            gen "$out" --mode throughput --size 64 --flows 1 --rate "$rate" --duration "$LAT_DUR" ||
+                log "  $sw: generator failed"
+            record latency "$sw" 1 64 1 "\"load_pct\":$pct,\"rate_pps\":$rate," "$out" "$ppb" null
+        done
+        stop_switch
+        ppa=$(pingpong)
+        # the "after" placement applies to the three runs of this switch
+        python3 - "$RECORDS" "$sw" "$ppa" <<'EOF'
+import json, sys
+path, sw, ppa = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+lines = [json.loads(l) for l in open(path)]
+for r in lines:
+    if r["scenario"] == "latency" and r["switch"] == sw and r["pingpong_after"] is None:
+        r["pingpong_after"] = ppa
+open(path, "w").write("".join(json.dumps(r) + "\n" for r in lines))
+EOF
+        for pct in 10 50 90; do
+            python3 -c 'import json,sys; g=json.load(open(sys.argv[1]))["result"]["latency_ns"]; print(f"  {sys.argv[2]:8s} {sys.argv[3]:>3s}%: p50 {g[\"p50\"]/1e3:8.1f} us  p99 {g[\"p99\"]/1e3:8.1f} us  max {g[\"max\"]/1e3:8.1f} us")' \
+                "$WORK/gen-lat-$sw-$pct.json" "$sw" "$pct" >&2 2>/dev/null || true
+        done
+    done
+}
+
+scenario_reload() {
+    find_vsw_ndr
+    local rate=$((VSW_NDR / 2)) ppb ppa i ok phase out stats
+    log "scenario reload: vswd at $rate pps (50 % of NDR), ${RELOAD_DUR}s without, then with 5 x vswctl reload"
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    start_switch vsw || { stop_switch; die "vswd did not start"; }
+    for phase in baseline reload; do
+        out=$WORK/gen-reload-$phase.json ok=0
+        gen_start "$out" --mode throughput --size 64 --flows 1 --rate "$rate" --duration "$RELOAD_DUR"
+        if [[ $phase == reload ]]; then
+            sleep 4   # EAL init + warm-up
+            for i in 1 2 3 4 5; do
+                # alternately add and remove a spare network: a real change, ports unchanged
+                if ((i % 2)); then write_vsw_config "$WORK/vsw/vsw.yaml" "  spare: {mode: internal}"
+                else write_vsw_config "$WORK/vsw/vsw.yaml"; fi
+                if "$VSWCTL" -s "$VSW_RUN/vswd.sock" --json reload >"$WORK/reload-$i.json" 2>&1; then
+                    ok=$((ok + 1))
+                else
+                    log "  reload $i failed: $(head -c 300 "$WORK/reload-$i.json")"
+                fi
+                sleep 0.5
+            done
+        fi
+        gen_wait || log "  generator failed ($phase)"
+        stats=$(vsw_stats)
+        record reload vsw 1 64 1 "\"phase\":\"$phase\",\"rate_pps\":$rate,\"reloads\":$([[ $phase == reload ]] && echo 5 || echo 0),\"reloads_ok\":$ok,\"vsw_stats_after\":$stats," "$out" "$ppb" null
+    done
+    stop_switch
+    ppa=$(pingpong)
+    python3 - "$RECORDS" "$ppa" <<'EOF'
+import json, sys
+path, ppa = sys.argv[1], json.loads(sys.argv[2])
+lines = [json.loads(l) for l in open(path)]
+for r in lines:
+    if r["scenario"] == "reload" and r["pingpong_after"] is None:
+        r["pingpong_after"] = ppa
+open(path, "w").write("".join(json.dumps(r) + "\n" for r in lines))
+EOF
+}
+
+# ---------------------------------------------------------------- machine
+machine_json() {
+    python3 - "$MEMORY" "$SW_CPU" "$GEN_CPU" "$QUICK" "$REPS" "$BUILD_FAILED" <<'EOF'
+import json, os, platform, subprocess, sys
+def sh(c):
+    try: return subprocess.run(c, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
+    except Exception: return ""
+model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(json.dumps({
+    "cpu_model": model, "cpus": os.cpu_count(), "kernel": platform.release(),
+    "dpdk": sh("pkg-config --modversion libdpdk"),
+    "ovs": sh("/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk --version | head -1"),
+    "memory": sys.argv[1], "switch_cpu": int(sys.argv[2]), "generator_cpu": int(sys.argv[3]),
+    "quick": sys.argv[4] == "1", "reps": int(sys.argv[5]),
+    "stale_binaries": sys.argv[6] == "1",
+    "vsw_commit": sh("git rev-parse --short HEAD 2>/dev/null") or None,
+}))
+EOF
+}
+
+START=$(date +%s)
+MACHINE=$(cd "$ROOT" && machine_json)
+log "machine: $MACHINE"
+for s in "${SCENARIOS[@]}"; do "scenario_$s"; done
+
+mkdir -p "$HERE/results"
+# Debian's python3-matplotlib belongs to /usr/bin/python3 (python3 on PATH may be another one)
+PY=python3
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null && PY=/usr/bin/python3
+"$PY" "$HERE/report.py" --records "$RECORDS" --machine "$MACHINE" \
+    --json "$HERE/results/$STAMP.json" --png "$HERE/results/$STAMP.png" --elapsed $(($(date +%s) - START))

@@ -1,0 +1,576 @@
+// vswgen: a DPDK traffic generator for vhost-user switches.
+//
+// It attaches to the switch under test with virtio-user (one --vdev per
+// vhost-user socket, given as EAL arguments before "--"), pairs the ports
+// (0<->1, 2<->3, ...) and sends UDP/IPv4 frames both ways, the way a testpmd
+// io loop would see them. Each frame carries, right after the UDP header,
+//   u16 magic|src port, u64 sequence number, u64 TSC at transmission
+// (18 bytes: exactly what a 64-byte frame has room for), so the receiver
+// counts loss, reordering and one-way latency (p50/p99/max; both ends run on
+// this host, so the TSC is common).
+//
+//   vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix]
+//          [--flows N] [--rate PPS] [--duration S] [--unidir]
+//          [--trial S] [--loss-pct P] [--precision F] [--max-trials N] [--json]
+//
+// throughput: send at --rate packets/s in total over all ports (0 = as fast as
+//   the switch takes them) for --duration seconds, report what arrived.
+// ndr: a max-rate trial gives an upper bound, then a binary search (RFC 2544
+//   style) for the highest rate whose loss is <= --loss-pct, each trial
+//   --trial seconds, until the bounds are within --precision (relative).
+//
+// Frame sizes include the 4-byte FCS (a "64-byte frame" is 60 bytes in the
+// mbuf); Gbps counts frame bytes incl. FCS ("l2") and with preamble+IFG ("l1").
+// Before measuring, every flow is sent a few times each way so that a learning
+// switch knows all MAC addresses.
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_udp.h>
+#include <rte_version.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr uint16_t kBurst = 32;
+constexpr uint16_t kMaxPorts = 16;
+constexpr uint16_t kMagic = 0xB500;  // | tx port id (low byte)
+constexpr size_t kPayloadOff = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);  // 42
+constexpr size_t kHdrCopy = 64;      // bytes copied from the per-flow template
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+struct Options {
+    std::string mode = "throughput";
+    std::string size = "64";
+    unsigned flows = 1;
+    double rate = 0;          // total pps over all ports, 0 = max
+    double duration = 10;
+    double trial = 5;         // ndr trial length
+    double loss_pct = 0;      // ndr tolerance
+    double precision = 0.02;  // ndr stop when (hi-lo)/hi < precision
+    unsigned max_trials = 12;
+    unsigned warmup_rounds = 3;
+    bool unidir = false;
+    bool json_out = false;
+};
+
+// Log-linear latency histogram over TSC cycles: 16 sub-buckets per power of
+// two (relative error < 6.25%), exact max.
+struct Histogram {
+    static constexpr unsigned kSub = 16;
+    std::array<uint64_t, 64 * kSub> b{};
+    uint64_t count = 0, max = 0;
+    static unsigned index(uint64_t v) {
+        if (v < kSub) return unsigned(v);
+        unsigned msb = 63 - __builtin_clzll(v);
+        unsigned sub = unsigned(v >> (msb - 4)) & (kSub - 1);
+        return (msb - 3) * kSub + sub;
+    }
+    static double value(unsigned i) {  // bucket midpoint
+        if (i < kSub) return i;
+        unsigned msb = i / kSub + 3, sub = i % kSub;
+        double lo = double((uint64_t(kSub) | sub) << (msb - 4));
+        return lo + double(uint64_t(1) << (msb - 4)) / 2;
+    }
+    void add(uint64_t v) {
+        ++b[index(v)];
+        ++count;
+        if (v > max) max = v;
+    }
+    double percentile(double p) const {
+        if (count == 0) return 0;
+        uint64_t want = uint64_t(p * double(count - 1)) + 1, seen = 0;
+        for (unsigned i = 0; i < b.size(); ++i)
+            if ((seen += b[i]) >= want) return std::min(value(i), double(max));
+        return double(max);
+    }
+    void merge(const Histogram& o) {
+        for (unsigned i = 0; i < b.size(); ++i) b[i] += o.b[i];
+        count += o.count;
+        max = std::max(max, o.max);
+    }
+};
+
+struct TxState {
+    uint16_t port = 0;
+    uint16_t peer = 0;
+    bool sends = true;
+    uint64_t seq = 0;
+    uint64_t sent = 0;            // accepted by tx_burst
+    uint64_t tx_full = 0;         // tx_burst calls that took less than offered
+    uint64_t bytes = 0;
+    uint32_t next_flow = 0;
+    uint32_t next_size = 0;
+    rte_mbuf* pend[kBurst];
+    uint16_t npend = 0;
+};
+
+struct RxFrom {                   // per transmitting port, as seen by all receivers
+    uint64_t rx = 0, bytes = 0, out_of_order = 0, max_seq = 0;
+    bool any = false;
+};
+
+struct Gen {
+    Options opt;
+    uint16_t nports = 0;
+    rte_mempool* pool = nullptr;
+    uint64_t hz = 0;
+    std::vector<uint16_t> sizes;            // frame sizes incl. FCS, cycled through
+    std::vector<uint16_t> size_classes;     // distinct sizes
+    std::vector<uint8_t> size_class_of;     // index into size_classes per sizes[] entry
+    // templates[port][flow][class] -> kHdrCopy bytes
+    std::vector<std::array<uint8_t, kHdrCopy>> templates;
+    TxState tx[kMaxPorts];
+    RxFrom from[kMaxPorts];
+    Histogram hist;
+    uint64_t foreign = 0;                   // received frames without our magic
+
+    const uint8_t* tmpl(uint16_t port, uint32_t flow, uint8_t cls) const {
+        return templates[(size_t(port) * opt.flows + flow) * size_classes.size() + cls].data();
+    }
+};
+
+rte_ether_addr flow_mac(uint16_t port, uint32_t flow) {
+    // 02:<port>:00:<flow, 24 bits> -- locally administered, unicast
+    return rte_ether_addr{{0x02, uint8_t(port), 0x00, uint8_t(flow >> 16), uint8_t(flow >> 8), uint8_t(flow)}};
+}
+
+void build_templates(Gen& g) {
+    const Options& o = g.opt;
+    if (o.size == "imix") {
+        // Simple IMIX 7:4:1 of 64/570/1518, interleaved.
+        g.sizes = {64, 570, 64, 64, 570, 64, 1518, 64, 570, 64, 64, 570};
+    } else {
+        unsigned s = std::strtoul(o.size.c_str(), nullptr, 10);
+        if (s < 64 || s > 1518) {
+            std::fprintf(stderr, "vswgen: --size must be 64..1518 or imix\n");
+            std::exit(2);
+        }
+        g.sizes = {uint16_t(s)};
+    }
+    for (uint16_t s : g.sizes) {
+        auto it = std::find(g.size_classes.begin(), g.size_classes.end(), s);
+        if (it == g.size_classes.end()) { g.size_classes.push_back(s); it = g.size_classes.end() - 1; }
+        g.size_class_of.push_back(uint8_t(it - g.size_classes.begin()));
+    }
+    g.templates.assign(size_t(g.nports) * o.flows * g.size_classes.size(), {});
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        uint16_t peer = p ^ 1;
+        for (uint32_t f = 0; f < o.flows; ++f) {
+            for (size_t c = 0; c < g.size_classes.size(); ++c) {
+                uint8_t* t = const_cast<uint8_t*>(g.tmpl(p, f, uint8_t(c)));
+                uint16_t len = g.size_classes[c] - RTE_ETHER_CRC_LEN;
+                auto* eth = reinterpret_cast<rte_ether_hdr*>(t);
+                eth->dst_addr = flow_mac(peer, f);
+                eth->src_addr = flow_mac(p, f);
+                eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+                auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+                ip->version_ihl = RTE_IPV4_VHL_DEF;
+                ip->type_of_service = 0;
+                ip->total_length = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN);
+                ip->packet_id = 0;
+                ip->fragment_offset = 0;
+                ip->time_to_live = 64;
+                ip->next_proto_id = IPPROTO_UDP;
+                // 10.<port+1>.<flow>.<flow> -> 10.<peer+1>.<flow>.<flow>
+                ip->src_addr = rte_cpu_to_be_32((10u << 24) | (uint32_t(p + 1) << 16) | (f & 0xffff));
+                ip->dst_addr = rte_cpu_to_be_32((10u << 24) | (uint32_t(peer + 1) << 16) | (f & 0xffff));
+                ip->hdr_checksum = 0;
+                ip->hdr_checksum = rte_ipv4_cksum(ip);
+                auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+                udp->src_port = rte_cpu_to_be_16(uint16_t(1024 + f % 60000));
+                udp->dst_port = rte_cpu_to_be_16(uint16_t(2048 + f % 60000));
+                udp->dgram_len = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN - sizeof(rte_ipv4_hdr));
+                udp->dgram_cksum = 0;  // optional for IPv4
+                uint16_t magic = kMagic | p;
+                std::memcpy(t + kPayloadOff, &magic, 2);
+            }
+        }
+    }
+}
+
+void zero_mbuf(rte_mempool*, void*, void* obj, unsigned) {
+    auto* m = static_cast<rte_mbuf*>(obj);
+    std::memset(static_cast<char*>(m->buf_addr), 0, m->buf_len);
+}
+
+// Sends up to `budget` frames on one port (keeps frames the ring refused for
+// the next call, so nothing is dropped on our side).
+inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
+    uint16_t want = uint16_t(std::min<uint32_t>(budget, kBurst));
+    if (t.npend < want) {
+        uint16_t n = want - t.npend;
+        if (rte_pktmbuf_alloc_bulk(g.pool, t.pend + t.npend, n) != 0) return;
+        uint64_t now = rte_rdtsc();
+        const uint32_t nflows = g.opt.flows;
+        const size_t nsizes = g.sizes.size();
+        for (uint16_t i = t.npend; i < want; ++i) {
+            rte_mbuf* m = t.pend[i];
+            uint32_t f = t.next_flow;
+            if (++t.next_flow == nflows) t.next_flow = 0;
+            uint32_t si = t.next_size;
+            if (++t.next_size == nsizes) t.next_size = 0;
+            uint16_t len = g.sizes[si] - RTE_ETHER_CRC_LEN;
+            uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+            std::memcpy(d, g.tmpl(t.port, f, g.size_class_of[si]), kHdrCopy > len ? len : kHdrCopy);
+            uint64_t seq = t.seq++;
+            std::memcpy(d + kPayloadOff + 2, &seq, 8);
+            std::memcpy(d + kPayloadOff + 10, &now, 8);
+            m->data_len = len;
+            m->pkt_len = len;
+        }
+        t.npend = want;
+    }
+    uint16_t sent = rte_eth_tx_burst(t.port, 0, t.pend, t.npend);
+    for (uint16_t i = 0; i < sent; ++i) t.bytes += t.pend[i]->pkt_len + RTE_ETHER_CRC_LEN;
+    t.sent += sent;
+    if (sent < t.npend) {
+        ++t.tx_full;
+        std::memmove(t.pend, t.pend + sent, (t.npend - sent) * sizeof(rte_mbuf*));
+    }
+    t.npend -= sent;
+}
+
+inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
+    rte_mbuf* m[kBurst];
+    uint16_t n = rte_eth_rx_burst(port, 0, m, kBurst);
+    if (n == 0) return 0;
+    for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + kPayloadOff);
+    uint64_t now = rte_rdtsc();
+    for (uint16_t i = 0; i < n; ++i) {
+        const uint8_t* d = rte_pktmbuf_mtod(m[i], const uint8_t*);
+        uint16_t magic;
+        if (m[i]->data_len < kPayloadOff + 18) { ++g.foreign; continue; }
+        std::memcpy(&magic, d + kPayloadOff, 2);
+        if ((magic & 0xff00) != kMagic || (magic & 0xff) >= g.nports) { ++g.foreign; continue; }
+        if (!measure) continue;
+        RxFrom& f = g.from[magic & 0xff];
+        uint64_t seq, ts;
+        std::memcpy(&seq, d + kPayloadOff + 2, 8);
+        std::memcpy(&ts, d + kPayloadOff + 10, 8);
+        ++f.rx;
+        f.bytes += m[i]->pkt_len + RTE_ETHER_CRC_LEN;
+        if (f.any && seq <= f.max_seq) ++f.out_of_order;
+        else { f.max_seq = seq; f.any = true; }
+        g.hist.add(now - ts);
+    }
+    rte_pktmbuf_free_bulk(m, n);
+    return n;
+}
+
+void drain(Gen& g, bool measure, double max_s, double quiet_s) {
+    uint64_t start = rte_rdtsc(), last = start;
+    uint64_t max_c = uint64_t(max_s * g.hz), quiet_c = uint64_t(quiet_s * g.hz);
+    for (;;) {
+        uint64_t now = rte_rdtsc();
+        bool got = false;
+        for (uint16_t p = 0; p < g.nports; ++p) got |= rx_port(g, p, measure) > 0;
+        if (got) last = now;
+        if (now - start > max_c || now - last > quiet_c) break;
+    }
+}
+
+void reset_counters(Gen& g) {
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        TxState& t = g.tx[p];
+        t.sent = t.tx_full = t.bytes = 0;
+        g.from[p] = RxFrom{};
+    }
+    g.hist = Histogram{};
+    g.foreign = 0;
+}
+
+// Sends every flow a few times each way so learning switches know all MACs.
+void warmup(Gen& g) {
+    std::vector<uint16_t> saved_sizes = g.sizes;
+    std::vector<uint8_t> saved_cls = g.size_class_of;
+    // smallest frames are enough
+    uint8_t small = uint8_t(std::min_element(g.size_classes.begin(), g.size_classes.end()) - g.size_classes.begin());
+    g.sizes = {g.size_classes[small]};
+    g.size_class_of = {small};
+    for (unsigned round = 0; round < g.opt.warmup_rounds && !g_stop; ++round) {
+        for (uint16_t p = 0; p < g.nports; ++p) {
+            TxState& t = g.tx[p];
+            t.next_flow = 0;
+            t.next_size = 0;
+            uint64_t deadline = rte_rdtsc() + g.hz;  // at most 1 s per port and round
+            uint64_t goal = t.sent + g.opt.flows;
+            while (t.sent < goal && rte_rdtsc() < deadline) {
+                tx_port(g, t, uint32_t(std::min<uint64_t>(kBurst, goal - t.sent)));
+                for (uint16_t q = 0; q < g.nports; ++q) rx_port(g, q, false);
+            }
+            drain(g, false, 0.2, 0.02);
+        }
+        drain(g, false, 0.3, 0.1);  // let the switch's control plane catch up
+    }
+    g.sizes = saved_sizes;
+    g.size_class_of = saved_cls;
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        // frames still pending belong to the warm-up; drop them
+        rte_pktmbuf_free_bulk(g.tx[p].pend, g.tx[p].npend);
+        g.tx[p].npend = 0;
+        g.tx[p].next_flow = 0;
+        g.tx[p].next_size = 0;
+    }
+    reset_counters(g);
+}
+
+json trial(Gen& g, double rate, double seconds) {
+    reset_counters(g);
+    unsigned nsend = 0;
+    for (uint16_t p = 0; p < g.nports; ++p) nsend += g.tx[p].sends;
+    const double per_port = rate > 0 ? rate / nsend : 0;
+    const uint64_t start = rte_rdtsc();
+    const uint64_t end = start + uint64_t(seconds * double(g.hz));
+    uint64_t now = start;
+    while (now < end && !g_stop) {
+        for (uint16_t p = 0; p < g.nports; ++p) {
+            TxState& t = g.tx[p];
+            if (!t.sends) continue;
+            uint32_t budget = kBurst;
+            if (per_port > 0) {
+                uint64_t target = uint64_t(double(now - start) * per_port / double(g.hz));
+                uint64_t queued = t.sent + t.npend;
+                budget = target > t.sent ? uint32_t(std::min<uint64_t>(kBurst, std::max<uint64_t>(target, queued) - t.sent)) : 0;
+                if (budget == 0) continue;
+            }
+            tx_port(g, t, budget);
+        }
+        for (uint16_t p = 0; p < g.nports; ++p) rx_port(g, p, true);
+        now = rte_rdtsc();
+    }
+    const double elapsed = double(now - start) / double(g.hz);
+    // Frames still queued in our hands were never offered: drop them.
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        rte_pktmbuf_free_bulk(g.tx[p].pend, g.tx[p].npend);
+        g.tx[p].npend = 0;
+    }
+    drain(g, true, 1.0, 0.05);
+
+    uint64_t tx = 0, rx = 0, txb = 0, rxb = 0, ooo = 0, full = 0;
+    json dirs = json::array();
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        const TxState& t = g.tx[p];
+        const RxFrom& f = g.from[p];
+        tx += t.sent; txb += t.bytes; rx += f.rx; rxb += f.bytes; ooo += f.out_of_order; full += t.tx_full;
+        if (t.sends)
+            dirs.push_back({{"from", p}, {"to", t.peer}, {"tx", t.sent}, {"rx", f.rx},
+                            {"lost", int64_t(t.sent) - int64_t(f.rx)},
+                            {"rx_pps", double(f.rx) / elapsed}, {"out_of_order", f.out_of_order}});
+    }
+    const double ns_per_cycle = 1e9 / double(g.hz);
+    const double rx_pps = double(rx) / elapsed;
+    const int64_t lost = int64_t(tx) - int64_t(rx);
+    json r = {
+        {"offered_pps", rate},
+        {"duration_s", elapsed},
+        {"tx", tx},
+        {"rx", rx},
+        {"lost", lost},
+        {"loss_pct", tx ? 100.0 * double(lost) / double(tx) : 0.0},
+        {"tx_pps", double(tx) / elapsed},
+        {"rx_pps", rx_pps},
+        {"rx_mpps", rx_pps / 1e6},
+        {"rx_gbps_l2", double(rxb) * 8 / elapsed / 1e9},
+        {"rx_gbps_l1", (double(rxb) + 20.0 * double(rx)) * 8 / elapsed / 1e9},
+        {"out_of_order", ooo},
+        {"tx_ring_full", full},
+        {"foreign", g.foreign},
+        {"latency_ns", {{"samples", g.hist.count},
+                        {"p50", g.hist.percentile(0.50) * ns_per_cycle},
+                        {"p99", g.hist.percentile(0.99) * ns_per_cycle},
+                        {"max", double(g.hist.max) * ns_per_cycle}}},
+        {"directions", dirs},
+    };
+    return r;
+}
+
+void print_trial(const char* what, const json& t) {
+    std::fprintf(stderr, "%-10s offered %10.0f pps  rx %8.3f Mpps %7.3f Gbps  loss %.4f%% (%lld)  lat p50 %.0f p99 %.0f max %.0f ns\n",
+                 what, t["offered_pps"].get<double>(), t["rx_mpps"].get<double>(), t["rx_gbps_l2"].get<double>(),
+                 t["loss_pct"].get<double>(), (long long)t["lost"].get<int64_t>(),
+                 t["latency_ns"]["p50"].get<double>(), t["latency_ns"]["p99"].get<double>(),
+                 t["latency_ns"]["max"].get<double>());
+}
+
+bool passes(const Gen& g, const json& t, double rate) {
+    double loss = t["loss_pct"].get<double>();
+    double tx_pps = t["tx_pps"].get<double>();
+    // The generator must also have managed to offer the rate (the switch may
+    // push back through full rings instead of dropping).
+    return loss <= g.opt.loss_pct && tx_pps >= 0.99 * rate;
+}
+
+[[noreturn]] void usage(int rc) {
+    std::fprintf(stderr,
+                 "usage: vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix] [--flows N]\n"
+                 "       [--rate PPS] [--duration S] [--unidir] [--trial S] [--loss-pct P]\n"
+                 "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n");
+    std::exit(rc);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) usage(2);
+            return argv[++i];
+        };
+        if (a == "--mode") o.mode = next();
+        else if (a == "--size") o.size = next();
+        else if (a == "--flows") o.flows = std::strtoul(next().c_str(), nullptr, 10);
+        else if (a == "--rate") o.rate = std::strtod(next().c_str(), nullptr);
+        else if (a == "--duration") o.duration = std::strtod(next().c_str(), nullptr);
+        else if (a == "--trial") o.trial = std::strtod(next().c_str(), nullptr);
+        else if (a == "--loss-pct") o.loss_pct = std::strtod(next().c_str(), nullptr);
+        else if (a == "--precision") o.precision = std::strtod(next().c_str(), nullptr);
+        else if (a == "--max-trials") o.max_trials = std::strtoul(next().c_str(), nullptr, 10);
+        else if (a == "--warmup-rounds") o.warmup_rounds = std::strtoul(next().c_str(), nullptr, 10);
+        else if (a == "--unidir") o.unidir = true;
+        else if (a == "--json") o.json_out = true;
+        else if (a == "-h" || a == "--help") usage(0);
+        else { std::fprintf(stderr, "vswgen: unknown option %s\n", a.c_str()); usage(2); }
+    }
+    if (o.mode != "throughput" && o.mode != "ndr") usage(2);
+    if (o.flows == 0 || o.flows > (1u << 24)) { std::fprintf(stderr, "vswgen: --flows 1..16M\n"); std::exit(2); }
+    return o;
+}
+
+bool wait_links(Gen& g, double seconds) {
+    uint64_t deadline = rte_rdtsc() + uint64_t(seconds * double(g.hz));
+    while (rte_rdtsc() < deadline && !g_stop) {
+        bool all = true;
+        for (uint16_t p = 0; p < g.nports; ++p) {
+            rte_eth_link link{};
+            rte_eth_link_get_nowait(p, &link);
+            all &= link.link_status == RTE_ETH_LINK_UP;
+        }
+        if (all) return true;
+        rte_delay_ms(10);
+    }
+    return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int used = rte_eal_init(argc, argv);
+    if (used < 0) {
+        std::fprintf(stderr, "vswgen: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    argc -= used;
+    argv += used;
+    Gen g;
+    g.opt = parse(argc, argv);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    g.hz = rte_get_tsc_hz();
+
+    g.nports = rte_eth_dev_count_avail();
+    if (g.nports < 2 || g.nports % 2 || g.nports > kMaxPorts) {
+        std::fprintf(stderr, "vswgen: need an even number (2..%u) of ports (--vdev net_virtio_userN,path=SOCK), have %u\n",
+                     kMaxPorts, g.nports);
+        return 1;
+    }
+    g.pool = rte_pktmbuf_pool_create("vswgen", 16383, 512, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+    if (!g.pool) {
+        std::fprintf(stderr, "vswgen: mbuf pool: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    rte_mempool_obj_iter(g.pool, zero_mbuf, nullptr);
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        rte_eth_conf conf{};
+        if (rte_eth_dev_configure(p, 1, 1, &conf) != 0 ||
+            rte_eth_rx_queue_setup(p, 0, 1024, rte_eth_dev_socket_id(p), nullptr, g.pool) != 0 ||
+            rte_eth_tx_queue_setup(p, 0, 1024, rte_eth_dev_socket_id(p), nullptr) != 0 ||
+            rte_eth_dev_start(p) != 0) {
+            std::fprintf(stderr, "vswgen: cannot set up port %u\n", p);
+            return 1;
+        }
+        g.tx[p].port = p;
+        g.tx[p].peer = p ^ 1;
+        g.tx[p].sends = !g.opt.unidir || p % 2 == 0;
+    }
+    build_templates(g);
+    int rc = 0;
+    if (!wait_links(g, 15)) {
+        std::fprintf(stderr, "vswgen: links did not come up (is the switch listening on the sockets?)\n");
+        rc = 1;
+    }
+    json out = {{"tool", "vswgen"},
+                {"mode", g.opt.mode},
+                {"size", g.opt.size},
+                {"flows", g.opt.flows},
+                {"ports", g.nports},
+                {"bidirectional", !g.opt.unidir},
+                {"tsc_hz", g.hz},
+                {"dpdk", rte_version()}};
+    if (rc == 0) {
+        warmup(g);
+        if (g.opt.mode == "throughput") {
+            json t = trial(g, g.opt.rate, g.opt.duration);
+            print_trial("throughput", t);
+            out["result"] = t;
+        } else {
+            json trials = json::array();
+            json t = trial(g, 0, g.opt.trial);
+            print_trial("max", t);
+            trials.push_back(t);
+            double max_pps = t["rx_pps"].get<double>();
+            double lo = 0, hi = max_pps, best = 0;
+            json best_t;
+            double rate = hi;
+            for (unsigned n = 0; n < g.opt.max_trials && !g_stop && hi > 0; ++n) {
+                rte_delay_ms(100);
+                drain(g, false, 0.2, 0.02);
+                json r = trial(g, rate, g.opt.trial);
+                bool ok = passes(g, r, rate);
+                r["pass"] = ok;
+                print_trial(ok ? "pass" : "fail", r);
+                trials.push_back(r);
+                if (ok) { lo = rate; best = rate; best_t = r; }
+                else hi = rate;
+                if (ok && rate >= max_pps) break;
+                if (hi - lo < g.opt.precision * hi) break;
+                rate = (lo + hi) / 2;
+            }
+            out["max_pps"] = max_pps;
+            out["ndr_pps"] = best;
+            out["ndr_mpps"] = best / 1e6;
+            out["loss_tolerance_pct"] = g.opt.loss_pct;
+            out["result"] = best_t.is_null() ? json(nullptr) : best_t;
+            out["trials"] = trials;
+            std::fprintf(stderr, "ndr %.3f Mpps (max %.3f Mpps)\n", best / 1e6, max_pps / 1e6);
+        }
+        if (g_stop) out["interrupted"] = true;
+    }
+    if (g.opt.json_out) std::printf("%s\n", out.dump().c_str());
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        rte_eth_dev_stop(p);
+        rte_eth_dev_close(p);
+    }
+    rte_eal_cleanup();
+    return rc;
+}
