@@ -127,3 +127,44 @@ std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t
 }
 
 }  // namespace vsw
+
+namespace vsw {
+
+std::optional<std::vector<uint8_t>> make_icmp_time_exceeded(std::span<const uint8_t> frame, Mac mac, Ipv4 from) {
+    if (frame.size() < kEthHeaderLen + 20) return std::nullopt;
+    if (load_be16(frame.data() + 12) != kEtherTypeIpv4) return std::nullopt;
+    if (std::memcmp(frame.data(), mac.bytes.data(), 6) != 0) return std::nullopt;
+    const uint8_t* iph = frame.data() + kEthHeaderLen;
+    const uint32_t ihl = (iph[0] & 0x0f) * 4u;
+    const uint32_t total = load_be16(iph + 2);
+    if ((iph[0] >> 4) != 4 || ihl < 20 || total < ihl || kEthHeaderLen + total > frame.size()) return std::nullopt;
+    if (iph[8] > 1) return std::nullopt;                          // only for an expiring TTL
+    if (iph[9] == 1 && total >= ihl + 1 && iph[ihl] != 8) return std::nullopt;  // never about an ICMP error
+    if ((load_be16(iph + 6) & 0x1fff) != 0) return std::nullopt;  // only about a first fragment
+
+    // RFC 1812 4.3.2.3: quote as much of the packet as fits in 576 bytes.
+    const uint32_t quoted = std::min<uint32_t>(total, 576 - 20 - 8);
+    std::vector<uint8_t> out(kEthHeaderLen + 20 + 8 + quoted);
+    uint8_t* o = out.data();
+    std::memcpy(o, frame.data() + 6, 6);
+    std::memcpy(o + 6, mac.bytes.data(), 6);
+    store_be16(o + 12, kEtherTypeIpv4);
+    uint8_t* ip_out = o + kEthHeaderLen;
+    ip_out[0] = 0x45;
+    store_be16(ip_out + 2, static_cast<uint16_t>(20 + 8 + quoted));
+    ip_out[8] = 64;
+    ip_out[9] = 1;
+    const uint32_t from_be = from.to_be();
+    std::memcpy(ip_out + 12, &from_be, 4);
+    std::memcpy(ip_out + 16, iph + 12, 4);
+    store_be16(ip_out + 10, internet_checksum({ip_out, 20}));
+    uint8_t* icmp = ip_out + 20;
+    icmp[0] = 11;  // time exceeded
+    icmp[1] = 0;   // in transit
+    std::memcpy(icmp + 8, iph, quoted);
+    store_be16(icmp + 2, internet_checksum({icmp, 8 + quoted}));
+    if (out.size() < 60) out.resize(60, 0);
+    return out;
+}
+
+}  // namespace vsw

@@ -18,6 +18,11 @@ std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> fram
 // An ICMP echo request to `ip` (sent to `mac`) answered; nothing for anything else.
 std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip);
 
+// ICMP "time exceeded in transit" from router address `from` (answering from
+// `mac`) about a frame sent to `mac` whose TTL ran out; nothing when the frame
+// is not such a packet (or is itself an ICMP error or a later fragment).
+std::optional<std::vector<uint8_t>> make_icmp_time_exceeded(std::span<const uint8_t> frame, Mac mac, Ipv4 from);
+
 // A broadcast ARP request from (mac, ip) asking for `target`.
 std::vector<uint8_t> make_arp_request(Mac mac, Ipv4 ip, Ipv4 target);
 

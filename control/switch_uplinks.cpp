@@ -145,6 +145,11 @@ nlohmann::json Switch::sessions(const std::string& network) const {
     auto ip = [](uint32_t be) { return Ipv4::from_be(be).to_string(); };
     auto port = [](uint16_t be) { return __builtin_bswap16(be); };
     const uint32_t now = static_cast<uint32_t>(rte_rdtsc() / shared_->tsc_hz);
+    auto uplink_address = [&](uint16_t id) {
+        for (const auto& [name, u] : uplinks_)
+            if (u.id == id) return u.cfg.address.to_string();
+        return std::string("?");
+    };
     for (unsigned w = 0; w < n_workers_; ++w) {
         const nat::NatTable& t = *nat_tables_[w];
         for (uint32_t i = 0; i < t.slots(); ++i) {
@@ -158,8 +163,8 @@ nlohmann::json Switch::sessions(const std::string& network) const {
             const char* proto = s.in.proto == 6 ? "tcp" : s.in.proto == 17 ? "udp" : "icmp";
             out.push_back({{"network", net}, {"proto", proto}, {"worker", w},
                            {"inside", fmt::format("{}:{}", ip(s.in.in_ip), port(s.in.in_port))},
-                           {"outside", fmt::format("{}", port(s.out.out_port))},
-                           {"remote", fmt::format("{}:{}", ip(s.in.remote_ip), port(s.orig_dst_port))},
+                           {"outside", fmt::format("{}:{}", uplink_address(s.out.uplink), port(s.out.out_port))},
+                           {"remote", fmt::format("{}:{}", ip(s.in.remote_ip), port(s.in.remote_port))},
                            {"state", s.in.proto == 6 ? kState[static_cast<int>(s.tcp)] : "-"},
                            {"forward", s.from_forward}, {"idle", now - s.last_seen},
                            {"packets_out", s.packets_out}, {"packets_in", s.packets_in}});

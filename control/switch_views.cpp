@@ -1,5 +1,6 @@
 // Switch: read-only JSON views for vswctl and DPDK telemetry.
 #include <rte_cycles.h>
+#include <fmt/format.h>
 
 #include "switch.hpp"
 
@@ -72,6 +73,16 @@ nlohmann::json Switch::show() const {
                          {"range", n.cfg.dhcp->range_first.to_string() + "-" + n.cfg.dhcp->range_last.to_string()},
                          {"lease", n.cfg.dhcp->lease_seconds}};
         }
+        if (n.cfg.nat) {
+            const NatConfig& nat = *n.cfg.nat;
+            nlohmann::json fwd = nlohmann::json::array();
+            for (const PortForward& f : nat.port_forwards)
+                fwd.push_back({{"name", f.name}, {"proto", f.proto == 6 ? "tcp" : "udp"},
+                               {"host_ip", f.host_ip ? f.host_ip->to_string() : ""}, {"host_port", f.host_port},
+                               {"guest_ip", f.guest_ip.to_string()}, {"guest_port", f.guest_port}});
+            j["nat"] = {{"gateway", nat.gateway.to_string()}, {"dns", nat.dns ? nat.dns->to_string() : ""},
+                        {"uplink", nat.uplink}, {"max_sessions", nat.max_sessions}, {"port_forwards", fwd}};
+        }
         nlohmann::json members = nlohmann::json::array();
         for (const auto& [pname, p] : ports_)
             if (p.cfg.network == name) members.push_back(pname);
@@ -94,8 +105,20 @@ nlohmann::json Switch::show() const {
         j["pinned_mac"] = p.cfg.mac ? p.cfg.mac->to_string() : "";
         ports.push_back(j);
     }
+    nlohmann::json uplinks = nlohmann::json::array();
+    for (const auto& [name, u] : uplinks_) {
+        uplinks.push_back({{"name", name},
+                           {"device", u.cfg.kernel ? "kernel:" + u.cfg.kernel->name : u.cfg.device},
+                           {"address", fmt::format("{}/{}", u.cfg.address.to_string(), u.cfg.prefix_len)},
+                           {"mac", u.mac.to_string()}, {"gateway", u.cfg.gateway.to_string()},
+                           {"gateway_mac", u.gateway_resolved ? u.gateway_mac.to_string() : ""},
+                           {"resolver", u.cfg.resolver ? u.cfg.resolver->to_string() : ""},
+                           {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)},
+                           {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
+                           {"worker", u.worker}});
+    }
     return {{"config", source_file_}, {"generation", topology_->generation}, {"workers", n_workers_},
-            {"networks", nets}, {"ports", ports}};
+            {"networks", nets}, {"ports", ports}, {"uplinks", uplinks}};
 }
 
 nlohmann::json Switch::stats() const {
@@ -104,7 +127,23 @@ nlohmann::json Switch::stats() const {
         const WorkerCounters& c = shared_->counters[w];
         workers.push_back({{"worker", w}, {"rounds", c.rounds.get()}, {"busy_rounds", c.busy_rounds.get()},
                            {"idle_sleeps", c.idle_sleeps.get()}, {"learn_events", c.learn_events.get()},
-                           {"learn_ring_full", c.learn_ring_full.get()}});
+                           {"learn_ring_full", c.learn_ring_full.get()},
+                           {"nat_in2out", c.nat_in2out.get()}, {"nat_out2in", c.nat_out2in.get()},
+                           {"nat_sessions_created", c.nat_sessions_created.get()},
+                           {"nat_sessions_expired", c.nat_sessions_expired.get()},
+                           {"nat_handoffs", c.nat_handoffs.get()}});
+    }
+    // Live NAT sessions per network (a snapshot of the workers' tables).
+    nlohmann::json nat = nlohmann::json::object();
+    for (const auto& [name, n] : networks_) {
+        if (!n.cfg.nat) continue;
+        uint64_t live = 0;
+        for (unsigned w = 0; w < n_workers_; ++w) {
+            const nat::NatTable& t = *nat_tables_[w];
+            for (uint32_t i = 0; i < t.slots(); ++i)
+                if (t.sessions()[i].in_use && t.sessions()[i].in.network == n.id) ++live;
+        }
+        nat[name] = {{"sessions", live}, {"uplink", n.cfg.nat->uplink}, {"epoch", nat_epoch_[n.id]}};
     }
     nlohmann::json dhcp = nlohmann::json::object();
     for (const auto& [name, n] : networks_) {
@@ -118,6 +157,7 @@ nlohmann::json Switch::stats() const {
     return {{"ports", port_counters_json(false)},
             {"workers", workers},
             {"dhcp", dhcp},
+            {"nat", nat},
             {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},
             {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}}};
 }

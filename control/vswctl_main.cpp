@@ -1,5 +1,5 @@
 // vswctl: the operator's CLI for a running vswd (talks to <run_dir>/vswd.sock).
-//   vswctl [--socket PATH] [--json] show|stats|fdb|leases|reload
+//   vswctl [--socket PATH] [--json] show|stats|fdb|leases|sessions [NETWORK]|reload
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -28,7 +28,23 @@ void print_show(const json& d) {
                        str(n["host_interface"], "link"));
         if (n.contains("dhcp"))
             fmt::print(" dhcp {} pool {}", str(n["dhcp"], "server"), str(n["dhcp"], "range"));
+        if (n.contains("nat")) {
+            const json& nat = n["nat"];
+            fmt::print(" gateway {} dns {} uplink {}", str(nat, "gateway"), str(nat, "dns"), str(nat, "uplink"));
+            for (const json& f : nat["port_forwards"])
+                fmt::print("\n{:20}forward {:<10} {} {}:{} -> {}:{}", "", str(f, "name"), str(f, "proto"),
+                           f["host_ip"].get<std::string>().empty() ? "*" : str(f, "host_ip"), str(f, "host_port"),
+                           str(f, "guest_ip"), str(f, "guest_port"));
+        }
         fmt::print("\n");
+    }
+    if (d.contains("uplinks") && !d["uplinks"].empty()) {
+        fmt::print("\nUPLINKS\n");
+        for (const json& u : d["uplinks"])
+            fmt::print("  {:<16} {:<28} {} mac {} gateway {} ({}) resolver {} ports {} link {}\n", str(u, "name"),
+                       str(u, "device"), str(u, "address"), str(u, "mac"), str(u, "gateway"),
+                       u["gateway_mac"].get<std::string>().empty() ? "unresolved" : str(u, "gateway_mac"),
+                       str(u, "resolver"), str(u, "ports"), str(u, "link"));
     }
     fmt::print("\nPORTS\n  {:<16} {:<14} {:<6} {:<5} {:<6} {}\n", "NAME", "NETWORK", "MODE", "LINK", "WORKER",
                "SOCKET / MACS");
@@ -57,6 +73,13 @@ void print_stats(const json& d) {
     for (const json& w : d["workers"])
         fmt::print(" [{}: rounds={} busy={} idle_sleeps={} learn={}]", str(w, "worker"), str(w, "rounds"),
                    str(w, "busy_rounds"), str(w, "idle_sleeps"), str(w, "learn_events"));
+    for (const json& w : d["workers"])
+        if (w.value("nat_sessions_created", 0) != 0)
+            fmt::print("\nnat worker {}: in2out={} out2in={} sessions_created={} expired={} handoffs={}",
+                       str(w, "worker"), str(w, "nat_in2out"), str(w, "nat_out2in"), str(w, "nat_sessions_created"),
+                       str(w, "nat_sessions_expired"), str(w, "nat_handoffs"));
+    for (const auto& [net, n] : d["nat"].items())
+        fmt::print("\nnat {}: {} live sessions via uplink {}", net, str(n, "sessions"), str(n, "uplink"));
     fmt::print("\nfdb: {} entries\n", str(d["fdb"], "entries"));
     for (const auto& [net, c] : d["dhcp"].items()) fmt::print("dhcp {}: {}\n", net, c.dump());
 }
@@ -76,6 +99,17 @@ void print_leases(const json& d) {
                    l["static"].get<bool>() ? std::string("never") : str(l, "expires_in") + "s", str(l, "hostname"));
 }
 
+void print_sessions(const json& d) {
+    fmt::print("{:<14} {:<5} {:<22} {:<22} {:<22} {:<12} {:>6} {:>10} {:>10}\n", "NETWORK", "PROTO", "INSIDE",
+               "OUTSIDE", "REMOTE", "STATE", "IDLE", "PKTS_OUT", "PKTS_IN");
+    for (const json& s : d)
+        fmt::print("{:<14} {:<5} {:<22} {:<22} {:<22} {:<12} {:>6} {:>10} {:>10}\n", str(s, "network"),
+                   str(s, "proto"), str(s, "inside"), str(s, "outside"), str(s, "remote"),
+                   s.value("forward", false) ? str(s, "state") + "/fwd" : str(s, "state"), str(s, "idle"),
+                   str(s, "packets_out"), str(s, "packets_in"));
+    fmt::print("{} session(s)\n", d.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,7 +120,10 @@ int main(int argc, char** argv) {
     app.add_option("-s,--socket", socket, "vswd control socket (env VSW_SOCKET)")->capture_default_str();
     app.add_flag("--json", as_json, "print the raw JSON answer");
     app.require_subcommand(1);
-    for (const char* c : {"show", "stats", "fdb", "leases", "reload"}) app.add_subcommand(c);
+    for (const char* c : {"show", "stats", "fdb", "leases", "sessions", "reload"}) app.add_subcommand(c);
+    std::string network;
+    app.get_subcommand("sessions")->description("NAT sessions (inside, outside, remote, state, idle, packets)");
+    app.get_subcommand("sessions")->add_option("network", network, "only this NAT network");
     app.get_subcommand("show")->description("networks, ports, link state, learned MACs");
     app.get_subcommand("stats")->description("per-port rx/tx packets and bytes, drops by reason");
     app.get_subcommand("fdb")->description("learned MAC table");
@@ -96,7 +133,9 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     const std::string cmd = app.get_subcommands().front()->get_name();
-    auto resp = vsw::ctl_request(socket, {{"cmd", cmd}});
+    json request{{"cmd", cmd}};
+    if (!network.empty()) request["network"] = network;
+    auto resp = vsw::ctl_request(socket, request);
     if (!resp) {
         std::fprintf(stderr, "vswctl: %s\n", resp.error().c_str());
         return 2;
@@ -115,6 +154,7 @@ int main(int argc, char** argv) {
     else if (cmd == "stats") print_stats(d);
     else if (cmd == "fdb") print_fdb(d);
     else if (cmd == "leases") print_leases(d);
+    else if (cmd == "sessions") print_sessions(d);
     else if (cmd == "reload") {
         for (const char* k : {"added", "removed", "changed"})
             for (const json& x : d[k]) fmt::print("{}: {}\n", k, x.get<std::string>());

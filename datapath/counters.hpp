@@ -33,6 +33,7 @@ struct alignas(64) WorkerCounters {
     Counter rounds, idle_sleeps, busy_rounds;
     Counter learn_events, learn_ring_full;
     Counter nat_in2out, nat_out2in, nat_sessions_created, nat_sessions_expired, nat_handoffs;
+    Counter nat_icmp_errors;   // ICMP errors translated (either way)
 };
 
 }  // namespace vsw

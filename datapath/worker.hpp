@@ -73,6 +73,9 @@ private:
     void uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s);
     void nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s);
     void nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, uint32_t now_s);
+    void nat_icmp_error_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v);
+    void nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                               nat::L4View& v);
     bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
     void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);
     void flush_port(const Topology& topo, uint16_t port);

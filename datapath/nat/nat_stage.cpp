@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "../worker.hpp"
+#include "icmp_error.hpp"
 
 namespace vsw {
 
@@ -105,7 +106,10 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::L4View v;
     if (const auto r = nat::parse_l4(f, rte_pktmbuf_data_len(m), v); r != nat::L4Parse::ok) {
-        drop(m, in_port, reason_for(r));
+        if (r == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
+            nat_icmp_error_in2out(topo, in_port, network, m, v);
+        else
+            drop(m, in_port, reason_for(r));
         return;
     }
     if (v.proto == nat::kProtoIcmp && v.icmp_type != nat::kIcmpEchoRequest) {
@@ -151,16 +155,25 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
         return;
     }
     if (!nat::decrement_ttl(f, v)) {
-        drop(m, in_port, DropReason::ttl_exceeded);
+        // The gateway is a router hop: the control thread answers "time
+        // exceeded", which is what makes a guest's traceroute show it.
+        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
+        to_slow_path(m, in_port);
         return;
     }
     table.touch(*s, v.tcp_flags, true, now_s, nn.timeouts);
     complete_l4_checksum(m, f, v);
     nat::rewrite_source(f, v, up.address, s->out.out_port);
     if (remote_ip != v.dst_ip) nat::rewrite_destination(f, v, remote_ip, v.dst_port);
+    ctr_.nat_in2out.add(1);
+    if (remote_ip == up.address) {
+        // Hairpin: a guest reached the uplink address (a port forward, seen
+        // from inside). The translated packet arrives "from outside" at once.
+        nat_out2in(topo, up.port, nn.uplink, m, now_s);
+        return;
+    }
     std::memcpy(f, up.gateway_mac.bytes.data(), 6);
     std::memcpy(f + 6, up.mac.bytes.data(), 6);
-    ctr_.nat_in2out.add(1);
     enqueue_tx(topo, up.port, m);
 }
 
@@ -168,12 +181,20 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     const UplinkSlot& up = topo.uplinks[uplink];
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::L4View v;
-    if (const auto r = nat::parse_l4(f, rte_pktmbuf_data_len(m), v); r != nat::L4Parse::ok) {
-        drop(m, in_port, reason_for(r));
+    const auto parsed = nat::parse_l4(f, rte_pktmbuf_data_len(m), v);
+    if (parsed != nat::L4Parse::ok && parsed != nat::L4Parse::unsupported) {
+        drop(m, in_port, reason_for(parsed));
         return;
     }
     if (v.dst_ip != up.address) {
         drop(m, in_port, DropReason::not_for_us);
+        return;
+    }
+    if (parsed == nat::L4Parse::unsupported) {
+        if (v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
+            nat_icmp_error_out2in(topo, in_port, uplink, m, v);
+        else
+            drop(m, in_port, DropReason::nat_unsupported);
         return;
     }
     if (v.proto == nat::kProtoIcmp && v.icmp_type == nat::kIcmpEchoRequest) {
@@ -228,6 +249,82 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
     switch_to_mac(topo, s->in.network, s->guest_mac, m);
+}
+
+// An ICMP error from outside about a packet a guest sent: the embedded
+// packet is our translated one (source = uplink address:outside port), so the
+// session is found by it, and both it and the outer destination go back to
+// what the guest knows.
+void Worker::nat_icmp_error_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
+                                   nat::L4View& v) {
+    const UplinkSlot& up = topo.uplinks[uplink];
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::EmbeddedView e;
+    if (const auto r = nat::parse_icmp_error(f, rte_pktmbuf_data_len(m), v, e); r != nat::L4Parse::ok) {
+        drop(m, in_port, r == nat::L4Parse::unsupported ? DropReason::nat_unsupported : DropReason::malformed);
+        return;
+    }
+    if (e.src_ip != up.address) {
+        drop(m, in_port, DropReason::nat_no_session);
+        return;
+    }
+    const uint16_t owner = owner_of_port(up, topo.n_workers, __builtin_bswap16(e.src_port));
+    if (owner != index_) {
+        hand_off(shared_.nat_out2in_rings[owner], in_port, m);
+        return;
+    }
+    const uint16_t remote_port = e.proto == nat::kProtoIcmp ? 0 : e.dst_port;
+    const nat::OutsideKey key{uplink, e.proto, 0, e.dst_ip, e.src_port, remote_port};
+    nat::Session* s = shared_.nat_tables[index_]->find_outside(key);
+    if (s == nullptr || s->epoch != topo.nat_epoch[s->in.network]) {
+        drop(m, in_port, DropReason::nat_no_session);
+        return;
+    }
+    if (!nat::decrement_ttl(f, v)) {
+        drop(m, in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    nat::rewrite_embedded(f, v, e, true, s->in.in_ip, s->in.in_port);
+    if (s->orig_dst_ip != s->in.remote_ip)
+        nat::rewrite_embedded(f, v, e, false, s->orig_dst_ip, s->orig_dst_port);
+    nat::rewrite_outer_ip(f, v, false, s->in.in_ip);
+    const NetworkSlot& net = topo.networks[s->in.network];
+    std::memcpy(f, s->guest_mac, 6);
+    std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
+    ctr_.nat_icmp_errors.add(1);
+    switch_to_mac(topo, s->in.network, s->guest_mac, m);
+}
+
+// An ICMP error a guest sends about a packet it received through NAT (e.g.
+// port unreachable for a forwarded UDP port): the embedded packet's
+// destination is the guest, which outside knows as the uplink address.
+void Worker::nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                                   nat::L4View& v) {
+    const NatNetworkInfo& nn = topo.networks[network].nat;
+    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::EmbeddedView e;
+    if (const auto r = nat::parse_icmp_error(f, rte_pktmbuf_data_len(m), v, e); r != nat::L4Parse::ok) {
+        drop(m, in_port, r == nat::L4Parse::unsupported ? DropReason::nat_unsupported : DropReason::malformed);
+        return;
+    }
+    const uint16_t remote_port = e.proto == nat::kProtoIcmp ? 0 : e.src_port;
+    const nat::InsideKey key{network, e.proto, 0, e.dst_ip, e.src_ip, e.dst_port, remote_port};
+    nat::Session* s = shared_.nat_tables[index_]->find_inside(key);
+    if (s == nullptr || s->epoch != topo.nat_epoch[network] || !up.gateway_resolved) {
+        drop(m, in_port, s == nullptr ? DropReason::nat_no_session : DropReason::uplink_unresolved);
+        return;
+    }
+    if (!nat::decrement_ttl(f, v)) {
+        drop(m, in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    nat::rewrite_embedded(f, v, e, false, up.address, s->out.out_port);
+    nat::rewrite_outer_ip(f, v, true, up.address);
+    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
+    std::memcpy(f + 6, up.mac.bytes.data(), 6);
+    ctr_.nat_icmp_errors.add(1);
+    enqueue_tx(topo, up.port, m);
 }
 
 uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {

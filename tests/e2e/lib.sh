@@ -33,6 +33,10 @@ dump_logs() {
 
 fail() {
     echo "FAIL: $*"
+    if [ -n "$VSWD_PID" ] && kill -0 "$VSWD_PID" 2>/dev/null; then
+        echo "----- vswctl stats"
+        "$VSWCTL" -s "$WORK/run/vswd.sock" stats 2>&1 || true
+    fi
     dump_logs
     exit 1
 }
@@ -126,6 +130,7 @@ wait_for_line() {
     local name=$1 pattern=$2 secs=$3
     for _ in $(seq $((secs * 10))); do
         grep -q -- "$pattern" "$WORK/$name.log" 2>/dev/null && return 0
+        kill -0 "${GUEST_PID[$name]}" 2>/dev/null || fail "$name: exited without printing '$pattern'"
         sleep 0.1
     done
     fail "$name: no '$pattern' within ${secs}s"

@@ -1,0 +1,162 @@
+#!/bin/bash
+# Real guests on NAT networks behind a kernel (TAP) uplink. The test's
+# namespace plays both "the host" and "the internet": it holds the uplink's
+# kernel side (203.0.113.1/24, the uplink's gateway), an HTTP server at
+# 198.51.100.7:8080 and a DNS server (dnsmasq) at 198.51.100.53.
+#
+#   vma: natnet0 (10.0.2.15, static lease) + hostonly0 (192.168.56.15): DHCP
+#        with router and DNS, ping gateway and outside, HTTP out, DNS by name,
+#        traceroute through the gateway; serves HTTP behind port forward 8080.
+#   vmb: natnet0 (pool address): hairpin to 203.0.113.10:8080 reaches vma.
+#   vmc: natnet1, the SAME subnet and the same address 10.0.2.15: its own
+#        sessions, at the same time as vma's.
+# From the namespace: the port forward reaches vma, an unsolicited connection
+# fails and is counted, the host-only address reaches vma's other NIC.
+source "$(dirname "$0")/lib.sh"
+
+UPLINK_IF="vsn${UID_}"      # the uplink's kernel side, in the test namespace
+UPLINK_DEVICE=${UPLINK_DEVICE:-}   # set by nat_afxdp.sh: a DPDK device string instead
+
+uplink_yaml() {
+    if [ -n "$UPLINK_DEVICE" ]; then
+        echo "    device: \"$UPLINK_DEVICE\""
+        echo "    gateway: 203.0.113.1"
+    else
+        echo "    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}"
+    fi
+}
+
+{ switch_yaml; cat <<YAML
+uplinks:
+  wan:
+$(uplink_yaml)
+    address: 203.0.113.10/24
+    resolver: 198.51.100.53
+    ports: 20000-29999
+networks:
+  natnet0:
+    mode: nat
+    subnet: 10.0.2.0/24
+    gateway: 10.0.2.2
+    dns: 10.0.2.3
+    uplink: wan
+    dhcp:
+      range: 10.0.2.16-10.0.2.254
+      static: [{mac: "52:54:00:00:02:15", ip: 10.0.2.15}]
+    port_forwards:
+      - {name: web, proto: tcp, host_port: 8080, guest_ip: 10.0.2.15, guest_port: 80}
+  natnet1:
+    mode: nat
+    subnet: 10.0.2.0/24
+    gateway: 10.0.2.2
+    dns: 10.0.2.3
+    uplink: wan
+    dhcp:
+      range: 10.0.2.16-10.0.2.254
+      static: [{mac: "52:54:00:00:03:15", ip: 10.0.2.15}]
+  hostonly0:
+    mode: host-only
+    subnet: 192.168.56.0/24
+    host_interface: {name: $HOSTIF, address: 192.168.56.1, netns: $NETNS}
+    dhcp:
+      server: 192.168.56.100
+      range: 192.168.56.101-192.168.56.254
+      static: [{mac: "52:54:00:00:05:15", ip: 192.168.56.15}]
+ports:
+  vma-nat: {network: natnet0}
+  vma-ho: {network: hostonly0}
+  vmb: {network: natnet0}
+  vmc: {network: natnet1}
+YAML
+} > "$CONFIG"
+
+# The "internet": addresses beyond the uplink's gateway, an HTTP and a DNS server.
+in_host ip addr add 198.51.100.7/32 dev lo
+in_host ip addr add 198.51.100.53/32 dev lo
+in_host sysctl -qw net.ipv4.ip_forward=1
+mkdir -p "$WORK/www"
+echo hello-from-internet > "$WORK/www/index.html"
+in_host python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
+GUEST_PIDS+=($!)
+in_host dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=198.51.100.53 --address=/www.example.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
+    --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
+GUEST_PIDS+=($!)
+
+if [ -n "${BEFORE_VSWD:-}" ]; then "$BEFORE_VSWD"; fi
+start_vswd
+vswctl show
+
+cat > "$WORK/vma.sh" <<'G'
+echo hello-from-nat-guest > /tmp/index.html
+httpd -p 80 -h /tmp
+ping -c 2 -W 2 10.0.2.2 || { echo VMA-NO-GATEWAY; exit 1; }
+ping -c 3 -W 2 198.51.100.7 || { echo VMA-NO-PING-OUT; exit 1; }
+wget -q -O - http://198.51.100.7:8080/ | grep -q hello-from-internet || { echo VMA-NO-HTTP-OUT; exit 1; }
+nslookup www.example.test | tee /tmp/ns.txt
+grep -q 198.51.100.7 /tmp/ns.txt || { echo VMA-NO-DNS; exit 1; }
+wget -q -O - http://www.example.test:8080/ | grep -q hello-from-internet || { echo VMA-NO-HTTP-BY-NAME; exit 1; }
+traceroute -n -q 1 -w 2 -m 4 198.51.100.7 2>&1 | tee /tmp/tr.txt
+grep -q "^ 1  10.0.2.2 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-GATEWAY; exit 1; }
+grep -q "^ 2  198.51.100.7 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-TARGET; exit 1; }
+echo VMA-READY
+nc -l -p 9999 > /dev/null
+G
+cat > "$WORK/vmb.sh" <<'G'
+ping -c 2 -W 2 10.0.2.2 || { echo VMB-NO-GATEWAY; exit 1; }
+# Hairpin: the uplink address and forwarded port, from inside; vma may still be booting.
+for i in $(seq 30); do
+    timeout 5 wget -q -O /tmp/page http://203.0.113.10:8080/ && break; sleep 1
+done
+grep -q hello-from-nat-guest /tmp/page || { echo VMB-NO-HAIRPIN; exit 1; }
+echo VMB-OK
+G
+cat > "$WORK/vmc.sh" <<'G'
+ip addr show eth0 | grep -q "inet 10.0.2.15/" || { echo VMC-WRONG-ADDRESS; exit 1; }
+ping -c 3 -W 2 198.51.100.7 || { echo VMC-NO-PING-OUT; exit 1; }
+for i in 1 2 3; do
+    wget -q -O - http://198.51.100.7:8080/ | grep -q hello-from-internet || { echo VMC-NO-HTTP-OUT; exit 1; }
+done
+echo VMC-OK
+G
+
+start_guest vma "$WORK/vma.sh" "$WORK/run/vma-nat.sock,52:54:00:00:02:15,dhcp" \
+    "$WORK/run/vma-ho.sock,52:54:00:00:05:15,dhcp"
+start_guest vmb "$WORK/vmb.sh" "$WORK/run/vmb.sock,52:54:00:00:02:16,dhcp"
+start_guest vmc "$WORK/vmc.sh" "$WORK/run/vmc.sock,52:54:00:00:03:15,dhcp"
+
+wait_for_line vma VMA-READY 150
+grep -q "VM-DHCP-BOUND eth0 10.0.2.15/24 router=10.0.2.2 dns=10.0.2.3" "$WORK/vma.log" \
+    || fail "vma's NAT lease lacks router or DNS"
+log "vma: lease with router and DNS, gateway, ping, HTTP, DNS and traceroute out"
+
+page=$(in_host curl -s -m 10 http://203.0.113.10:8080/) || fail "port forward 8080 -> vma:80 failed"
+[ "$page" = hello-from-nat-guest ] || fail "port forward gave '$page'"
+page=$(in_host curl -s -m 10 http://192.168.56.15/) || fail "host cannot reach vma on host-only"
+[ "$page" = hello-from-nat-guest ] || fail "host-only gave '$page'"
+log "the namespace reached vma through the port forward and over host-only"
+
+before=$(port_counter uplink:wan drops.nat_no_session)
+if in_host curl -s -m 3 http://203.0.113.10:8081/ > /dev/null; then fail "an unsolicited connection got through"; fi
+after=$(port_counter uplink:wan drops.nat_no_session)
+[ "$after" -gt "$before" ] || fail "unsolicited inbound not counted (nat_no_session $before -> $after)"
+log "unsolicited inbound dropped and counted ($before -> $after)"
+
+wait_guest vmb || fail "vmb's hairpin failed"
+wait_guest vmc || fail "vmc (natnet1, same subnet and address) failed"
+log "hairpin from vmb; vmc on natnet1 with the same address worked"
+
+vswctl sessions | tee "$WORK/sessions.txt"
+sessions=$(vswctl --json sessions)
+for net in natnet0 natnet1; do
+    n=$(echo "$sessions" | json_get "sum(1 for s in d['data'] if s['network']=='$net' and s['inside'].startswith('10.0.2.15:'))")
+    [ "$n" -gt 0 ] || fail "no sessions of 10.0.2.15 in $net"
+done
+fwd=$(echo "$sessions" | json_get "sum(1 for s in d['data'] if s['forward'])")
+[ "$fwd" -gt 0 ] || fail "no port-forward session listed"
+mixed=$(echo "$sessions" | json_get "len({(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet0'} & {(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet1'})")
+[ "$mixed" = 0 ] || fail "natnet0 and natnet1 share outside ports"
+release_guest 192.168.56.15
+wait_guest vma || fail "vma's script failed"
+vswctl stats
+log "PASS"
