@@ -19,6 +19,7 @@ HOSTIF="vswe${UID_}"          # <= 15 characters
 CONFIG="$WORK/vsw.yaml"
 VSWD_PID=
 GUEST_PIDS=()
+CLEANUP_LINKS=()            # extra interfaces a test made (removed on exit)
 declare -A GUEST_PID
 
 log() { echo "[$(date +%T)] $*"; }
@@ -52,6 +53,7 @@ cleanup() {
     wait 2>/dev/null || true
     ip netns del "$NETNS" 2>/dev/null || true
     ip link del "$HOSTIF" 2>/dev/null || true
+    for l in "${CLEANUP_LINKS[@]}"; do ip link del "$l" 2>/dev/null || true; done
     rm -rf "/var/run/dpdk/$PREFIX" "$WORK"
     exit $rc
 }

@@ -14,12 +14,27 @@
 # fails and is counted, the host-only address reaches vma's other NIC.
 source "$(dirname "$0")/lib.sh"
 
-UPLINK_IF="vsn${UID_}"      # the uplink's kernel side, in the test namespace
-UPLINK_DEVICE=${UPLINK_DEVICE:-}   # set by nat_afxdp.sh: a DPDK device string instead
+# UPLINK_KIND=kernel: the uplink is a TAP that vswd creates and moves into the
+# namespace. UPLINK_KIND=afxdp: a veth pair, one end in the namespace, the
+# other driven by vswd through DPDK's AF_XDP PMD (net_af_xdp).
+UPLINK_KIND=${UPLINK_KIND:-kernel}
+UPLINK_IF="vsn${UID_}"      # the kernel side, in the test namespace
+VETH_VSW="vsx${UID_}"       # afxdp: the end vswd drives
+if [ "$UPLINK_KIND" = afxdp ]; then
+    ip link add "$VETH_VSW" type veth peer name "$UPLINK_IF"
+    CLEANUP_LINKS+=("$VETH_VSW")
+    ip link set "$UPLINK_IF" netns "$NETNS"
+    in_host ip addr add 203.0.113.1/24 dev "$UPLINK_IF"
+    in_host ip link set "$UPLINK_IF" up
+    # AF_XDP frames carry no checksum metadata: the kernel side must send
+    # complete checksums, not leave them to a veth "offload" that never happens.
+    in_host ethtool -K "$UPLINK_IF" tx off > /dev/null
+    ip link set "$VETH_VSW" up
+fi
 
 uplink_yaml() {
-    if [ -n "$UPLINK_DEVICE" ]; then
-        echo "    device: \"$UPLINK_DEVICE\""
+    if [ "$UPLINK_KIND" = afxdp ]; then
+        echo "    device: \"net_af_xdp0,iface=$VETH_VSW\""
         echo "    gateway: 203.0.113.1"
     else
         echo "    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}"
@@ -83,7 +98,6 @@ in_host dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-host
     --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
 GUEST_PIDS+=($!)
 
-if [ -n "${BEFORE_VSWD:-}" ]; then "$BEFORE_VSWD"; fi
 start_vswd
 vswctl show
 
