@@ -50,6 +50,8 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$VSWD_PID" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$VSWD_PID" 2>/dev/null || true
     fi
+    # Anything still running inside the test's own namespace was started by this test.
+    for pid in $(ip netns pids "$NETNS" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     ip netns del "$NETNS" 2>/dev/null || true
     ip link del "$HOSTIF" 2>/dev/null || true

@@ -91,9 +91,9 @@ in_host ip addr add 198.51.100.53/32 dev lo
 in_host sysctl -qw net.ipv4.ip_forward=1
 mkdir -p "$WORK/www"
 echo hello-from-internet > "$WORK/www/index.html"
-in_host python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
+ip netns exec "$NETNS" python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
 GUEST_PIDS+=($!)
-in_host dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
     --listen-address=198.51.100.53 --address=/www.example.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
     --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
 GUEST_PIDS+=($!)
