@@ -16,6 +16,7 @@ namespace {
 
 constexpr uint32_t kMinMasqueradePorts = 64;
 constexpr uint32_t kMaxSessions = 4194304;
+constexpr size_t kMaxUplinks = 4;  // the datapath's limit: nat::kMaxUplinks (datapath/nat/nat_table.hpp)
 constexpr uint32_t kMaxNatTimeout = 604800;  // a week
 
 const char* proto_name(uint8_t proto) { return proto == 17 ? "udp" : "tcp"; }
@@ -26,9 +27,8 @@ const char* proto_name(uint8_t proto) { return proto == 17 ? "udp" : "tcp"; }
 
 void Loader::uplinks_section(const Field& section, Config& config) const {
     for (const Field& f : entries(section)) {
-        if (config.uplinks.size() == kMaxPorts)
-            fail_key(f, "too many uplinks: at most " + std::to_string(kMaxPorts) +
-                            " are supported (DPDK port limit)");
+        if (config.uplinks.size() == kMaxUplinks)
+            fail_key(f, "too many uplinks: at most " + std::to_string(kMaxUplinks) + " are supported");
         UplinkConfig up = uplink(f, config.uplinks);
         config.uplinks.emplace(up.name, std::move(up));
     }

@@ -845,7 +845,13 @@ std::vector<BadCase> nat_bad_cases() {
         "networks: {n: {mode: internal}}\nports:\n";
     for (int i = 0; i < 30; ++i) thirty_ports_and_an_uplink += "  p" + std::to_string(i) + ": {network: n}\n";
 
+    std::string five_uplinks = "uplinks:\n";
+    for (int i = 0; i < 5; ++i)
+        five_uplinks += "  u" + std::to_string(i) + ": {device: d" + std::to_string(i) + ", address: 203.0.11" +
+                        std::to_string(i) + ".10/24, gateway: 203.0.11" + std::to_string(i) + ".1}\n";
+
     return {
+        {"TooManyUplinks", five_uplinks, 6, 3, "uplinks.u4", "too many uplinks: at most 4 are supported"},
         // nat networks
         {"UnknownUplink",
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
