@@ -160,6 +160,25 @@ wait_guest vmb || fail "vmb's hairpin failed"
 wait_guest vmc || fail "vmc (natnet1, same subnet and address) failed"
 log "hairpin from vmb; vmc on natnet1 with the same address worked"
 
+# Reload that moves the port forward 8080 -> 8081: the new one works at once,
+# the old one is gone, and the network's other sessions are kept.
+keep="[(s['proto'],s['inside'],s['outside'],s['remote']) for s in d['data'] if s['network']=='natnet0' and s['proto']!='icmp' and not s['forward']]"
+before=$(vswctl --json sessions | json_get "sorted($keep)")
+sed -i 's/{name: web, proto: tcp, host_port: 8080,/{name: web2, proto: tcp, host_port: 8081,/' "$CONFIG"
+vswctl reload || fail "reload refused"
+page=$(in_host curl -s -m 10 http://203.0.113.10:8081/) || fail "the forward added by reload does not work"
+[ "$page" = hello-from-nat-guest ] || fail "port forward 8081 gave '$page'"
+if in_host curl -s -m 3 http://203.0.113.10:8080/ > /dev/null; then fail "the removed forward still works"; fi
+after=$(vswctl --json sessions | json_get "sorted($keep)")
+python3 - "$before" "$after" <<'PY' || fail "reload dropped sessions of natnet0"
+import ast, sys
+before, after = ast.literal_eval(sys.argv[1]), ast.literal_eval(sys.argv[2])
+missing = [s for s in before if s not in after]
+print(f"sessions before reload: {len(before)}, kept: {len(before) - len(missing)}")
+sys.exit(1 if missing or not before else 0)
+PY
+log "reload moved the port forward and kept natnet0's sessions"
+
 vswctl sessions | tee "$WORK/sessions.txt"
 sessions=$(vswctl --json sessions)
 for net in natnet0 natnet1; do
