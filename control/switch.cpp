@@ -102,6 +102,8 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
         if (!table) return tl::unexpected(fmt::format("NAT table of worker {}: {}", w, rte_strerror(rte_errno)));
         s->shared_->nat_tables[w] = table.get();
         s->nat_tables_.push_back(std::move(table));
+        s->fragment_tables_.push_back(std::make_unique<nat::FragmentTable>());
+        s->shared_->fragment_tables[w] = s->fragment_tables_.back().get();
         s->shared_->nat_out2in_rings[w] = rte_ring_create(fmt::format("vsw_nat_o2i{}", w).c_str(), 1024,
                                                           static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
         s->shared_->nat_in2out_rings[w] = rte_ring_create(fmt::format("vsw_nat_i2o{}", w).c_str(), 1024,
@@ -548,6 +550,7 @@ ApplySummary Switch::apply(const Config& next) {
         }
         (recreated ? sum.changed : sum.added).push_back("port " + name);
     }
+    update_xdp_steering();  // forwards and port ranges may have changed
     publish();
     return sum;
 }

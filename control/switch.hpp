@@ -28,6 +28,8 @@ struct rte_rcu_qsbr;
 
 namespace vsw {
 
+class XdpSteering;
+
 // What a reload changed, for logs and the CLI.
 struct ApplySummary {
     std::vector<std::string> added, removed, changed, unchanged, errors, notes;
@@ -83,6 +85,7 @@ private:
         bool gateway_resolved = false;
         Mac gateway_mac;
         uint64_t last_arp_tsc = 0;
+        std::shared_ptr<const XdpSteering> xdp;  // AF_XDP: vsw's XDP program's maps
     };
     struct PortState {
         PortConfig cfg;
@@ -98,6 +101,7 @@ private:
     void remove_host_interface(NetworkState& net);
     tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
     void remove_uplink(const std::string& name);
+    void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets
     void learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac);
@@ -132,6 +136,7 @@ private:
     std::map<uint16_t, std::map<uint32_t, Mac>> neighbors_;  // network id -> guest IP -> MAC
     uint32_t nat_epoch_[kMaxNetworks] = {};
     std::vector<std::unique_ptr<nat::NatTable>> nat_tables_;
+    std::vector<std::unique_ptr<nat::FragmentTable>> fragment_tables_;
     bool republish_ = false;          // the slow path learned something workers need
 
     uint64_t last_age_tsc_ = 0;

@@ -14,6 +14,7 @@
 #include "host_iface.hpp"
 #include "service_replies.hpp"
 #include "switch.hpp"
+#include "xdp_steering.hpp"
 
 namespace vsw {
 
@@ -41,9 +42,24 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
         // The TAP's own MAC belongs to the kernel side; vsw's address needs its own.
         st.mac = service_mac_for("uplink:" + cfg.name);
     } else {
-        auto port = create_device_port(cfg.device, pool_);
+        auto devargs = af_xdp_devargs(cfg.device);  // AF_XDP: with xdp_prog=<vsw's program>
+        if (!devargs) return tl::unexpected(devargs.error());
+        auto port = create_device_port(*devargs, pool_);
         if (!port) return tl::unexpected(port.error());
         st.port_id = *port;
+        if (is_af_xdp_device(cfg.device)) {
+            rte_eth_dev_info info{};
+            rte_eth_dev_info_get(st.port_id, &info);
+            auto xdp = XdpSteering::from_interface(static_cast<int>(info.if_index));
+            if (xdp) {
+                spdlog::info("uplink {}: XDP program {} on ifindex {} steers only vsw's traffic to it", cfg.name,
+                             xdp->program_id(), info.if_index);
+                st.xdp = std::make_shared<const XdpSteering>(std::move(*xdp));
+            } else {
+                spdlog::warn("uplink {}: no vsw XDP steering (traffic goes where the attached program sends it): {}",
+                             cfg.name, xdp.error());
+            }
+        }
         rte_ether_addr mac{};
         rte_eth_macaddr_get(st.port_id, &mac);
         std::copy(mac.addr_bytes, mac.addr_bytes + 6, st.mac.bytes.begin());
@@ -62,6 +78,7 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
                  cfg.kernel ? "kernel interface " + cfg.kernel->name : "device " + cfg.device,
                  cfg.address.to_string(), cfg.prefix_len, cfg.gateway.to_string(), st.mac.to_string(), st.port_id);
     uplinks_[cfg.name] = st;
+    update_xdp_steering();
     return {};
 }
 
@@ -76,6 +93,23 @@ void Switch::remove_uplink(const std::string& name) {
     rte_ring_free(up.tx_ring);
     spdlog::info("uplink {}: removed", name);
     uplinks_.erase(it);
+}
+
+void Switch::update_xdp_steering() {
+    for (auto& [name, up] : uplinks_) {
+        if (!up.xdp) continue;
+        XdpSteeringConfig c{up.cfg.address, up.cfg.port_first, up.cfg.port_last, {}};
+        for (const auto& [nname, n] : networks_)
+            if (n.cfg.nat && n.cfg.nat->uplink == name)
+                for (const PortForward& pf : n.cfg.nat->port_forwards)
+                    c.forwarded.emplace_back(pf.proto, pf.host_port);
+        if (auto ok = up.xdp->configure(c); !ok)
+            spdlog::error("uplink {}: XDP steering: {}", name, ok.error());
+        else
+            spdlog::debug("uplink {}: XDP program {} steers {} ports {}-{} and {} forwarded port(s) to vsw", name,
+                          up.xdp->program_id(), up.cfg.address.to_string(), up.cfg.port_first, up.cfg.port_last,
+                          c.forwarded.size());
+    }
 }
 
 Switch::UplinkState* Switch::uplink_of_port(uint16_t port_id) {

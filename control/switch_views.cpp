@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "switch.hpp"
+#include "xdp_steering.hpp"
 
 namespace vsw {
 
@@ -131,7 +132,15 @@ nlohmann::json Switch::stats() const {
                            {"nat_in2out", c.nat_in2out.get()}, {"nat_out2in", c.nat_out2in.get()},
                            {"nat_sessions_created", c.nat_sessions_created.get()},
                            {"nat_sessions_expired", c.nat_sessions_expired.get()},
-                           {"nat_handoffs", c.nat_handoffs.get()}});
+                           {"nat_handoffs", c.nat_handoffs.get()}, {"nat_icmp_errors", c.nat_icmp_errors.get()},
+                           {"nat_fragments", c.nat_fragments.get()},
+                           {"nat_fragment_timeouts", fragment_tables_[w]->timeouts()}});
+        if (kCycleStats) {
+            const StageCycles& y = c.cycles;
+            workers.back()["cycles"] = {{"rx", y.rx.get()}, {"parse", y.parse.get()}, {"lookup", y.lookup.get()},
+                                        {"forward", y.forward.get()}, {"nat", y.nat.get()}, {"tx", y.tx.get()},
+                                        {"empty_poll", y.empty_poll.get()}, {"packets", y.packets.get()}};
+        }
     }
     // Live NAT sessions per network (a snapshot of the workers' tables).
     nlohmann::json nat = nlohmann::json::object();
@@ -154,8 +163,21 @@ nlohmann::json Switch::stats() const {
                       {"inform", c.inform}, {"malformed", c.malformed},
                       {"pool_exhausted", c.pool_exhausted}, {"ignored", c.ignored}};
     }
+    // AF_XDP uplinks: what vsw's XDP program steered to vsw and left to the kernel.
+    nlohmann::json xdp = nlohmann::json::object();
+    for (const auto& [name, u] : uplinks_) {
+        if (!u.xdp) continue;
+        if (auto c = u.xdp->counters())
+            xdp[name] = {{"program_id", u.xdp->program_id()}, {"redirected", c->redirected},
+                         {"passed", c->passed}, {"redirect_failed", c->redirect_failed}};
+        else
+            xdp[name] = {{"program_id", u.xdp->program_id()}, {"error", c.error()}};
+    }
     return {{"ports", port_counters_json(false)},
+            {"cycle_stats", kCycleStats},
+            {"tsc_hz", shared_->tsc_hz},
             {"workers", workers},
+            {"xdp", xdp},
             {"dhcp", dhcp},
             {"nat", nat},
             {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -75,13 +76,45 @@ void print_stats(const json& d) {
                    str(w, "busy_rounds"), str(w, "idle_sleeps"), str(w, "learn_events"));
     for (const json& w : d["workers"])
         if (w.value("nat_sessions_created", 0) != 0)
-            fmt::print("\nnat worker {}: in2out={} out2in={} sessions_created={} expired={} handoffs={}",
+            fmt::print("\nnat worker {}: in2out={} out2in={} sessions_created={} expired={} handoffs={} "
+                       "icmp_errors={} fragments={} fragment_timeouts={}",
                        str(w, "worker"), str(w, "nat_in2out"), str(w, "nat_out2in"), str(w, "nat_sessions_created"),
-                       str(w, "nat_sessions_expired"), str(w, "nat_handoffs"));
+                       str(w, "nat_sessions_expired"), str(w, "nat_handoffs"), str(w, "nat_icmp_errors"),
+                       str(w, "nat_fragments"), str(w, "nat_fragment_timeouts"));
     for (const auto& [net, n] : d["nat"].items())
         fmt::print("\nnat {}: {} live sessions via uplink {}", net, str(n, "sessions"), str(n, "uplink"));
+    if (d.contains("xdp"))
+        for (const auto& [up, x] : d["xdp"].items())
+            fmt::print("\nxdp {} (program {}): redirected={} passed={} redirect_failed={}{}", up,
+                       str(x, "program_id"), str(x, "redirected"), str(x, "passed"), str(x, "redirect_failed"),
+                       x.contains("error") ? " error: " + str(x, "error") : std::string());
     fmt::print("\nfdb: {} entries\n", str(d["fdb"], "entries"));
     for (const auto& [net, c] : d["dhcp"].items()) fmt::print("dhcp {}: {}\n", net, c.dump());
+}
+
+// Cycles per packet by datapath stage, from a -Dcycle_stats=true build.
+void print_cycles(const json& d) {
+    if (!d.value("cycle_stats", false)) {
+        fmt::print("vswd was built without cycle counters: rebuild with `meson configure -Dcycle_stats=true`\n");
+        return;
+    }
+    static const char* kStages[] = {"rx", "parse", "lookup", "forward", "nat", "tx"};
+    fmt::print("{:<8}", "WORKER");
+    for (const char* st : kStages) fmt::print(" {:>9}", st);
+    fmt::print(" {:>9} {:>12} {:>14}\n", "TOTAL", "PACKETS", "EMPTY_POLLS_Mc");
+    for (const json& w : d["workers"]) {
+        const json& c = w["cycles"];
+        const double pkts = std::max<double>(1.0, c["packets"].get<double>());
+        double total = 0;
+        fmt::print("{:<8}", str(w, "worker"));
+        for (const char* st : kStages) {
+            const double per = c[st].get<double>() / pkts;
+            total += per;
+            fmt::print(" {:>9.1f}", per);
+        }
+        fmt::print(" {:>9.1f} {:>12} {:>14.1f}\n", total, str(c, "packets"), c["empty_poll"].get<double>() / 1e6);
+    }
+    fmt::print("(cycles per received packet; TSC {:.2f} GHz)\n", d["tsc_hz"].get<double>() / 1e9);
 }
 
 void print_fdb(const json& d) {
@@ -122,6 +155,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     for (const char* c : {"show", "stats", "fdb", "leases", "sessions", "reload"}) app.add_subcommand(c);
     std::string network;
+    bool cycles = false;
+    app.get_subcommand("stats")->add_flag("--cycles", cycles, "cycles per packet by datapath stage");
     app.get_subcommand("sessions")->description("NAT sessions (inside, outside, remote, state, idle, packets)");
     app.get_subcommand("sessions")->add_option("network", network, "only this NAT network");
     app.get_subcommand("show")->description("networks, ports, link state, learned MACs");
@@ -151,6 +186,7 @@ int main(int argc, char** argv) {
     }
     const json& d = r["data"];
     if (cmd == "show") print_show(d);
+    else if (cmd == "stats" && cycles) print_cycles(d);
     else if (cmd == "stats") print_stats(d);
     else if (cmd == "fdb") print_fdb(d);
     else if (cmd == "leases") print_leases(d);

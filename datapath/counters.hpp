@@ -28,12 +28,21 @@ struct PortCounters {
     Counter drops[kDropReasonCount];
 };
 
+// TSC cycles per datapath stage, counted only in a build with
+// -Dcycle_stats=true (see worker.hpp kCycleStats); `packets` is the divisor.
+struct StageCycles {
+    Counter rx, parse, lookup, forward, nat, tx, empty_poll;
+    Counter packets;
+};
+
 struct alignas(64) WorkerCounters {
     PortCounters port[kMaxPorts];
     Counter rounds, idle_sleeps, busy_rounds;
     Counter learn_events, learn_ring_full;
     Counter nat_in2out, nat_out2in, nat_sessions_created, nat_sessions_expired, nat_handoffs;
     Counter nat_icmp_errors;   // ICMP errors translated (either way)
+    Counter nat_fragments;     // later fragments translated (either way)
+    StageCycles cycles;
 };
 
 }  // namespace vsw

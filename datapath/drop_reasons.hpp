@@ -18,7 +18,7 @@ namespace vsw {
     X(tx_full, "destination port or its handoff ring was full")                               \
     X(slow_path_full, "the control thread's queue was full")                                  \
     X(malformed, "IPv4/L4 header lengths or IHL inconsistent, truncated L4 header")          \
-    X(fragment, "IPv4 fragment through NAT (not translated yet)")                             \
+    X(fragment, "later IPv4 fragment whose first fragment was not seen or timed out")         \
     X(nat_unsupported, "protocol or ICMP type NAT does not translate")                        \
     X(nat_no_session, "inbound packet matching no session or port forward")                   \
     X(nat_table_full, "no room for a new NAT session")                                        \

@@ -19,6 +19,16 @@
 
 namespace vsw {
 
+namespace {
+
+// The TSC in a cycle-stats build; nothing (0, folded away) otherwise.
+inline uint64_t stage_clock() {
+    if constexpr (kCycleStats) return rte_rdtsc();
+    return 0;
+}
+
+}  // namespace
+
 Worker::Worker(DatapathShared& shared, uint16_t index)
     : shared_(shared),
       ctr_(shared.counters[index]),
@@ -78,7 +88,9 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
 
     const PortSlot& in = topo.ports[in_port];
     if (in.active && in.uplink != kNoUplink) {
+        const uint64_t t0 = stage_clock();
         uplink_burst(topo, in_port, pkts, n, now_s_);
+        if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t0);
         return;
     }
     if (!in.active || in.network == kNoNetwork) {
@@ -88,6 +100,8 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     const NetworkSlot& net = topo.networks[in.network];
 
     // Stage 1: classify each frame; keep the ones to switch, with their keys.
+    const uint64_t t_parse = stage_clock();
+    uint64_t nat_cycles = 0;
     rte_mbuf* sw[kBurst];
     FdbKey src_keys[kBurst], dst_keys[kBurst];
     uint16_t ns = 0;
@@ -114,13 +128,20 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             continue;
         }
         if (cls == FrameClass::routed) {
+            const uint64_t t_nat = stage_clock();
             nat_in2out(topo, in_port, in.network, m, now_s_);
+            if constexpr (kCycleStats) nat_cycles += stage_clock() - t_nat;
             continue;
         }
         sw[ns] = m;
         src_keys[ns] = make_fdb_key(p + 6, in.network);
         dst_keys[ns] = make_fdb_key(p, in.network);
         ++ns;
+    }
+    const uint64_t t_lookup = stage_clock();
+    if constexpr (kCycleStats) {
+        ctr_.cycles.parse.add(t_lookup - t_parse - nat_cycles);
+        ctr_.cycles.nat.add(nat_cycles);
     }
     if (ns == 0) return;
 
@@ -131,6 +152,8 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, src_pos);
     for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &dst_keys[j];
     rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, dst_pos);
+    const uint64_t t_forward = stage_clock();
+    if constexpr (kCycleStats) ctr_.cycles.lookup.add(t_forward - t_lookup);
 
     // Stage 3: learn the sources, forward to the learned port or flood.
     for (uint16_t j = 0; j < ns; ++j) {
@@ -150,6 +173,7 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             enqueue_tx(topo, out, m);
         }
     }
+    if constexpr (kCycleStats) ctr_.cycles.forward.add(stage_clock() - t_forward);
 }
 
 void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m) {
@@ -278,14 +302,21 @@ void Worker::run() {
             const WorkerSlot& mine = topo->workers[index_];
             for (uint16_t k = 0; k < mine.n_ports; ++k) {
                 const uint16_t port = mine.ports[k];
+                const uint64_t t_rx = stage_clock();
                 const uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
+                if constexpr (kCycleStats) {
+                    (n == 0 ? ctr_.cycles.empty_poll : ctr_.cycles.rx).add(stage_clock() - t_rx);
+                    ctr_.cycles.packets.add(n);
+                }
                 if (n == 0) continue;
                 process_burst(*topo, port, pkts, n, now);
                 work += n;
             }
+            const uint64_t t_tx = stage_clock();
             work += drain_nat_handoff(*topo, now_s_);
             work += drain_handoff(*topo);
             flush(*topo);
+            if constexpr (kCycleStats) ctr_.cycles.tx.add(stage_clock() - t_tx);
             expire_nat(*topo, now_s_, work > 0 ? 8 : 64);
         }
         // Nothing from this round's snapshot is held past this point.

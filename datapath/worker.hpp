@@ -13,6 +13,7 @@
 #include "counters.hpp"
 #include "fdb.hpp"
 #include "limits.hpp"
+#include "nat/fragments.hpp"
 #include "nat/l4.hpp"
 #include "nat/nat_table.hpp"
 #include "topology.hpp"
@@ -21,7 +22,14 @@ struct rte_mbuf;
 struct rte_ring;
 struct rte_rcu_qsbr;
 
+#ifndef VSW_CYCLE_STATS
+#define VSW_CYCLE_STATS 0
+#endif
+
 namespace vsw {
+
+// Whether the worker counts cycles per stage (meson -Dcycle_stats=true).
+inline constexpr bool kCycleStats = VSW_CYCLE_STATS != 0;
 
 // State shared between the control thread and all workers.
 struct DatapathShared {
@@ -39,6 +47,7 @@ struct DatapathShared {
     std::array<nat::NatTable*, kMaxWorkers> nat_tables{};
     std::array<rte_ring*, kMaxWorkers> nat_out2in_rings{};
     std::array<rte_ring*, kMaxWorkers> nat_in2out_rings{};
+    std::array<nat::FragmentTable*, kMaxWorkers> fragment_tables{};  // each worker's own
     std::array<WorkerCounters, kMaxWorkers> counters{};
 };
 
@@ -76,6 +85,10 @@ private:
     void nat_icmp_error_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v);
     void nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
                                nat::L4View& v);
+    void nat_fragment_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                             nat::L4View& v, uint32_t now_s);
+    void nat_fragment_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v,
+                             uint32_t now_s);
     bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
     void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);
     void flush_port(const Topology& topo, uint16_t port);

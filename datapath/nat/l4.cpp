@@ -66,7 +66,10 @@ L4Parse parse_l4(const uint8_t* f, uint32_t len, L4View& v) {
     v.src_ip = get32(ip + 12);
     v.dst_ip = get32(ip + 16);
     const uint16_t frag = be16(ip + 6);
-    if ((frag & 0x2000) != 0 || (frag & 0x1fff) != 0) return L4Parse::fragment;
+    v.ip_id = get16(ip + 4);
+    v.more_fragments = (frag & 0x2000) != 0;
+    if ((frag & 0x1fff) != 0) return L4Parse::fragment;
+    v.first_fragment = v.more_fragments;
     v.l4 = v.l3 + ihl;
     const uint32_t l4_len = v.ip_total - ihl;
     const uint8_t* l4 = f + v.l4;
@@ -81,7 +84,9 @@ L4Parse parse_l4(const uint8_t* f, uint32_t len, L4View& v) {
             return L4Parse::ok;
         }
         case kProtoUdp:
-            if (l4_len < 8 || be16(l4 + 4) < 8 || be16(l4 + 4) > l4_len) return L4Parse::malformed;
+            // A first fragment holds only part of the datagram that UDP's length covers.
+            if (l4_len < 8 || be16(l4 + 4) < 8 || (!v.first_fragment && be16(l4 + 4) > l4_len))
+                return L4Parse::malformed;
             v.src_port = get16(l4);
             v.dst_port = get16(l4 + 2);
             return L4Parse::ok;

@@ -17,7 +17,8 @@ enum class L4Parse : uint8_t {
     ok,
     not_ipv4,        // not an IPv4 frame at all
     malformed,       // lengths or IHL inconsistent, truncated L4 header
-    fragment,        // an IPv4 fragment (no L4 header to translate on its own)
+    fragment,        // a later IPv4 fragment (offset != 0: no L4 header); the
+                     // IPv4 fields, ip_id and more_fragments are filled in
     unsupported,     // a protocol or ICMP type NAT does not translate
 };
 
@@ -33,6 +34,9 @@ struct L4View {
     uint8_t icmp_type = 0;
     uint32_t src_ip = 0, dst_ip = 0;    // network byte order
     uint16_t src_port = 0, dst_port = 0;
+    uint16_t ip_id = 0;                 // network byte order
+    bool first_fragment = false;        // offset 0 with more fragments: has the L4 header
+    bool more_fragments = false;        // MF set
 };
 
 inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;

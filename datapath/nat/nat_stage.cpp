@@ -108,10 +108,13 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
     if (const auto r = nat::parse_l4(f, rte_pktmbuf_data_len(m), v); r != nat::L4Parse::ok) {
         if (r == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
             nat_icmp_error_in2out(topo, in_port, network, m, v);
+        else if (r == nat::L4Parse::fragment)
+            nat_fragment_in2out(topo, in_port, network, m, v, now_s);
         else
             drop(m, in_port, reason_for(r));
         return;
     }
+    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
     if (v.proto == nat::kProtoIcmp && v.icmp_type != nat::kIcmpEchoRequest) {
         drop(m, in_port, DropReason::nat_unsupported);
         return;
@@ -133,6 +136,11 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
             if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
                 const uint16_t owner = owner_of_port(up, topo.n_workers, r->host_port);
                 if (owner != index_) {
+                    if (v.first_fragment) {  // its later fragments follow it to the owner
+                        nat::FragmentAction a;
+                        a.hand_to_worker = static_cast<int16_t>(owner);
+                        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+                    }
                     hand_off(shared_.nat_in2out_rings[owner], in_port, m);
                     return;
                 }
@@ -165,6 +173,12 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
     complete_l4_checksum(m, f, v);
     nat::rewrite_source(f, v, up.address, s->out.out_port);
     if (remote_ip != v.dst_ip) nat::rewrite_destination(f, v, remote_ip, v.dst_port);
+    if (v.first_fragment) {
+        nat::FragmentAction a;
+        a.new_src_ip = up.address;
+        a.new_dst_ip = remote_ip;
+        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+    }
     ctr_.nat_in2out.add(1);
     if (remote_ip == up.address) {
         // Hairpin: a guest reached the uplink address (a port forward, seen
@@ -182,7 +196,7 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::L4View v;
     const auto parsed = nat::parse_l4(f, rte_pktmbuf_data_len(m), v);
-    if (parsed != nat::L4Parse::ok && parsed != nat::L4Parse::unsupported) {
+    if (parsed != nat::L4Parse::ok && parsed != nat::L4Parse::unsupported && parsed != nat::L4Parse::fragment) {
         drop(m, in_port, reason_for(parsed));
         return;
     }
@@ -190,6 +204,11 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
         drop(m, in_port, DropReason::not_for_us);
         return;
     }
+    if (parsed == nat::L4Parse::fragment) {
+        nat_fragment_out2in(topo, in_port, uplink, m, v, now_s);
+        return;
+    }
+    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
     if (parsed == nat::L4Parse::unsupported) {
         if (v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
             nat_icmp_error_out2in(topo, in_port, uplink, m, v);
@@ -204,6 +223,11 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     const uint16_t dport = __builtin_bswap16(v.dst_port);
     const uint16_t owner = owner_of_port(up, topo.n_workers, dport);
     if (owner != index_) {
+        if (v.first_fragment) {  // its later fragments follow it to the owner
+            nat::FragmentAction a;
+            a.hand_to_worker = static_cast<int16_t>(owner);
+            shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+        }
         hand_off(shared_.nat_out2in_rings[owner], in_port, m);
         return;
     }
@@ -245,6 +269,14 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     nat::rewrite_destination(f, v, s->in.in_ip, s->in.in_port);
     // Answers from the resolver appear to come from the network's DNS address.
     if (s->orig_dst_ip != s->in.remote_ip) nat::rewrite_source(f, v, s->orig_dst_ip, s->orig_dst_port);
+    if (v.first_fragment) {
+        nat::FragmentAction a;
+        a.new_src_ip = v.src_ip;
+        a.new_dst_ip = s->in.in_ip;
+        a.network = s->in.network;
+        std::memcpy(a.guest_mac, s->guest_mac, 6);
+        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+    }
     std::memcpy(f, s->guest_mac, 6);
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
@@ -327,6 +359,66 @@ void Worker::nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint1
     enqueue_tx(topo, up.port, m);
 }
 
+// A later fragment from a guest: the same address rewrite as its first fragment.
+void Worker::nat_fragment_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                                 nat::L4View& v, uint32_t now_s) {
+    const nat::FragmentKey key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
+    const nat::FragmentAction* a = shared_.fragment_tables[index_]->find(key, !v.more_fragments, now_s);
+    if (a == nullptr) {
+        drop(m, in_port, DropReason::fragment);
+        return;
+    }
+    if (a->hand_to_worker >= 0) {
+        hand_off(shared_.nat_in2out_rings[a->hand_to_worker], in_port, m);
+        return;
+    }
+    const NatNetworkInfo& nn = topo.networks[network].nat;
+    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    if (!nat::decrement_ttl(f, v)) {
+        drop(m, in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    const uint32_t new_dst = a->new_dst_ip;
+    nat::rewrite_outer_ip(f, v, true, a->new_src_ip);
+    if (new_dst != v.dst_ip) nat::rewrite_outer_ip(f, v, false, new_dst);
+    ctr_.nat_fragments.add(1);
+    if (new_dst == up.address) {  // hairpin, as for its first fragment
+        nat_fragment_out2in(topo, up.port, nn.uplink, m, v, now_s);
+        return;
+    }
+    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
+    std::memcpy(f + 6, up.mac.bytes.data(), 6);
+    enqueue_tx(topo, up.port, m);
+}
+
+// A later fragment from outside: the same rewrite as its first fragment, to the same guest.
+void Worker::nat_fragment_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
+                                 nat::L4View& v, uint32_t now_s) {
+    const nat::FragmentKey key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
+    const nat::FragmentAction* a = shared_.fragment_tables[index_]->find(key, !v.more_fragments, now_s);
+    if (a == nullptr) {
+        drop(m, in_port, DropReason::fragment);
+        return;
+    }
+    if (a->hand_to_worker >= 0) {
+        hand_off(shared_.nat_out2in_rings[a->hand_to_worker], in_port, m);
+        return;
+    }
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    if (!nat::decrement_ttl(f, v)) {
+        drop(m, in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    const uint32_t new_src = a->new_src_ip;
+    nat::rewrite_outer_ip(f, v, false, a->new_dst_ip);
+    if (new_src != v.src_ip) nat::rewrite_outer_ip(f, v, true, new_src);
+    std::memcpy(f, a->guest_mac, 6);
+    std::memcpy(f + 6, topo.networks[a->network].services.mac.bytes.data(), 6);
+    ctr_.nat_fragments.add(1);
+    switch_to_mac(topo, a->network, a->guest_mac, m);
+}
+
 uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {
     uint16_t total = 0;
     rte_mbuf* pkts[kBurst];
@@ -354,6 +446,7 @@ uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {
 }
 
 unsigned Worker::expire_nat(const Topology& topo, uint32_t now_s, unsigned budget) {
+    if (nat::FragmentTable* frags = shared_.fragment_tables[index_]) frags->sweep(now_s, budget);
     nat::NatTable* table = shared_.nat_tables[index_];
     if (table == nullptr || table->size() == 0) return 0;
     const unsigned n = table->expire_some(now_s, topo.nat_epoch, budget);

@@ -20,7 +20,12 @@ source "$(dirname "$0")/lib.sh"
 UPLINK_KIND=${UPLINK_KIND:-kernel}
 UPLINK_IF="vsn${UID_}"      # the kernel side, in the test namespace
 VETH_VSW="vsx${UID_}"       # afxdp: the end vswd drives
+UNSOLICITED_PORT=8081       # an uplink port with no session and no forward
 if [ "$UPLINK_KIND" = afxdp ]; then
+    # vsw's XDP program hands vsw only its own traffic (ARP and ICMP for its
+    # address, its masquerade ports 20000-29999, forwarded ports): unsolicited
+    # inbound must aim at one of those ports to reach vsw (8081 is the kernel's).
+    UNSOLICITED_PORT=29999
     ip link add "$VETH_VSW" type veth peer name "$UPLINK_IF"
     CLEANUP_LINKS+=("$VETH_VSW")
     ip link set "$UPLINK_IF" netns "$NETNS"
@@ -29,6 +34,9 @@ if [ "$UPLINK_KIND" = afxdp ]; then
     # AF_XDP frames carry no checksum metadata: the kernel side must send
     # complete checksums, not leave them to a veth "offload" that never happens.
     in_host ethtool -K "$UPLINK_IF" tx off > /dev/null
+    # The host shares the interface vsw drives: everything not vsw's must still
+    # reach the host's own address on it.
+    ip addr add 203.0.113.2/24 dev "$VETH_VSW"
     ip link set "$VETH_VSW" up
 fi
 
@@ -106,6 +114,8 @@ echo hello-from-nat-guest > /tmp/index.html
 httpd -p 80 -h /tmp
 ping -c 2 -W 2 10.0.2.2 || { echo VMA-NO-GATEWAY; exit 1; }
 ping -c 3 -W 2 198.51.100.7 || { echo VMA-NO-PING-OUT; exit 1; }
+# 3000-byte pings leave and return as IPv4 fragments.
+ping -c 2 -W 2 -s 3000 198.51.100.7 || { echo VMA-NO-FRAGMENTS; exit 1; }
 wget -q -O - http://198.51.100.7:8080/ | grep -q hello-from-internet || { echo VMA-NO-HTTP-OUT; exit 1; }
 nslookup www.example.test | tee /tmp/ns.txt
 grep -q 198.51.100.7 /tmp/ns.txt || { echo VMA-NO-DNS; exit 1; }
@@ -142,7 +152,11 @@ start_guest vmc "$WORK/vmc.sh" "$WORK/run/vmc.sock,52:54:00:00:03:15,dhcp"
 wait_for_line vma VMA-READY 150
 grep -q "VM-DHCP-BOUND eth0 10.0.2.15/24 router=10.0.2.2 dns=10.0.2.3" "$WORK/vma.log" \
     || fail "vma's NAT lease lacks router or DNS"
-log "vma: lease with router and DNS, gateway, ping, HTTP, DNS and traceroute out"
+frags=$(vswctl --json stats | json_get "sum(w['nat_fragments'] for w in d['data']['workers'])")
+errors=$(vswctl --json stats | json_get "sum(w['nat_icmp_errors'] for w in d['data']['workers'])")
+[ "$frags" -gt 0 ] || fail "no fragments were translated"
+[ "$errors" -gt 0 ] || fail "no ICMP errors were translated (traceroute's port unreachable)"
+log "vma: lease with router and DNS, gateway, ping, fragments ($frags), HTTP, DNS and traceroute out ($errors ICMP errors)"
 
 page=$(in_host curl -s -m 10 http://203.0.113.10:8080/) || fail "port forward 8080 -> vma:80 failed"
 [ "$page" = hello-from-nat-guest ] || fail "port forward gave '$page'"
@@ -151,7 +165,9 @@ page=$(in_host curl -s -m 10 http://192.168.56.15/) || fail "host cannot reach v
 log "the namespace reached vma through the port forward and over host-only"
 
 before=$(port_counter uplink:wan drops.nat_no_session)
-if in_host curl -s -m 3 http://203.0.113.10:8081/ > /dev/null; then fail "an unsolicited connection got through"; fi
+if in_host curl -s -m 3 "http://203.0.113.10:$UNSOLICITED_PORT/" > /dev/null; then
+    fail "an unsolicited connection got through"
+fi
 after=$(port_counter uplink:wan drops.nat_no_session)
 [ "$after" -gt "$before" ] || fail "unsolicited inbound not counted (nat_no_session $before -> $after)"
 log "unsolicited inbound dropped and counted ($before -> $after)"
@@ -159,6 +175,22 @@ log "unsolicited inbound dropped and counted ($before -> $after)"
 wait_guest vmb || fail "vmb's hairpin failed"
 wait_guest vmc || fail "vmc (natnet1, same subnet and address) failed"
 log "hairpin from vmb; vmc on natnet1 with the same address worked"
+
+if [ "$UPLINK_KIND" = afxdp ]; then
+    # All of the above went through vsw's XDP program; the host keeps its traffic.
+    xdp() { vswctl --json stats | json_get "d['data']['xdp']['wan']['$1']"; }
+    prog=$(xdp program_id)
+    ip link show dev "$VETH_VSW" | grep -q "prog/xdp id $prog " \
+        || fail "vsw's XDP program $prog is not the one on $VETH_VSW: $(ip link show dev "$VETH_VSW")"
+    passed_before=$(xdp passed)
+    in_host ping -c 2 -W 2 203.0.113.2 || fail "the host lost its own traffic on the AF_XDP interface"
+    redirected=$(xdp redirected)
+    passed=$(xdp passed)
+    [ "$redirected" -gt 0 ] || fail "XDP steered nothing to vsw (redirected=$redirected)"
+    [ $((passed - passed_before)) -ge 2 ] || fail "the host's ping did not pass XDP ($passed_before -> $passed)"
+    [ "$(xdp redirect_failed)" = 0 ] || fail "XDP found no AF_XDP socket for some of vsw's frames"
+    log "XDP steering: the host answered ping on $VETH_VSW; redirected=$redirected passed=$passed"
+fi
 
 # Reload that moves the port forward 8080 -> 8081: the new one works at once,
 # the old one is gone, and the network's other sessions are kept.
