@@ -68,6 +68,11 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     }
     const NetworkState* net = network_of_port(in_port);
     if (net == nullptr) return;
+    // Workers learn from the frames they switch or route; a guest that has
+    // only talked to vsw's services so far (DHCP, ARP) is learned here, so
+    // that a port forward's first packet to it is not flooded.
+    if (frame.size() >= kEthHeaderLen && (frame[6] & 1) == 0)
+        fdb_->learn(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
     // The network's service addresses: DHCP server, gateway, DNS.
     std::vector<Ipv4> service_ips;
     if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);

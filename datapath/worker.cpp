@@ -99,12 +99,12 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     }
     const NetworkSlot& net = topo.networks[in.network];
 
-    // Stage 1: classify each frame; keep the ones to switch, with their keys.
+    // Stage 1: classify each frame; keep the ones to switch or route, with their keys.
     const uint64_t t_parse = stage_clock();
-    uint64_t nat_cycles = 0;
     rte_mbuf* sw[kBurst];
-    FdbKey src_keys[kBurst], dst_keys[kBurst];
-    uint16_t ns = 0;
+    rte_mbuf* routed[kBurst];
+    FdbKey src_keys[kBurst], dst_keys[kBurst], routed_keys[kBurst];
+    uint16_t ns = 0, nr = 0;
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         rte_mbuf* m = pkts[i];
@@ -124,13 +124,15 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             continue;
         }
         if (cls == FrameClass::slow_path) {
-            to_slow_path(m, in_port);
+            to_slow_path(m, in_port);  // the control thread learns its source itself
             continue;
         }
         if (cls == FrameClass::routed) {
-            const uint64_t t_nat = stage_clock();
-            nat_in2out(topo, in_port, in.network, m, now_s_);
-            if constexpr (kCycleStats) nat_cycles += stage_clock() - t_nat;
+            // Learned like any frame (NAT replies are switched to this MAC),
+            // translated after the lookups.
+            routed[nr] = m;
+            routed_keys[nr] = make_fdb_key(p + 6, in.network);
+            ++nr;
             continue;
         }
         sw[ns] = m;
@@ -139,19 +141,20 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
         ++ns;
     }
     const uint64_t t_lookup = stage_clock();
-    if constexpr (kCycleStats) {
-        ctr_.cycles.parse.add(t_lookup - t_parse - nat_cycles);
-        ctr_.cycles.nat.add(nat_cycles);
-    }
-    if (ns == 0) return;
+    if constexpr (kCycleStats) ctr_.cycles.parse.add(t_lookup - t_parse);
+    if (ns + nr == 0) return;
 
-    // Stage 2: one bulk lookup for all sources and one for all destinations.
+    // Stage 2: one bulk lookup for all sources and one for the switched destinations.
     const void* key_ptrs[kBurst];
     int32_t src_pos[kBurst], dst_pos[kBurst];
-    for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &src_keys[j];
-    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, src_pos);
-    for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &dst_keys[j];
-    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, dst_pos);
+    uint16_t nk = 0;
+    for (uint16_t j = 0; j < ns; ++j) key_ptrs[nk++] = &src_keys[j];
+    for (uint16_t j = 0; j < nr; ++j) key_ptrs[nk++] = &routed_keys[j];
+    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, nk, src_pos);
+    if (ns > 0) {
+        for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &dst_keys[j];
+        rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, dst_pos);
+    }
     const uint64_t t_forward = stage_clock();
     if constexpr (kCycleStats) ctr_.cycles.lookup.add(t_forward - t_lookup);
 
@@ -174,6 +177,16 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
         }
     }
     if constexpr (kCycleStats) ctr_.cycles.forward.add(stage_clock() - t_forward);
+
+    // Stage 4: NAT for the routed frames (inside -> uplink).
+    if (nr > 0) {
+        const uint64_t t_nat = stage_clock();
+        for (uint16_t j = 0; j < nr; ++j) {
+            learn(src_pos[ns + j], routed_keys[j], in_port, now_tsc);
+            nat_in2out(topo, in_port, in.network, routed[j], now_s_);
+        }
+        if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t_nat);
+    }
 }
 
 void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m) {
