@@ -116,6 +116,7 @@ private:
     void reset_port_counters(uint16_t port_id);
     void refresh_port_names();
     void handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> frame);
+    void log_exhaustion();
     void inject(uint16_t port_id, std::span<const uint8_t> frame);
     const NetworkState* network_of_port(uint16_t port_id) const;
     std::string port_name(uint16_t port_id) const;
@@ -144,6 +145,12 @@ private:
     uint64_t slow_path_unhandled_ = 0;
     uint64_t inject_failed_ = 0;
     uint64_t fdb_full_ = 0;
+    struct ExhaustionLog {
+        uint64_t last_total = 0;
+        uint64_t last_change_s = 0;
+        bool logged = false;
+    };
+    ExhaustionLog exhaustion_[4];     // per watched drop reason (log_exhaustion)
 
     mutable std::mutex names_mutex_;                 // guards port_names_ for telemetry
     std::array<std::string, kMaxPorts> port_names_;  // by port id; "" = unused

@@ -147,6 +147,39 @@ void Switch::periodic() {
         const auto t = static_cast<int64_t>(std::time(nullptr));
         for (auto& [name, n] : networks_)
             if (n.dhcp) n.dhcp->expire(t);
+        log_exhaustion();
+    }
+}
+
+// Exhaustion (NAT table or ports, full handoff rings) is counted per packet
+// by the workers; here it is logged once when it starts, with the port it
+// happened on, and again only after it has stopped for a minute.
+void Switch::log_exhaustion() {
+    static constexpr DropReason kWatched[] = {DropReason::nat_table_full, DropReason::nat_ports_exhausted,
+                                              DropReason::nat_handoff_full, DropReason::slow_path_full};
+    const uint64_t now_s = rte_rdtsc() / shared_->tsc_hz;
+    for (unsigned r = 0; r < std::size(kWatched); ++r) {
+        const auto reason = static_cast<unsigned>(kWatched[r]);
+        uint64_t total = 0;
+        uint16_t worst_port = 0;
+        uint64_t worst = 0;
+        for (uint16_t p = 0; p < kMaxPorts; ++p) {
+            uint64_t on_port = 0;
+            for (unsigned w = 0; w < n_workers_; ++w) on_port += shared_->counters[w].port[p].drops[reason].get();
+            total += on_port;
+            if (on_port > worst) worst = on_port, worst_port = p;
+        }
+        ExhaustionLog& e = exhaustion_[r];
+        if (total > e.last_total) {
+            if (!e.logged)
+                spdlog::warn("{} on port {}: {} packet(s) dropped so far (counted in vswctl stats; logged once)",
+                             drop_reason_name(kWatched[r]), port_name(worst_port), total);
+            e.logged = true;
+            e.last_change_s = now_s;
+        } else if (e.logged && now_s - e.last_change_s > 60) {
+            e.logged = false;
+        }
+        e.last_total = total;
     }
 }
 

@@ -90,6 +90,7 @@ private:
     void nat_fragment_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v,
                              uint32_t now_s);
     bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
+    bool make_room(nat::NatTable& table, const Topology& topo, uint32_t now_s);
     void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);
     void flush_port(const Topology& topo, uint16_t port);
     uint16_t transmit(uint16_t port, rte_mbuf** pkts, uint16_t n);

@@ -64,6 +64,15 @@ const ForwardRule* find_forward_target(const UplinkSlot& up, uint16_t network, u
 
 }  // namespace
 
+// The table is full (or the slice out of ports): before refusing a new
+// session, retire expired ones that the background expiry has not reached
+// yet (a bounded scan, so one packet never costs more than that).
+bool Worker::make_room(nat::NatTable& table, const Topology& topo, uint32_t now_s) {
+    const unsigned n = table.expire_some(now_s, topo.nat_epoch, 256);
+    ctr_.nat_sessions_expired.add(n);
+    return n > 0;
+}
+
 bool Worker::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
     m->port = in_port;
     if (ring == nullptr || rte_ring_mp_enqueue(ring, m) != 0) {
@@ -146,7 +155,9 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
                 }
             }
         }
-        const auto r = table.create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        auto r = table.create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s))
+            r = table.create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
         if (r != nat::NatTable::Result::ok) {
             drop(m, in_port, r == nat::NatTable::Result::table_full ? DropReason::nat_table_full
                                                                       : DropReason::nat_ports_exhausted);
@@ -250,7 +261,9 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
             return;
         }
         const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port, remote_port};
-        if (table.create_forwarded(in, key, s) != nat::NatTable::Result::ok) {
+        auto r = table.create_forwarded(in, key, s);
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = table.create_forwarded(in, key, s);
+        if (r != nat::NatTable::Result::ok) {
             drop(m, in_port, DropReason::nat_table_full);
             return;
         }
