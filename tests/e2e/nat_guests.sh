@@ -120,6 +120,8 @@ wget -q -O - http://198.51.100.7:8080/ | grep -q hello-from-internet || { echo V
 nslookup www.example.test | tee /tmp/ns.txt
 grep -q 198.51.100.7 /tmp/ns.txt || { echo VMA-NO-DNS; exit 1; }
 wget -q -O - http://www.example.test:8080/ | grep -q hello-from-internet || { echo VMA-NO-HTTP-BY-NAME; exit 1; }
+# DNS over TCP (2-byte length, then "www.example.test IN A"): the answer holds 198.51.100.7 (c6 33 64 07).
+printf '\000\042\022\064\001\000\000\001\000\000\000\000\000\000\003\167\167\167\007\145\170\141\155\160\154\145\004\164\145\163\164\000\000\001\000\001' | timeout 5 nc 10.0.2.3 53 | od -An -tx1 | tr -d ' \n' | grep -q c6336407 || { echo VMA-NO-DNS-TCP; exit 1; }
 traceroute -n -q 1 -w 2 -m 4 198.51.100.7 2>&1 | tee /tmp/tr.txt
 grep -q "^ 1  10.0.2.2 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-GATEWAY; exit 1; }
 grep -q "^ 2  198.51.100.7 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-TARGET; exit 1; }
