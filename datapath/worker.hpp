@@ -89,6 +89,10 @@ private:
                              nat::L4View& v, uint32_t now_s);
     void nat_fragment_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v,
                              uint32_t now_s);
+    const nat::FragmentAction* later_fragment_action(const nat::FragmentKey& key, nat::L4View& v, uint16_t in_port,
+                                                     rte_mbuf* m, const std::array<rte_ring*, kMaxWorkers>& rings,
+                                                     uint32_t now_s);
+    void note_fragment_handoff(const nat::L4View& v, const nat::FragmentKey& key, uint16_t owner, uint32_t now_s);
     bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
     bool make_room(nat::NatTable& table, const Topology& topo, uint32_t now_s);
     void enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m);

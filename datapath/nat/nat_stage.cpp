@@ -145,11 +145,7 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
             if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
                 const uint16_t owner = owner_of_port(up, topo.n_workers, r->host_port);
                 if (owner != index_) {
-                    if (v.first_fragment) {  // its later fragments follow it to the owner
-                        nat::FragmentAction a;
-                        a.hand_to_worker = static_cast<int16_t>(owner);
-                        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
-                    }
+                    note_fragment_handoff(v, frag_key, owner, now_s);
                     hand_off(shared_.nat_in2out_rings[owner], in_port, m);
                     return;
                 }
@@ -234,11 +230,7 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     const uint16_t dport = __builtin_bswap16(v.dst_port);
     const uint16_t owner = owner_of_port(up, topo.n_workers, dport);
     if (owner != index_) {
-        if (v.first_fragment) {  // its later fragments follow it to the owner
-            nat::FragmentAction a;
-            a.hand_to_worker = static_cast<int16_t>(owner);
-            shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
-        }
+        note_fragment_handoff(v, frag_key, owner, now_s);
         hand_off(shared_.nat_out2in_rings[owner], in_port, m);
         return;
     }
@@ -372,26 +364,47 @@ void Worker::nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint1
     enqueue_tx(topo, up.port, m);
 }
 
+// What to do with a later fragment: its first fragment's action, with the TTL
+// already decremented; nullptr when it was dropped (no first fragment seen,
+// TTL ran out) or handed to the worker that translated its first fragment.
+const nat::FragmentAction* Worker::later_fragment_action(const nat::FragmentKey& key, nat::L4View& v,
+                                                         uint16_t in_port, rte_mbuf* m,
+                                                         const std::array<rte_ring*, kMaxWorkers>& rings,
+                                                         uint32_t now_s) {
+    const nat::FragmentAction* a = shared_.fragment_tables[index_]->find(key, !v.more_fragments, now_s);
+    if (a == nullptr) {
+        drop(m, in_port, DropReason::fragment);
+        return nullptr;
+    }
+    if (a->hand_to_worker >= 0) {
+        hand_off(rings[a->hand_to_worker], in_port, m);
+        return nullptr;
+    }
+    if (!nat::decrement_ttl(rte_pktmbuf_mtod(m, uint8_t*), v)) {
+        drop(m, in_port, DropReason::ttl_exceeded);
+        return nullptr;
+    }
+    return a;
+}
+
+// A first fragment going to another worker: its later fragments must follow it.
+void Worker::note_fragment_handoff(const nat::L4View& v, const nat::FragmentKey& key, uint16_t owner,
+                                   uint32_t now_s) {
+    if (!v.first_fragment) return;
+    nat::FragmentAction a;
+    a.hand_to_worker = static_cast<int16_t>(owner);
+    shared_.fragment_tables[index_]->remember(key, a, now_s);
+}
+
 // A later fragment from a guest: the same address rewrite as its first fragment.
 void Worker::nat_fragment_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
                                  nat::L4View& v, uint32_t now_s) {
     const nat::FragmentKey key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
-    const nat::FragmentAction* a = shared_.fragment_tables[index_]->find(key, !v.more_fragments, now_s);
-    if (a == nullptr) {
-        drop(m, in_port, DropReason::fragment);
-        return;
-    }
-    if (a->hand_to_worker >= 0) {
-        hand_off(shared_.nat_in2out_rings[a->hand_to_worker], in_port, m);
-        return;
-    }
+    const nat::FragmentAction* a = later_fragment_action(key, v, in_port, m, shared_.nat_in2out_rings, now_s);
+    if (a == nullptr) return;
     const NatNetworkInfo& nn = topo.networks[network].nat;
     const UplinkSlot& up = topo.uplinks[nn.uplink];
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
-    if (!nat::decrement_ttl(f, v)) {
-        drop(m, in_port, DropReason::ttl_exceeded);
-        return;
-    }
     const uint32_t new_dst = a->new_dst_ip;
     nat::rewrite_outer_ip(f, v, true, a->new_src_ip);
     if (new_dst != v.dst_ip) nat::rewrite_outer_ip(f, v, false, new_dst);
@@ -409,20 +422,9 @@ void Worker::nat_fragment_in2out(const Topology& topo, uint16_t in_port, uint16_
 void Worker::nat_fragment_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
                                  nat::L4View& v, uint32_t now_s) {
     const nat::FragmentKey key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
-    const nat::FragmentAction* a = shared_.fragment_tables[index_]->find(key, !v.more_fragments, now_s);
-    if (a == nullptr) {
-        drop(m, in_port, DropReason::fragment);
-        return;
-    }
-    if (a->hand_to_worker >= 0) {
-        hand_off(shared_.nat_out2in_rings[a->hand_to_worker], in_port, m);
-        return;
-    }
+    const nat::FragmentAction* a = later_fragment_action(key, v, in_port, m, shared_.nat_out2in_rings, now_s);
+    if (a == nullptr) return;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
-    if (!nat::decrement_ttl(f, v)) {
-        drop(m, in_port, DropReason::ttl_exceeded);
-        return;
-    }
     const uint32_t new_src = a->new_src_ip;
     nat::rewrite_outer_ip(f, v, false, a->new_dst_ip);
     if (new_src != v.src_ip) nat::rewrite_outer_ip(f, v, true, new_src);
