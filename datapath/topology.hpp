@@ -65,6 +65,15 @@ struct UplinkSlot {
     uint16_t reserved[kMaxForwards]{};  // forwarded host ports, sorted (host order)
     uint16_t n_forwards = 0;
     ForwardRule forwards[kMaxForwards];
+
+    // The worker whose slice holds outside port `port_host` (host order):
+    // it owns the sessions on that port. Ports outside every slice (e.g.
+    // forwarded host ports below the range) belong to worker 0.
+    uint16_t owner_of_port(uint16_t port_host, uint16_t n_workers) const {
+        for (uint16_t w = 0; w < n_workers; ++w)
+            if (port_host >= slice[w].first && port_host <= slice[w].last) return w;
+        return 0;
+    }
 };
 
 struct NetworkSlot {
