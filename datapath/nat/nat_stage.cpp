@@ -127,6 +127,22 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
     const uint32_t remote_ip = dns ? nn.resolver : v.dst_ip;
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
     const nat::InsideKey key{network, v.proto, 0, v.src_ip, remote_ip, v.src_port, remote_port};
+    // Hairpin (a guest reaching the uplink address) never leaves the switch,
+    // so only traffic bound for the uplink needs its next hop resolved; and
+    // nothing creates a session before it can be sent.
+    const bool hairpin = remote_ip == up.address;
+    if (!hairpin && !up.gateway_resolved) {
+        drop(m, in_port, DropReason::uplink_unresolved);
+        return;
+    }
+    if (v.ttl <= 1) {
+        // The gateway is a router hop: the control thread answers "time
+        // exceeded", which is what makes a guest's traceroute show it. The
+        // probe creates no session.
+        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
+        to_slow_path(m, in_port);
+        return;
+    }
 
     nat::Session* s = table.find_inside(key);
     if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
@@ -159,17 +175,7 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
         ctr_.nat_sessions_created.add(1);
     }
     std::memcpy(s->guest_mac, f + 6, 6);
-    if (!up.gateway_resolved) {
-        drop(m, in_port, DropReason::uplink_unresolved);
-        return;
-    }
-    if (!nat::decrement_ttl(f, v)) {
-        // The gateway is a router hop: the control thread answers "time
-        // exceeded", which is what makes a guest's traceroute show it.
-        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
-        to_slow_path(m, in_port);
-        return;
-    }
+    nat::decrement_ttl(f, v);  // cannot fail: TTL > 1 was checked above
     table.touch(*s, v.tcp_flags, true, now_s, nn.timeouts);
     complete_l4_checksum(m, f, v);
     nat::rewrite_source(f, v, up.address, s->out.out_port);
@@ -181,7 +187,7 @@ void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network
         shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
     }
     ctr_.nat_in2out.add(1);
-    if (remote_ip == up.address) {
+    if (hairpin) {
         // Hairpin: a guest reached the uplink address (a port forward, seen
         // from inside). The translated packet arrives "from outside" at once.
         nat_out2in(topo, up.port, nn.uplink, m, now_s);

@@ -66,6 +66,10 @@ Session* NatTable::find_outside(const OutsideKey& k) {
 
 NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
                                              const uint16_t* reserved, unsigned n_reserved, Session*& out) {
+    // Callers look the key up first; should one exist anyway, it goes before
+    // its mapping is looked up (create_forwarded would remove it afterwards,
+    // possibly freeing the very mapping this session is about to use).
+    if (Session* old = find_inside(in)) remove(*old);
     if (live_ >= capacity_) return Result::table_full;
     const MapKey mk{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
     int32_t mpos = rte_hash_lookup(mappings_, &mk);
@@ -105,6 +109,15 @@ NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplin
 }
 
 NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKey& ok, Session*& s) {
+    // A session already holding either key is replaced. rte_hash_add_key on
+    // an existing key returns its position (and add_key_data repoints the
+    // key), so without this the old session was overwritten in place: its
+    // outside key stayed behind pointing at the slot, its mapping's port was
+    // never freed and live_ counted it twice. It happens when a guest sent
+    // from its forwarded port to a remote (masquerade session) and that
+    // remote then connects to the forwarded host port: same inside key.
+    if (Session* old = find_inside(in)) remove(*old);
+    if (Session* old = find_outside(ok)) remove(*old);
     if (live_ >= capacity_) return Result::table_full;
     const int32_t pos = rte_hash_add_key(by_inside_, &in);
     if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
@@ -122,6 +135,7 @@ NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKe
     s->in_use = true;
     s->from_forward = true;
     ++live_;
+    used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
 }
 
@@ -164,9 +178,16 @@ void NatTable::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, 
 
 unsigned NatTable::expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget) {
     unsigned removed = 0;
+    // Wrap at the highest position ever used, not at slots_: rte_hash hands
+    // out positions below its entry count, so the slots above hold no
+    // session, and a scan that spent its budget there found nothing (the
+    // stage's make_room() then dropped a new flow as "table full" while
+    // every session had expired).
+    if (used_slots_ == 0) return 0;
+    budget = std::min(budget, used_slots_);
     for (unsigned i = 0; i < budget; ++i) {
         Session& s = sessions_[expire_cursor_];
-        expire_cursor_ = (expire_cursor_ + 1) % slots_;
+        expire_cursor_ = (expire_cursor_ + 1) % used_slots_;
         if (!s.in_use) continue;
         const bool stale_epoch = epoch_of != nullptr && epoch_of[s.in.network] != s.epoch;
         if (stale_epoch || now - s.last_seen > s.timeout) {

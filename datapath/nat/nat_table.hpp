@@ -85,6 +85,7 @@ public:
     Result create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
                              const uint16_t* reserved, unsigned n_reserved, Session*& out);
     // A new session for an inbound port forward: the outside port is fixed.
+    // A session that already holds either key is replaced.
     Result create_forwarded(const InsideKey& in, const OutsideKey& out, Session*& s);
 
     void remove(Session& s);
@@ -128,6 +129,7 @@ private:
     std::vector<uint8_t> ports_used_;         // [uplink][proto index][port] bitmap (bytes)
     uint32_t capacity_ = 0, slots_ = 0, live_ = 0;
     uint32_t expire_cursor_ = 0;
+    uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
 };
 
