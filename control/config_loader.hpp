@@ -1,7 +1,8 @@
-// Internal to the YAML loader (config.cpp, config_nat.cpp); other code uses
-// config.hpp. The Loader walks the YAML tree section by section; its members are
-// defined in config.cpp (reading helpers, switch, networks, DHCP, ports) and
-// config_nat.cpp (uplinks and the NAT part of nat networks).
+// Internal to the YAML loader (config.cpp, config_dhcp.cpp, config_nat.cpp);
+// other code uses config.hpp. The Loader walks the YAML tree section by section;
+// its members are defined in config.cpp (reading helpers, switch, networks,
+// ports), config_dhcp.cpp (a network's DHCP settings) and config_nat.cpp
+// (uplinks and the NAT part of nat networks).
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -96,7 +97,7 @@ private:
     SwitchConfig switch_section(const Field& section) const;
     std::vector<unsigned> cores(const Field& f) const;
 
-    // ---- networks and DHCP (config.cpp) --------------------------------------------
+    // ---- networks (config.cpp) ------------------------------------------------------
     void networks_section(const Field& section, Config& config) const;
     NetworkConfig network(const Field& f, const Config& config) const;
     void check_network_key(const Field& key, NetworkMode mode) const;
@@ -104,6 +105,8 @@ private:
                                  const NetworkConfig& net, const Config& config) const;
     HostInterfaceConfig host_interface(const Field* f, const NetworkConfig& net) const;
     static std::vector<Reserved> reserved_addresses(const NetworkConfig& net);
+
+    // ---- DHCP (config_dhcp.cpp) -----------------------------------------------------
     std::optional<DhcpConfig> dhcp(const Field& f, const NetworkConfig& net) const;
     void dhcp_range(const Field& f, const Field* range, bool server_given, const NetworkConfig& net,
                     const std::vector<Reserved>& reserved, DhcpConfig& d) const;
