@@ -12,6 +12,7 @@ import sys
 
 SWITCH_ORDER = ["testpmd", "ovs", "vsw"]
 SWITCH_NAME = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK NORMAL", "vsw": "vswd"}
+NAT_SWITCH_NAME = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK ct NAT", "vsw": "vswd NAT"}
 SIZE_ORDER = ["64", "512", "1518", "imix"]
 
 
@@ -116,6 +117,145 @@ def print_l2(rows, out):
               f"{fmt(r['cycles_per_packet'], '7.0f'):>7} {fmt(r['loss_pct'], '6.2f'):>6} "
               f"{fmt(r['ratio_to_limit'], '6.2f'):>6} {fmt(r['ratio_to_ovs'], '5.2f'):>5} "
               f"{fmt(r['others_busy_pct'], '5.0f'):>5}  {r['placement']}", file=out)
+
+
+def vsw_nat_counters(rec):
+    """Sums of vswd's per-worker NAT counters (vswctl --json stats) after a run."""
+    st = rec.get("vsw_stats_after")
+    if not isinstance(st, dict):
+        return {}
+    tot = collections.Counter()
+    for w in (st.get("data") or {}).get("workers") or []:
+        for k, v in w.items():
+            if k.startswith("nat_") and isinstance(v, int):
+                tot[k] += v
+    return dict(tot)
+
+
+STAGES = ["rx", "parse", "lookup", "forward", "nat", "tx"]
+
+
+def vsw_stage_cycles(rec):
+    """Cycles per received packet by stage over the whole run (a -Dcycle_stats=true
+    build only; the counters include the warm-up)."""
+    st = rec.get("vsw_stats_after")
+    ws = (st.get("data") or {}).get("workers") if isinstance(st, dict) else None
+    cs = [w["cycles"] for w in ws or [] if isinstance(w.get("cycles"), dict)]
+    pkts = sum(c.get("packets", 0) for c in cs)
+    if not cs or pkts == 0:
+        return None
+    return {k: sum(c.get(k, 0) for c in cs) / pkts for k in STAGES}
+
+
+def nat_summary(recs):
+    """nat / nat_new rows: the l2 summary keyed by flow count (size is 64),
+    plus vswd's NAT counters (median over reps) and the round-trip p50."""
+    rows = l2_summary(recs)
+    for row in rows:
+        mine = [r for r in recs if r["switch"] == row["switch"] and r["flows"] == row["flows"]]
+        row["rtt_p50_us"] = median([result(r)["latency_ns"]["p50"] / 1e3 for r in mine
+                                    if result(r) and result(r)["latency_ns"]["samples"]])
+        cyc = [c for c in (vsw_stage_cycles(r) for r in mine) if c]
+        if cyc:
+            row["vsw_stage_cycles"] = {k: median([c[k] for c in cyc]) for k in STAGES}
+        ctr = [vsw_nat_counters(r) for r in mine]
+        keys = sorted({k for c in ctr for k in c})
+        if keys:
+            row["vsw_nat_counters"] = {k: median([c.get(k) for c in ctr]) for k in keys}
+        # sessions the warm-up did not create are created during the measurement
+        row["warmup_complete"] = all(r["gen"].get("warmup_complete", True) for r in mine
+                                     if isinstance(r.get("gen"), dict))
+        if recs and recs[0]["scenario"] == "nat_new":
+            # new sessions per second: the forwarded rate of the one direction
+            row["sessions_per_s"] = row["mpps"] * 1e6 if row["mpps"] is not None else None
+    return rows
+
+
+def print_nat(rows, out, new):
+    if new:
+        print("\nNAT new sessions: every packet a new 5-tuple, 64 B, inside -> outside, one switch core "
+              "(M sessions/s = delivered Mpps)", file=out)
+    else:
+        print("\nNAT established sessions, 64 B, bidirectional (inside sends, outside reflects), one switch core", file=out)
+    hdr = (f"{'flows':>7}  {'switch':<19} {'Mpps':>7} {'(min-max)':>15} {'cyc/pkt':>7} {'loss%':>6} "
+           f"{'/limit':>6} {'/OVS':>5} {'rtt us':>7} {'busy%':>5}  placement")
+    if new:
+        hdr = hdr.replace(f"{'flows':>7}", f"{'':>7}").replace(f"{'Mpps':>7}", f"{'Msess/s':>7}")
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    last = None
+    for r in rows:
+        if last is not None and r["flows"] != last:
+            print("", file=out)
+        last = r["flows"]
+        rng = f"({fmt(r['mpps_min'], '.2f')}-{fmt(r['mpps_max'], '.2f')})" if r["mpps"] is not None else ""
+        fl = "new" if new else str(r["flows"])
+        print(f"{fl:>7}  {NAT_SWITCH_NAME.get(r['switch'], r['switch']):<19} {fmt(r['mpps'], '7.3f'):>7} {rng:>15} "
+              f"{fmt(r['cycles_per_packet'], '7.0f'):>7} {fmt(r['loss_pct'], '6.2f'):>6} "
+              f"{fmt(r['ratio_to_limit'], '6.2f'):>6} {fmt(r['ratio_to_ovs'], '5.2f'):>5} "
+              f"{fmt(None if new else r['rtt_p50_us'], '7.1f'):>7} {fmt(r['others_busy_pct'], '5.0f'):>5}  {r['placement']}",
+              file=out)
+    for r in rows:
+        if not new and not r.get("warmup_complete", True):
+            print(f"  note: {r['flows']} flows, {r['switch']}: the warm-up did not reach every flow; "
+                  f"the measurement includes session creation", file=out)
+        y = r.get("vsw_stage_cycles")
+        if y:
+            print(f"  vswd cycles per received packet by stage ({'new' if new else str(r['flows']) + ' flows'}, "
+                  f"cycle_stats build, incl. warm-up): " + ", ".join(f"{k} {v:.0f}" for k, v in y.items())
+                  + f", sum {sum(y.values()):.0f}", file=out)
+        c = r.get("vsw_nat_counters")
+        if c:
+            print(f"  vswd NAT counters ({'new' if new else str(r['flows']) + ' flows'}, median): "
+                  + ", ".join(f"{k}={v:.0f}" for k, v in c.items() if v), file=out)
+
+
+def plot_nat(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    switches = [s for s in SWITCH_ORDER if any(r["switch"] == s for r in rows)]
+    flows = sorted({r["flows"] for r in rows})
+    get = {(r["flows"], r["switch"]): r["mpps"] or 0 for r in rows}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    width = 0.8 / max(1, len(switches))
+    for i, sw in enumerate(switches):
+        ax.bar([j + i * width for j in range(len(flows))], [get.get((f, sw), 0) for f in flows], width,
+               label=NAT_SWITCH_NAME.get(sw, sw))
+    ax.set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(flows))])
+    ax.set_xticklabels([f"{f:,} flows" for f in flows])
+    ax.set_ylabel("Mpps (both directions)")
+    ax.set_title("NAT, established sessions, 64 B")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def nat_targets(nat_rows, new_rows, out):
+    """The issue's NAT targets, checked against the medians above."""
+    get = {(r["flows"], r["switch"]): r for r in nat_rows}
+    v1k, v1m = get.get((1000, "vsw")), get.get((1000000, "vsw"))
+    vnew = next((r for r in new_rows if r["switch"] == "vsw"), None)
+    checks = []
+    if v1k:
+        checks.append(("nat 1k flows: vswd >= 0.70 x limit", v1k["ratio_to_limit"], 0.70))
+        checks.append(("nat 1k flows: vswd >= 3 x OVS ct NAT", v1k["ratio_to_ovs"], 3.0))
+    if v1k and v1m and v1k["mpps"] and v1m["mpps"] is not None:
+        checks.append(("nat 1M flows >= 0.80 x 1k flows (vswd)", v1m["mpps"] / v1k["mpps"], 0.80))
+    if vnew and vnew["mpps"] is not None:
+        checks.append(("nat_new: vswd >= 2 M sessions/s per core", vnew["mpps"], 2.0))
+    res = []
+    if checks:
+        print("\nNAT targets (medians; see placement/busy% before trusting them)", file=out)
+    for what, val, goal in checks:
+        ok = val is not None and val >= goal
+        print(f"  {what:<44} {fmt(val, '6.2f'):>6}  {'met' if ok else 'MISSED'}", file=out)
+        res.append({"target": what, "value": val, "goal": goal, "met": ok})
+    return res
 
 
 def latency_rows(recs):
@@ -272,13 +412,29 @@ def main():
                              "baseline_lost": bres["lost"] if bres else None,
                              "vsw_drops_during_reload": {k: v for k, v in d_rel.items() if v},
                              "placement": placement(rr)}
+    nat = [r for r in recs if r["scenario"] == "nat"]
+    if nat:
+        rows = nat_summary(nat)
+        print_nat(rows, out, new=False)
+        summary["nat"] = rows
+        if a.png:
+            png = a.png[:-4] + "-nat.png" if a.png.endswith(".png") else a.png + "-nat"
+            if plot_nat(rows, png):
+                summary["plot_nat"] = png
+    nat_new = [r for r in recs if r["scenario"] == "nat_new"]
+    if nat_new:
+        rows = nat_summary(nat_new)
+        print_nat(rows, out, new=True)
+        summary["nat_new"] = rows
+    if nat or nat_new:
+        summary["nat_targets"] = nat_targets(summary.get("nat", []), summary.get("nat_new", []), out)
     if a.elapsed is not None:
         print(f"\nelapsed {a.elapsed // 60} min {a.elapsed % 60} s", file=out)
     summary["records"] = recs
     if a.json:
         with open(a.json, "w") as f:
             json.dump(summary, f, indent=1)
-        print(f"results: {a.json}" + (f", {a.png}" if "plot" in summary else ""), file=out)
+        print(f"results: {a.json}" + "".join(f", {summary[k]}" for k in ("plot", "plot_nat") if k in summary), file=out)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf/run.sh [l2] [latency] [reload]   (default: all three)
+# perf/run.sh [l2] [latency] [reload] [nat] [nat_new]   (default: all five)
 #
 # One command: installs what it needs, builds, runs the benchmarks, prints a
 # table and writes perf/results/<timestamp>.json (+ .png). See perf/README.md.
@@ -12,6 +12,8 @@
 #                        none are reserved; falls back to --no-huge)
 #   PERF_SWITCHES="testpmd ovs vsw"   switches to measure
 #   PERF_SIZES, PERF_FLOWS, PERF_DURATION, PERF_NO_INSTALL=1
+#   PERF_NAT_FLOWS="1 1000 100000 1000000"  concurrent flows of the nat scenario
+#   PERF_NAT_NEW_DURATION=1  s per nat_new run (bounded by the session table)
 #   PERF_SW_CPU=1 PERF_GEN_CPU=0
 set -euo pipefail
 
@@ -26,14 +28,19 @@ OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 if [[ $QUICK == 1 ]]; then
     REPS=${PERF_REPS:-1}; SIZES=${PERF_SIZES:-64 1518}; FLOWS=${PERF_FLOWS:-1 1000}
     DUR=${PERF_DURATION:-2}; NDR_TRIAL=1; NDR_MAX_TRIALS=5; LAT_DUR=1.5; RELOAD_DUR=5
+    NAT_FLOWS=${PERF_NAT_FLOWS:-1000 1000000}
 else
     REPS=${PERF_REPS:-3}; SIZES=${PERF_SIZES:-64 512 1518 imix}; FLOWS=${PERF_FLOWS:-1 1000}
     DUR=${PERF_DURATION:-5}; NDR_TRIAL=2; NDR_MAX_TRIALS=10; LAT_DUR=5; RELOAD_DUR=12
+    NAT_FLOWS=${PERF_NAT_FLOWS:-1 1000 100000 1000000}
 fi
+# nat_new: every packet opens a session; the run must stay below the session
+# table (4M): 1 s at up to ~4 M/s.
+NAT_NEW_DUR=${PERF_NAT_NEW_DURATION:-1}
 SCENARIOS=("$@")
-[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 latency reload)
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 latency reload nat nat_new)
 for s in "${SCENARIOS[@]}"; do
-    case $s in l2|latency|reload) ;; *) echo "run.sh: unknown scenario '$s' (l2, latency, reload)" >&2; exit 2 ;; esac
+    case $s in l2|latency|reload|nat|nat_new) ;; *) echo "run.sh: unknown scenario '$s' (l2, latency, reload, nat, nat_new)" >&2; exit 2 ;; esac
 done
 
 log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -204,12 +211,62 @@ start_vsw() {
     SW_PID=$!; PIDS+=("$SW_PID")
     wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/vswd.log" >&2; return 1; }
 }
+# NAT: port "inside" on a nat network; the uplink "wan" is a vhost-user port
+# too (vswd is the server), so the generator plays the remote side on it.
+NAT_MAX_SESSIONS=2000000    # >= the largest PERF_NAT_FLOWS (1M) plus headroom
+NAT_NEW_MAX_SESSIONS=4194304  # the per-network maximum, for nat_new
+write_vsw_nat_config() {  # file max_sessions
+    local f=$1 max=$2
+    cat >"$f" <<EOF
+switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+uplinks:
+  wan:
+    device: "net_vhost9,iface=$WORK/vsw/run/wan.sock"
+    address: 203.0.113.10/24
+    gateway: 203.0.113.1
+    ports: 1024-65535
+networks:
+  natnet0:
+    mode: nat
+    subnet: 10.0.0.0/16
+    gateway: 10.0.0.1
+    uplink: wan
+    max_sessions: $max
+    timeouts: {udp: 300}
+ports:
+  inside: {network: natnet0}
+EOF
+}
+NAT_GEN_ARGS=()   # set by start_switch for the nat scenarios
+start_vsw_nat() {  # max_sessions
+    local d=$WORK/vsw i mac=""; mkdir -p "$d/run" "$d/state"; rm -f "$d"/run/*.sock
+    VSW_RUN=$d/run
+    write_vsw_nat_config "$d/vsw.yaml" "$1"
+    "$VSWD" --check "$d/vsw.yaml" >"$d/check.log" 2>&1 || { cat "$d/check.log" >&2; return 1; }
+    SOCKS=("$d/run/inside.sock" "$d/run/wan.sock")
+    "$VSWD" -c "$d/vsw.yaml" </dev/null >"$d/vswd.log" 2>&1 &
+    SW_PID=$!; PIDS+=("$SW_PID")
+    wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/vswd.log" >&2; return 1; }
+    # frames from the inside go to the NAT gateway's MAC
+    for ((i = 0; i < 50; i++)); do
+        mac=$("$VSWCTL" -s "$VSW_RUN/vswd.sock" --json show 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["data"]
+print(next(n["service_mac"] for n in d["networks"] if n["name"] == "natnet0"))' 2>/dev/null) && [[ -n $mac ]] && break
+        sleep 0.1
+    done
+    [[ -n $mac ]] || { log "  vswd: no service_mac in 'vswctl show'"; return 1; }
+    # vswd ARPs for 203.0.113.1 through the uplink every second until answered
+    NAT_GEN_ARGS=(--dst-mac "$mac" --arp-wait 5)
+}
+
 OVS_DIR=""; OVS_ENV=()
 # Long-running processes are started as `env ... prog &` (not through a shell
 # function) so that $! is the program's own PID.
 ovs_env() { env "${OVS_ENV[@]}" "$@"; }
 vsctl() { ovs_env ovs-vsctl --db="unix:$OVS_DIR/run/db.sock" --timeout=20 "$@"; }
-start_ovs() {
+start_ovs() {  # [nat]
+    local flows=${1:-l2}
     OVS_DIR=$WORK/ovs; rm -rf "$OVS_DIR"; mkdir -p "$OVS_DIR"/{run,db,log,etc}
     OVS_ENV=(OVS_RUNDIR="$OVS_DIR/run" OVS_DBDIR="$OVS_DIR/db" OVS_LOGDIR="$OVS_DIR/log"
              OVS_SYSCONFDIR="$OVS_DIR/etc" OVS_PKGDATADIR=/usr/share/openvswitch)
@@ -235,13 +292,37 @@ start_ovs() {
         { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
     SOCKS=("$OVS_DIR/run/p0" "$OVS_DIR/run/p1")
     wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+    if [[ $flows == nat ]]; then
+        # SNAT with the userspace conntrack (ovs-actions(7) "ct", "nat"), static
+        # ports, no MAC learning: inside->outside commits (and translates) in
+        # zone 1; outside->inside goes through conntrack (un-NAT) and comes back
+        # to table 0 tracked, where only established connections pass.
+        ovs_env ovs-ofctl del-flows br0 &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=1,ip,actions=ct(commit,zone=1,nat(src=203.0.113.10:1024-65535)),output:2" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=2,ip,ct_state=-trk,actions=ct(table=0,zone=1,nat)" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=2,ip,ct_state=+trk+est,ct_zone=1,actions=output:1" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=0,actions=drop" ||
+            { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+        # room for 1M flows / a nat_new run (the userspace default is 3M)
+        ovs_env ovs-appctl -t "$OVS_DIR/run/ovs-vswitchd.ctl" dpctl/ct-set-maxconns 5000000 >/dev/null 2>&1 || true
+        return 0
+    fi
     # NORMAL is the default flow of a standalone bridge; make it explicit.
     ovs_env ovs-ofctl del-flows br0 && ovs_env ovs-ofctl add-flow br0 "priority=0,actions=NORMAL" ||
         { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
 }
-start_switch() {
+start_switch() {  # switch [l2|nat|nat_new]
     SW_PID=""; OVSDB_PID=""
-    case $1 in testpmd) start_testpmd ;; ovs) start_ovs ;; vsw) start_vsw ;; esac
+    # testpmd and OVS do not ARP and do not care about MACs: a fixed one
+    NAT_GEN_ARGS=(--dst-mac 02:00:00:00:00:fe)
+    case ${2:-l2}/$1 in
+        */testpmd) start_testpmd ;;
+        l2/ovs) start_ovs ;;
+        */ovs) start_ovs nat ;;
+        l2/vsw) start_vsw ;;
+        nat/vsw) start_vsw_nat "$NAT_MAX_SESSIONS" ;;
+        nat_new/vsw) start_vsw_nat "$NAT_NEW_MAX_SESSIONS" ;;
+    esac
 }
 stop_switch() {
     [[ -n $SW_PID ]] && stop_pid "$SW_PID" 10
@@ -411,6 +492,85 @@ for r in lines:
         r["pingpong_after"] = ppa
 open(path, "w").write("".join(json.dumps(r) + "\n" for r in lines))
 EOF
+}
+
+# nat: established sessions. vswgen port 0 ("inside") sends from up to 1024
+# inside sockets to remote addresses (flow f = socket f % 1024, remote f / 1024:
+# vswd maps endpoint-independently, one outside port per inside socket, so 1M
+# flows must share sockets); port 1 ("reflect") answers the NAT's ARP for its
+# gateway and sends every datagram back, which un-NATs it to the inside. The
+# warm-up (2 rounds over all flows) creates the sessions; the measured period
+# only sees established ones. Forwarded pps = both directions, as in l2.
+run_nat_one() {  # switch rep flows
+    local sw=$1 rep=$2 flows=$3 out=$WORK/gen-nat-$1-$2-$3.json ppb ppa stats=null
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    if start_switch "$sw" nat; then
+        gen "$out" --mode throughput --size 64 --flows "$flows" --duration "$DUR" --warmup-rounds 2 \
+            --roles inside,reflect "${NAT_GEN_ARGS[@]}" || log "  $sw: generator failed"
+        [[ $sw == vsw ]] && stats=$(vsw_stats)
+    else
+        log "  $sw: switch did not start"
+    fi
+    stop_switch
+    ppa=$(pingpong)
+    record nat "$sw" "$rep" 64 "$flows" "\"vsw_stats_after\":$stats," "$out" "$ppb" "$ppa"
+    python3 - "$out" "$sw" "$flows" <<'EOF' >&2 || true
+import json, sys
+try:
+    g = json.load(open(sys.argv[1])); r = g["result"]
+    print(f"  {sys.argv[2]:8s} nat {sys.argv[3]:>7s} flows: {r['rx_mpps']:7.3f} Mpps  loss {r['loss_pct']:.3f}%  "
+          f"rtt p50 {r['latency_ns']['p50']/1e3:.1f} us  untranslated {r.get('untranslated', '-')}"
+          + ("" if g.get("warmup_complete", True) else f"  (warm-up incomplete: {g.get('warmup_sent')})"))
+except Exception as e:
+    print(f"  {sys.argv[2]:8s} nat {sys.argv[3]:>7s} flows: no result")
+EOF
+}
+scenario_nat() {
+    local rep flows sw
+    log "scenario nat: reps=$REPS flows=($NAT_FLOWS) 64 B duration=${DUR}s switches=($SWITCHES)"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for flows in $NAT_FLOWS; do
+            for sw in $(rotate $((rep - 1))); do run_nat_one "$sw" "$rep" "$flows"; done
+        done
+    done
+}
+
+# nat_new: every packet is a new 5-tuple (64 inside sockets x 2^16 remote
+# addresses x ports, never repeated), inside -> outside only; the outside port
+# answers ARP and counts ("sink"). Sessions/s = frames delivered per second
+# (vswd's nat_sessions_created is recorded as a cross-check). Runs are
+# NAT_NEW_DUR s so that they stay below the 4M session table.
+run_nat_new_one() {  # switch rep
+    local sw=$1 rep=$2 out=$WORK/gen-natnew-$1-$2.json ppb ppa stats=null
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    if start_switch "$sw" nat_new; then
+        gen "$out" --mode throughput --size 64 --flows 1 --sockets 64 --new-flows --duration "$NAT_NEW_DUR" \
+            --roles inside,sink "${NAT_GEN_ARGS[@]}" || log "  $sw: generator failed"
+        [[ $sw == vsw ]] && stats=$(vsw_stats)
+    else
+        log "  $sw: switch did not start"
+    fi
+    stop_switch
+    ppa=$(pingpong)
+    record nat_new "$sw" "$rep" 64 0 "\"vsw_stats_after\":$stats," "$out" "$ppb" "$ppa"
+    python3 - "$out" "$sw" <<'EOF' >&2 || true
+import json, sys
+try:
+    g = json.load(open(sys.argv[1])); r = g["result"]
+    print(f"  {sys.argv[2]:8s} nat_new: {r['rx_mpps']:7.3f} M sessions/s  (offered {r['tx_pps']/1e6:.3f} M/s, "
+          f"loss {r['loss_pct']:.2f}%, untranslated {r.get('untranslated', '-')})")
+except Exception as e:
+    print(f"  {sys.argv[2]:8s} nat_new: no result")
+EOF
+}
+scenario_nat_new() {
+    local rep sw
+    log "scenario nat_new: reps=$REPS, ${NAT_NEW_DUR}s each, switches=($SWITCHES)"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for sw in $(rotate $((rep - 1))); do run_nat_new_one "$sw" "$rep"; done
+    done
 }
 
 # ---------------------------------------------------------------- machine

@@ -23,9 +23,24 @@
 // mbuf); Gbps counts frame bytes incl. FCS ("l2") and with preamble+IFG ("l1").
 // Before measuring, every flow is sent a few times each way so that a learning
 // switch knows all MAC addresses.
+//
+// NAT (--roles inside,reflect): port 0 is a host behind the NAT, port 1 the
+// far side of the uplink. The inside port sends UDP from `--sockets` inside
+// (ip, port) pairs to remote addresses; flow f uses socket f % S and remote
+// f / S (so flows that share an inside socket differ in the remote, which an
+// endpoint-independent NAT needs to hold more than ~64k flows on one outside
+// address). Headers are written per packet from the flow index (1M per-flow
+// templates would be 64 MB per port). The outside port answers every ARP
+// request with its own MAC (the NAT resolves its gateway through it) and
+// reflects UDP: MACs, IPs and ports swapped, payload kept, so the reply goes
+// back through the NAT and the inside port measures round-trip latency. Role
+// `sink` answers ARP but only counts (used to measure new-session rate, where
+// the reverse direction would only dilute it). --new-flows: the flow index
+// never repeats within the run, so every packet is a new 5-tuple.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_arp.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -72,7 +87,20 @@ struct Options {
     unsigned warmup_rounds = 3;
     bool unidir = false;
     bool json_out = false;
+    // NAT roles (see the top comment); empty = every port "l2"
+    std::vector<std::string> roles;
+    rte_ether_addr src_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};  // inside frames' source
+    rte_ether_addr dst_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe}};  // inside frames' destination (NAT gateway)
+    uint32_t src_ip = (10u << 24) | 2;                 // inside socket s: src_ip + s
+    uint16_t src_port = 10000;
+    uint32_t sockets = 0;                              // 0 = min(flows, 1024)
+    uint32_t dst_ip = (198u << 24) | (18u << 16) | 1;  // remote r: dst_ip + (r & 0xffff)
+    uint16_t dst_port = 5000;                          //           dst_port + (r >> 16)
+    bool new_flows = false;
+    double arp_wait = 0;       // s to wait for an ARP request on each reflect/sink port
 };
+
+enum class Role : uint8_t { L2, Inside, Reflect, Sink };
 
 // Log-linear latency histogram over TSC cycles: 16 sub-buckets per power of
 // two (relative error < 6.25%), exact max.
@@ -120,9 +148,17 @@ struct TxState {
     uint64_t tx_full = 0;         // tx_burst calls that took less than offered
     uint64_t bytes = 0;
     uint32_t next_flow = 0;
+    uint64_t next_new = 0;        // --new-flows: next never-used flow index
     uint32_t next_size = 0;
     rte_mbuf* pend[kBurst];
     uint16_t npend = 0;
+    // reflect role: frames to send back that the ring refused so far
+    static constexpr uint16_t kReflectPend = 256;
+    rte_mbuf* rpend[kReflectPend];
+    uint16_t nrpend = 0;
+    uint64_t reflect_dropped = 0; // refused by a full ring with rpend full
+    uint64_t untranslated = 0;    // reflect/sink: arrived with an inside source address
+    uint64_t arp_replies = 0;
 };
 
 struct RxFrom {                   // per transmitting port, as seen by all receivers
@@ -144,11 +180,29 @@ struct Gen {
     RxFrom from[kMaxPorts];
     Histogram hist;
     uint64_t foreign = 0;                   // received frames without our magic
+    Role role[kMaxPorts]{};
+    bool nat = false;                       // any role other than l2
+    uint32_t tmpl_flows = 0;                // flows with a template (1 in NAT mode: headers are patched)
+    uint32_t sockets = 1;
+    rte_ether_addr port_mac[kMaxPorts];
+    std::vector<uint64_t> warmup_sent;      // frames sent per port and warm-up round
 
     const uint8_t* tmpl(uint16_t port, uint32_t flow, uint8_t cls) const {
-        return templates[(size_t(port) * opt.flows + flow) * size_classes.size() + cls].data();
+        return templates[(size_t(port) * tmpl_flows + flow) * size_classes.size() + cls].data();
     }
 };
+
+// NAT inside frames: patch the per-port template for flow f (see top comment).
+inline void nat_patch(const Gen& g, uint8_t* d, uint64_t f) {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+    uint64_t s = f % g.sockets, r = f / g.sockets;
+    ip->src_addr = rte_cpu_to_be_32(g.opt.src_ip + uint32_t(s));
+    ip->dst_addr = rte_cpu_to_be_32(g.opt.dst_ip + uint32_t(r & 0xffff));
+    udp->dst_port = rte_cpu_to_be_16(uint16_t(g.opt.dst_port + (r >> 16)));
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
 
 rte_ether_addr flow_mac(uint16_t port, uint32_t flow) {
     // 02:<port>:00:<flow, 24 bits> -- locally administered, unicast
@@ -173,10 +227,11 @@ void build_templates(Gen& g) {
         if (it == g.size_classes.end()) { g.size_classes.push_back(s); it = g.size_classes.end() - 1; }
         g.size_class_of.push_back(uint8_t(it - g.size_classes.begin()));
     }
-    g.templates.assign(size_t(g.nports) * o.flows * g.size_classes.size(), {});
+    g.tmpl_flows = g.nat ? 1 : o.flows;
+    g.templates.assign(size_t(g.nports) * g.tmpl_flows * g.size_classes.size(), {});
     for (uint16_t p = 0; p < g.nports; ++p) {
         uint16_t peer = p ^ 1;
-        for (uint32_t f = 0; f < o.flows; ++f) {
+        for (uint32_t f = 0; f < g.tmpl_flows; ++f) {
             for (size_t c = 0; c < g.size_classes.size(); ++c) {
                 uint8_t* t = const_cast<uint8_t*>(g.tmpl(p, f, uint8_t(c)));
                 uint16_t len = g.size_classes[c] - RTE_ETHER_CRC_LEN;
@@ -202,6 +257,11 @@ void build_templates(Gen& g) {
                 udp->dst_port = rte_cpu_to_be_16(uint16_t(2048 + f % 60000));
                 udp->dgram_len = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN - sizeof(rte_ipv4_hdr));
                 udp->dgram_cksum = 0;  // optional for IPv4
+                if (g.role[p] == Role::Inside) {  // addresses are patched per packet
+                    eth->dst_addr = o.dst_mac;
+                    eth->src_addr = o.src_mac;
+                    udp->src_port = rte_cpu_to_be_16(o.src_port);
+                }
                 uint16_t magic = kMagic | p;
                 std::memcpy(t + kPayloadOff, &magic, 2);
             }
@@ -232,7 +292,12 @@ inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
             if (++t.next_size == nsizes) t.next_size = 0;
             uint16_t len = g.sizes[si] - RTE_ETHER_CRC_LEN;
             uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
-            std::memcpy(d, g.tmpl(t.port, f, g.size_class_of[si]), kHdrCopy > len ? len : kHdrCopy);
+            if (g.nat) {
+                std::memcpy(d, g.tmpl(t.port, 0, g.size_class_of[si]), kHdrCopy > len ? len : kHdrCopy);
+                nat_patch(g, d, g.opt.new_flows ? t.next_new++ : f);
+            } else {
+                std::memcpy(d, g.tmpl(t.port, f, g.size_class_of[si]), kHdrCopy > len ? len : kHdrCopy);
+            }
             uint64_t seq = t.seq++;
             std::memcpy(d + kPayloadOff + 2, &seq, 8);
             std::memcpy(d + kPayloadOff + 10, &now, 8);
@@ -251,30 +316,107 @@ inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
     t.npend -= sent;
 }
 
+// Answers an ARP request in place (any target address: the port plays every
+// host the switch asks for) and sends it back; false if `m` is no ARP request.
+inline bool arp_answer(Gen& g, uint16_t port, rte_mbuf* m) {
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ||
+        m->data_len < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr))
+        return false;
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) return false;
+    const rte_ether_addr me = g.role[port] == Role::Inside ? g.opt.src_mac : g.port_mac[port];
+    eth->dst_addr = eth->src_addr;
+    eth->src_addr = me;
+    arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+    arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+    arp->arp_data.arp_sha = me;
+    const rte_be32_t sip = arp->arp_data.arp_sip;  // packed: no std::swap
+    arp->arp_data.arp_sip = arp->arp_data.arp_tip;
+    arp->arp_data.arp_tip = sip;
+    if (rte_eth_tx_burst(port, 0, &m, 1) == 1) ++g.tx[port].arp_replies;
+    else rte_pktmbuf_free(m);
+    return true;
+}
+
+// Sends back what the reflect role holds; keeps what the ring refused.
+inline void reflect_flush(TxState& t) {
+    if (t.nrpend == 0) return;
+    uint16_t sent = rte_eth_tx_burst(t.port, 0, t.rpend, t.nrpend);
+    for (uint16_t i = 0; i < sent; ++i) t.bytes += t.rpend[i]->pkt_len + RTE_ETHER_CRC_LEN;
+    t.sent += sent;
+    if (sent < t.nrpend) {
+        ++t.tx_full;
+        std::memmove(t.rpend, t.rpend + sent, (t.nrpend - sent) * sizeof(rte_mbuf*));
+    }
+    t.nrpend -= sent;
+}
+
+// Reflect role: UDP back to where it came from, payload kept except the
+// magic, which now names this port (so the inside port counts the reply as
+// this port's direction; its TSC stays: the latency is the round trip).
+inline void reflect(Gen& g, uint16_t port, rte_mbuf* m) {
+    TxState& t = g.tx[port];
+    if (t.nrpend == TxState::kReflectPend) { ++t.reflect_dropped; rte_pktmbuf_free(m); return; }
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+    std::swap(eth->src_addr, eth->dst_addr);
+    // proof that the switch translated (the limit does not: all of its frames count)
+    if (rte_be_to_cpu_32(ip->src_addr) - g.opt.src_ip < g.sockets) ++t.untranslated;
+    const rte_be32_t a = ip->src_addr;      // checksum unchanged by a swap
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = a;
+    const rte_be16_t sp = udp->src_port;
+    udp->src_port = udp->dst_port;
+    udp->dst_port = sp;
+    udp->dgram_cksum = 0;
+    uint16_t magic = kMagic | port;
+    std::memcpy(d + kPayloadOff, &magic, 2);
+    t.rpend[t.nrpend++] = m;
+}
+
 inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
     rte_mbuf* m[kBurst];
+    const Role role = g.role[port];
+    if (role == Role::Reflect) reflect_flush(g.tx[port]);
     uint16_t n = rte_eth_rx_burst(port, 0, m, kBurst);
     if (n == 0) return 0;
     for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + kPayloadOff);
     uint64_t now = rte_rdtsc();
+    uint16_t nfree = 0;
     for (uint16_t i = 0; i < n; ++i) {
         const uint8_t* d = rte_pktmbuf_mtod(m[i], const uint8_t*);
         uint16_t magic;
-        if (m[i]->data_len < kPayloadOff + 18) { ++g.foreign; continue; }
+        if (role != Role::L2 && arp_answer(g, port, m[i])) continue;
+        if (m[i]->data_len < kPayloadOff + 18) { ++g.foreign; m[nfree++] = m[i]; continue; }
         std::memcpy(&magic, d + kPayloadOff, 2);
-        if ((magic & 0xff00) != kMagic || (magic & 0xff) >= g.nports) { ++g.foreign; continue; }
-        if (!measure) continue;
-        RxFrom& f = g.from[magic & 0xff];
-        uint64_t seq, ts;
-        std::memcpy(&seq, d + kPayloadOff + 2, 8);
-        std::memcpy(&ts, d + kPayloadOff + 10, 8);
-        ++f.rx;
-        f.bytes += m[i]->pkt_len + RTE_ETHER_CRC_LEN;
-        if (f.any && seq <= f.max_seq) ++f.out_of_order;
-        else { f.max_seq = seq; f.any = true; }
-        g.hist.add(now - ts);
+        if ((magic & 0xff00) != kMagic || (magic & 0xff) >= g.nports) { ++g.foreign; m[nfree++] = m[i]; continue; }
+        if (measure) {
+            RxFrom& f = g.from[magic & 0xff];
+            uint64_t seq, ts;
+            std::memcpy(&seq, d + kPayloadOff + 2, 8);
+            std::memcpy(&ts, d + kPayloadOff + 10, 8);
+            ++f.rx;
+            f.bytes += m[i]->pkt_len + RTE_ETHER_CRC_LEN;
+            if (f.any && seq <= f.max_seq) ++f.out_of_order;
+            else { f.max_seq = seq; f.any = true; }
+            // one-way (l2) or round trip (inside); not the half-way point
+            if (role == Role::L2 || role == Role::Inside) g.hist.add(now - ts);
+        }
+        if (role == Role::Reflect) {
+            reflect(g, port, m[i]);
+        } else {
+            if (role == Role::Sink && measure) {
+                const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
+                if (rte_be_to_cpu_32(ip->src_addr) - g.opt.src_ip < g.sockets) ++g.tx[port].untranslated;
+            }
+            m[nfree++] = m[i];
+        }
     }
-    rte_pktmbuf_free_bulk(m, n);
+    if (nfree) rte_pktmbuf_free_bulk(m, nfree);
+    if (role == Role::Reflect) reflect_flush(g.tx[port]);
     return n;
 }
 
@@ -293,7 +435,7 @@ void drain(Gen& g, bool measure, double max_s, double quiet_s) {
 void reset_counters(Gen& g) {
     for (uint16_t p = 0; p < g.nports; ++p) {
         TxState& t = g.tx[p];
-        t.sent = t.tx_full = t.bytes = 0;
+        t.sent = t.tx_full = t.bytes = t.reflect_dropped = t.untranslated = 0;
         g.from[p] = RxFrom{};
     }
     g.hist = Histogram{};
@@ -308,17 +450,24 @@ void warmup(Gen& g) {
     uint8_t small = uint8_t(std::min_element(g.size_classes.begin(), g.size_classes.end()) - g.size_classes.begin());
     g.sizes = {g.size_classes[small]};
     g.size_class_of = {small};
-    for (unsigned round = 0; round < g.opt.warmup_rounds && !g_stop; ++round) {
+    // New-flow mode: nothing to learn ahead (and every warm-up packet would
+    // use up a 5-tuple); only the ARP wait and the drain run.
+    const unsigned rounds = g.opt.new_flows ? 0 : g.opt.warmup_rounds;
+    for (unsigned round = 0; round < rounds && !g_stop; ++round) {
         for (uint16_t p = 0; p < g.nports; ++p) {
             TxState& t = g.tx[p];
+            if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink) continue;  // they only answer
             t.next_flow = 0;
             t.next_size = 0;
-            uint64_t deadline = rte_rdtsc() + g.hz;  // at most 1 s per port and round
-            uint64_t goal = t.sent + g.opt.flows;
+            // 1 s per port and round, plus 15 us per flow: 1M NAT flows
+            // create their sessions at a few 100k/s on a slow (or shared) core
+            uint64_t deadline = rte_rdtsc() + g.hz + uint64_t(15e-6 * g.opt.flows * double(g.hz));
+            uint64_t goal = t.sent + g.opt.flows, first = t.sent;
             while (t.sent < goal && rte_rdtsc() < deadline) {
                 tx_port(g, t, uint32_t(std::min<uint64_t>(kBurst, goal - t.sent)));
                 for (uint16_t q = 0; q < g.nports; ++q) rx_port(g, q, false);
             }
+            g.warmup_sent.push_back(t.sent - first);  // < flows: the deadline cut the round short
             drain(g, false, 0.2, 0.02);
         }
         drain(g, false, 0.3, 0.1);  // let the switch's control plane catch up
@@ -329,6 +478,8 @@ void warmup(Gen& g) {
         // frames still pending belong to the warm-up; drop them
         rte_pktmbuf_free_bulk(g.tx[p].pend, g.tx[p].npend);
         g.tx[p].npend = 0;
+        rte_pktmbuf_free_bulk(g.tx[p].rpend, g.tx[p].nrpend);
+        g.tx[p].nrpend = 0;
         g.tx[p].next_flow = 0;
         g.tx[p].next_size = 0;
     }
@@ -366,6 +517,14 @@ json trial(Gen& g, double rate, double seconds) {
         g.tx[p].npend = 0;
     }
     drain(g, true, 1.0, 0.05);
+    uint64_t reflect_dropped = 0, unsent_reflections = 0, untranslated = 0;
+    for (uint16_t p = 0; p < g.nports; ++p) {
+        reflect_dropped += g.tx[p].reflect_dropped;
+        untranslated += g.tx[p].untranslated;
+        unsent_reflections += g.tx[p].nrpend;
+        rte_pktmbuf_free_bulk(g.tx[p].rpend, g.tx[p].nrpend);
+        g.tx[p].nrpend = 0;
+    }
 
     uint64_t tx = 0, rx = 0, txb = 0, rxb = 0, ooo = 0, full = 0;
     json dirs = json::array();
@@ -373,7 +532,7 @@ json trial(Gen& g, double rate, double seconds) {
         const TxState& t = g.tx[p];
         const RxFrom& f = g.from[p];
         tx += t.sent; txb += t.bytes; rx += f.rx; rxb += f.bytes; ooo += f.out_of_order; full += t.tx_full;
-        if (t.sends)
+        if (t.sends || g.role[p] == Role::Reflect)
             dirs.push_back({{"from", p}, {"to", t.peer}, {"tx", t.sent}, {"rx", f.rx},
                             {"lost", int64_t(t.sent) - int64_t(f.rx)},
                             {"rx_pps", double(f.rx) / elapsed}, {"out_of_order", f.out_of_order}});
@@ -396,6 +555,9 @@ json trial(Gen& g, double rate, double seconds) {
         {"out_of_order", ooo},
         {"tx_ring_full", full},
         {"foreign", g.foreign},
+        {"reflect_dropped", reflect_dropped},
+        {"reflect_unsent", unsent_reflections},
+        {"untranslated", untranslated},
         {"latency_ns", {{"samples", g.hist.count},
                         {"p50", g.hist.percentile(0.50) * ns_per_cycle},
                         {"p99", g.hist.percentile(0.99) * ns_per_cycle},
@@ -425,7 +587,9 @@ bool passes(const Gen& g, const json& t, double rate) {
     std::fprintf(stderr,
                  "usage: vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix] [--flows N]\n"
                  "       [--rate PPS] [--duration S] [--unidir] [--trial S] [--loss-pct P]\n"
-                 "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n");
+                 "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n"
+                 "       [--roles l2|inside|reflect|sink,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
+                 "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n");
     std::exit(rc);
 }
 
@@ -448,11 +612,38 @@ Options parse(int argc, char** argv) {
         else if (a == "--max-trials") o.max_trials = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--warmup-rounds") o.warmup_rounds = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--unidir") o.unidir = true;
+        else if (a == "--roles") {
+            std::string v = next();
+            for (size_t b = 0, e; b <= v.size(); b = e + 1) {
+                e = v.find(',', b);
+                if (e == std::string::npos) e = v.size();
+                o.roles.push_back(v.substr(b, e - b));
+            }
+        }
+        else if (a == "--src-mac" || a == "--dst-mac") {
+            rte_ether_addr& mac = a == "--src-mac" ? o.src_mac : o.dst_mac;
+            if (rte_ether_unformat_addr(next().c_str(), &mac) != 0) usage(2);
+        }
+        else if (a == "--src-ip" || a == "--dst-ip") {
+            unsigned b[4];
+            if (std::sscanf(next().c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4) usage(2);
+            (a == "--src-ip" ? o.src_ip : o.dst_ip) = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+        }
+        else if (a == "--src-port") o.src_port = uint16_t(std::strtoul(next().c_str(), nullptr, 10));
+        else if (a == "--dst-port") o.dst_port = uint16_t(std::strtoul(next().c_str(), nullptr, 10));
+        else if (a == "--sockets") o.sockets = std::strtoul(next().c_str(), nullptr, 10);
+        else if (a == "--new-flows") o.new_flows = true;
+        else if (a == "--arp-wait") o.arp_wait = std::strtod(next().c_str(), nullptr);
         else if (a == "--json") o.json_out = true;
         else if (a == "-h" || a == "--help") usage(0);
         else { std::fprintf(stderr, "vswgen: unknown option %s\n", a.c_str()); usage(2); }
     }
     if (o.mode != "throughput" && o.mode != "ndr") usage(2);
+    for (const auto& r : o.roles)
+        if (r != "l2" && r != "inside" && r != "reflect" && r != "sink") {
+            std::fprintf(stderr, "vswgen: --roles: unknown role %s\n", r.c_str());
+            std::exit(2);
+        }
     if (o.flows == 0 || o.flows > (1u << 24)) { std::fprintf(stderr, "vswgen: --flows 1..16M\n"); std::exit(2); }
     return o;
 }
@@ -470,6 +661,28 @@ bool wait_links(Gen& g, double seconds) {
         rte_delay_ms(10);
     }
     return false;
+}
+
+// Polls all ports (answering ARP) until every reflect/sink port has answered
+// an ARP request or `seconds` pass: a NAT switch resolves its gateway before
+// it forwards anything to the uplink. Switches that do not ARP just time out.
+bool wait_arp(Gen& g, double seconds) {
+    uint64_t deadline = rte_rdtsc() + uint64_t(seconds * double(g.hz));
+    for (;;) {
+        bool all = true;
+        for (uint16_t p = 0; p < g.nports; ++p) {
+            rx_port(g, p, false);
+            if ((g.role[p] == Role::Reflect || g.role[p] == Role::Sink) && g.tx[p].arp_replies == 0) all = false;
+        }
+        if (all) {
+            // The switch learns the answer on its control path and publishes
+            // it to the datapath a moment later; frames sent before that are
+            // dropped (vswd: "uplink_unresolved"). Keep answering for 0.3 s.
+            drain(g, false, 0.3, 0.3);
+            return true;
+        }
+        if (rte_rdtsc() > deadline || g_stop) return false;
+    }
 }
 
 }  // namespace
@@ -512,7 +725,15 @@ int main(int argc, char** argv) {
         g.tx[p].port = p;
         g.tx[p].peer = p ^ 1;
         g.tx[p].sends = !g.opt.unidir || p % 2 == 0;
+        if (!g.opt.roles.empty()) {
+            const std::string& r = g.opt.roles[std::min<size_t>(p, g.opt.roles.size() - 1)];
+            g.role[p] = r == "inside" ? Role::Inside : r == "reflect" ? Role::Reflect : r == "sink" ? Role::Sink : Role::L2;
+        }
+        if (g.role[p] != Role::L2) g.nat = true;
+        if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink) g.tx[p].sends = false;
+        rte_eth_macaddr_get(p, &g.port_mac[p]);
     }
+    g.sockets = g.opt.sockets ? g.opt.sockets : std::min(g.opt.flows, 1024u);
     build_templates(g);
     int rc = 0;
     if (!wait_links(g, 15)) {
@@ -527,6 +748,20 @@ int main(int argc, char** argv) {
                 {"bidirectional", !g.opt.unidir},
                 {"tsc_hz", g.hz},
                 {"dpdk", rte_version()}};
+    if (rc == 0 && g.opt.arp_wait > 0) {
+        bool ok = wait_arp(g, g.opt.arp_wait);
+        out["arp_resolved"] = ok;
+        if (!ok) std::fprintf(stderr, "vswgen: no ARP request answered within %.1f s\n", g.opt.arp_wait);
+    }
+    if (g.nat) {
+        json roles = json::array();
+        for (uint16_t p = 0; p < g.nports; ++p)
+            roles.push_back(g.role[p] == Role::Inside ? "inside" : g.role[p] == Role::Reflect ? "reflect"
+                            : g.role[p] == Role::Sink ? "sink" : "l2");
+        out["roles"] = roles;
+        out["sockets"] = g.sockets;
+        out["new_flows"] = g.opt.new_flows;
+    }
     if (rc == 0) {
         warmup(g);
         if (g.opt.mode == "throughput") {
@@ -565,6 +800,19 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "ndr %.3f Mpps (max %.3f Mpps)\n", best / 1e6, max_pps / 1e6);
         }
         if (g_stop) out["interrupted"] = true;
+    }
+    if (!g.warmup_sent.empty()) {
+        out["warmup_sent"] = g.warmup_sent;
+        out["warmup_complete"] = std::all_of(g.warmup_sent.begin(), g.warmup_sent.end(),
+                                             [&](uint64_t n) { return n >= g.opt.flows; });
+    }
+    if (g.nat) {
+        uint64_t arp = 0;
+        for (uint16_t p = 0; p < g.nports; ++p) arp += g.tx[p].arp_replies;
+        out["arp_replies"] = arp;
+        uint64_t nf = 0;
+        for (uint16_t p = 0; p < g.nports; ++p) nf = std::max(nf, g.tx[p].next_new);
+        if (g.opt.new_flows) out["new_flows_used"] = nf;
     }
     if (g.opt.json_out) std::printf("%s\n", out.dump().c_str());
     for (uint16_t p = 0; p < g.nports; ++p) {
