@@ -181,10 +181,8 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     // Stage 4: NAT for the routed frames (inside -> uplink).
     if (nr > 0) {
         const uint64_t t_nat = stage_clock();
-        for (uint16_t j = 0; j < nr; ++j) {
-            learn(src_pos[ns + j], routed_keys[j], in_port, now_tsc);
-            nat_in2out(topo, in_port, in.network, routed[j], now_s_);
-        }
+        for (uint16_t j = 0; j < nr; ++j) learn(src_pos[ns + j], routed_keys[j], in_port, now_tsc);
+        nat_in2out_burst(topo, in_port, in.network, routed, nr, now_s_);
         if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t_nat);
     }
 }
@@ -218,6 +216,28 @@ void Worker::switch_to_mac(const Topology& topo, uint16_t network, const uint8_t
         }
     }
     flood(topo, topo.networks[network], kMaxPorts, m);
+}
+
+void Worker::switch_to_dst_macs(const Topology& topo, rte_mbuf** pkts, const uint16_t* networks, uint16_t n) {
+    if (n == 0) return;
+    FdbKey keys[kBurst];
+    const void* key_ptrs[kBurst];
+    int32_t pos[kBurst];
+    for (uint16_t i = 0; i < n; ++i) {
+        keys[i] = make_fdb_key(rte_pktmbuf_mtod(pkts[i], const uint8_t*), networks[i]);
+        key_ptrs[i] = &keys[i];
+    }
+    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, n, pos);
+    for (uint16_t i = 0; i < n; ++i) {
+        if (pos[i] >= 0) {
+            const uint16_t out = shared_.fdb->entry(pos[i]).port.load(std::memory_order_acquire);
+            if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == networks[i]) {
+                enqueue_tx(topo, out, pkts[i]);
+                continue;
+            }
+        }
+        flood(topo, topo.networks[networks[i]], kMaxPorts, pkts[i]);
+    }
 }
 
 void Worker::enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m) {

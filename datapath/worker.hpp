@@ -77,11 +77,54 @@ private:
     void learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
     void switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m);
+    // The same for n frames, each to its destination MAC in networks[i] (one bulk lookup).
+    void switch_to_dst_macs(const Topology& topo, rte_mbuf** pkts, const uint16_t* networks, uint16_t n);
 
-    // NAT stages (nat/nat_stage.cpp).
+    // NAT stages (nat/nat_stage.cpp). A burst goes through them in three
+    // steps: per-packet checks (prepare), one bulk session lookup for the
+    // packets that passed, then the translation (finish).
+    enum class NatStep : uint8_t {
+        done,       // prepare consumed the packet (dropped, slow path, handed off)
+        lookup,     // needs its session: batched
+        in_order,   // fragments and ICMP errors: after the batch before it
+    };
+    struct InsidePending {            // guest -> uplink, between the steps
+        rte_mbuf* m;
+        nat::L4Parse parsed;
+        nat::L4View v;
+        nat::InsideKey key;
+        uint32_t remote_ip;           // after DNS redirection
+        bool hairpin;                 // to the uplink address: never leaves the switch
+    };
+    struct OutsidePending {           // uplink -> guest, between the steps
+        rte_mbuf* m;
+        nat::L4Parse parsed;
+        nat::L4View v;
+        nat::OutsideKey key;
+    };
     void uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s);
+    void nat_in2out_burst(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
+                          uint32_t now_s);
     void nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s);
+    NatStep nat_in2out_prepare(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                               InsidePending& p);
+    void nat_in2out_lookup(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending* pend,
+                           uint16_t n, uint32_t now_s);
+    void nat_in2out_in_order(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
+                             uint32_t now_s);
+    void nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
+                           nat::Session* s, uint32_t now_s);
     void nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, uint32_t now_s);
+    NatStep nat_out2in_prepare(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
+                               OutsidePending& p, uint32_t now_s);
+    void nat_out2in_lookup(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending* pend,
+                           uint16_t n, uint32_t now_s);
+    void nat_out2in_in_order(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
+                             uint32_t now_s);
+    // Returns the guest's network (the frame now addressed to the guest's
+    // MAC: the caller switches it there), or kNoNetwork if it was consumed.
+    uint16_t nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
+                               nat::Session* s, uint32_t now_s);
     void nat_icmp_error_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, nat::L4View& v);
     void nat_icmp_error_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
                                nat::L4View& v);

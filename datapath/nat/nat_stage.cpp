@@ -77,10 +77,15 @@ bool Worker::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
     return true;
 }
 
+// ---- uplink -> guest ----------------------------------------------------------------------------
+
 void Worker::uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s) {
     const uint8_t uplink = topo.ports[in_port].uplink;
+    OutsidePending pend[kBurst];
+    uint16_t np = 0;
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
         const uint32_t len = rte_pktmbuf_data_len(m);
         if (len < kEthHeaderLen) {
@@ -90,174 +95,137 @@ void Worker::uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkt
         const uint16_t type = load_be16(f + 12);
         if (type == kEtherTypeArp) {
             to_slow_path(m, in_port);  // ARP for our address, replies to our requests
-        } else if (type == kEtherTypeIpv4) {
-            nat_out2in(topo, in_port, uplink, m, now_s);
-        } else {
+            continue;
+        }
+        if (type != kEtherTypeIpv4) {
             drop(m, in_port, DropReason::not_for_us);
+            continue;
+        }
+        OutsidePending& p = pend[np];
+        switch (nat_out2in_prepare(topo, in_port, uplink, m, p, now_s)) {
+            case NatStep::done: break;
+            case NatStep::lookup: ++np; break;
+            case NatStep::in_order:
+                nat_out2in_lookup(topo, in_port, uplink, pend, np, now_s);
+                nat_out2in_in_order(topo, in_port, uplink, p, now_s);  // p is pend[np], not looked up
+                np = 0;
+                break;
         }
     }
-}
-
-void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s) {
-    const NatNetworkInfo& nn = topo.networks[network].nat;
-    if (!nn.enabled || nn.uplink == kNoUplink || !topo.uplinks[nn.uplink].active) {
-        drop(m, in_port, DropReason::uplink_down);
-        return;
-    }
-    const UplinkSlot& up = topo.uplinks[nn.uplink];
-    nat::NatTable& table = *shared_.nat_tables[index_];
-    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
-    nat::L4View v;
-    if (const auto r = nat::parse_l4(f, rte_pktmbuf_data_len(m), v); r != nat::L4Parse::ok) {
-        if (r == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
-            nat_icmp_error_in2out(topo, in_port, network, m, v);
-        else if (r == nat::L4Parse::fragment)
-            nat_fragment_in2out(topo, in_port, network, m, v, now_s);
-        else
-            drop(m, in_port, reason_for(r));
-        return;
-    }
-    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
-    if (v.proto == nat::kProtoIcmp && v.icmp_type != nat::kIcmpEchoRequest) {
-        drop(m, in_port, DropReason::nat_unsupported);
-        return;
-    }
-    // DNS to the network's resolver address goes to the uplink's resolver.
-    const bool dns = nn.has_dns && v.dst_ip == nn.dns && v.dst_port == __builtin_bswap16(53);
-    const uint32_t remote_ip = dns ? nn.resolver : v.dst_ip;
-    const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
-    const nat::InsideKey key{network, v.proto, 0, v.src_ip, remote_ip, v.src_port, remote_port};
-    // Hairpin (a guest reaching the uplink address) never leaves the switch,
-    // so only traffic bound for the uplink needs its next hop resolved; and
-    // nothing creates a session before it can be sent.
-    const bool hairpin = remote_ip == up.address;
-    if (!hairpin && !up.gateway_resolved) {
-        drop(m, in_port, DropReason::uplink_unresolved);
-        return;
-    }
-    if (v.ttl <= 1) {
-        // The gateway is a router hop: the control thread answers "time
-        // exceeded", which is what makes a guest's traceroute show it. The
-        // probe creates no session.
-        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
-        to_slow_path(m, in_port);
-        return;
-    }
-
-    nat::Session* s = table.find_inside(key);
-    if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
-        table.remove(*s);
-        s = nullptr;
-    }
-    if (s == nullptr) {
-        // A guest answering on a forwarded connection: the forward's owner has the session.
-        if (topo.n_workers > 1) {
-            if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
-                const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
-                if (owner != index_) {
-                    note_fragment_handoff(v, frag_key, owner, now_s);
-                    hand_off(shared_.nat_in2out_rings[owner], in_port, m);
-                    return;
-                }
-            }
-        }
-        auto r = table.create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s))
-            r = table.create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
-        if (r != nat::NatTable::Result::ok) {
-            drop(m, in_port, r == nat::NatTable::Result::table_full ? DropReason::nat_table_full
-                                                                      : DropReason::nat_ports_exhausted);
-            return;
-        }
-        s->orig_dst_ip = v.dst_ip;
-        s->orig_dst_port = v.dst_port;
-        s->epoch = topo.nat_epoch[network];
-        ctr_.nat_sessions_created.add(1);
-    }
-    std::memcpy(s->guest_mac, f + 6, 6);
-    nat::decrement_ttl(f, v);  // cannot fail: TTL > 1 was checked above
-    table.touch(*s, v.tcp_flags, true, now_s, nn.timeouts);
-    complete_l4_checksum(m, f, v);
-    nat::rewrite_source(f, v, up.address, s->out.out_port);
-    if (remote_ip != v.dst_ip) nat::rewrite_destination(f, v, remote_ip, v.dst_port);
-    if (v.first_fragment) {
-        nat::FragmentAction a;
-        a.new_src_ip = up.address;
-        a.new_dst_ip = remote_ip;
-        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
-    }
-    ctr_.nat_in2out.add(1);
-    if (hairpin) {
-        // Hairpin: a guest reached the uplink address (a port forward, seen
-        // from inside). The translated packet arrives "from outside" at once.
-        nat_out2in(topo, up.port, nn.uplink, m, now_s);
-        return;
-    }
-    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
-    std::memcpy(f + 6, up.mac.bytes.data(), 6);
-    enqueue_tx(topo, up.port, m);
+    nat_out2in_lookup(topo, in_port, uplink, pend, np, now_s);
 }
 
 void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, uint32_t now_s) {
+    OutsidePending p;
+    if (nat_out2in_prepare(topo, in_port, uplink, m, p, now_s) != NatStep::done)
+        nat_out2in_in_order(topo, in_port, uplink, p, now_s);
+}
+
+Worker::NatStep Worker::nat_out2in_prepare(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
+                                           OutsidePending& p, uint32_t now_s) {
     const UplinkSlot& up = topo.uplinks[uplink];
-    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
-    nat::L4View v;
-    const auto parsed = nat::parse_l4(f, rte_pktmbuf_data_len(m), v);
-    if (parsed != nat::L4Parse::ok && parsed != nat::L4Parse::unsupported && parsed != nat::L4Parse::fragment) {
-        drop(m, in_port, reason_for(parsed));
-        return;
+    p.m = m;
+    nat::L4View& v = p.v;
+    v = nat::L4View{};
+    p.parsed = nat::parse_l4(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), v);
+    if (p.parsed != nat::L4Parse::ok && p.parsed != nat::L4Parse::unsupported &&
+        p.parsed != nat::L4Parse::fragment) {
+        drop(m, in_port, reason_for(p.parsed));
+        return NatStep::done;
     }
     if (v.dst_ip != up.address) {
         drop(m, in_port, DropReason::not_for_us);
-        return;
+        return NatStep::done;
     }
-    if (parsed == nat::L4Parse::fragment) {
-        nat_fragment_out2in(topo, in_port, uplink, m, v, now_s);
-        return;
-    }
-    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
-    if (parsed == nat::L4Parse::unsupported) {
-        if (v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type))
-            nat_icmp_error_out2in(topo, in_port, uplink, m, v);
-        else
-            drop(m, in_port, DropReason::nat_unsupported);
-        return;
+    if (p.parsed == nat::L4Parse::fragment) return NatStep::in_order;
+    if (p.parsed == nat::L4Parse::unsupported) {
+        if (v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type)) return NatStep::in_order;
+        drop(m, in_port, DropReason::nat_unsupported);
+        return NatStep::done;
     }
     if (v.proto == nat::kProtoIcmp && v.icmp_type == nat::kIcmpEchoRequest) {
         to_slow_path(m, in_port);  // ping to the uplink address: the control thread answers
-        return;
+        return NatStep::done;
     }
-    const uint16_t dport = __builtin_bswap16(v.dst_port);
-    const uint16_t owner = up.owner_of_port(dport, topo.n_workers);
+    const uint16_t owner = up.owner_of_port(__builtin_bswap16(v.dst_port), topo.n_workers);
     if (owner != index_) {
+        const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
         note_fragment_handoff(v, frag_key, owner, now_s);
         hand_off(shared_.nat_out2in_rings[owner], in_port, m);
-        return;
+        return NatStep::done;
     }
-    nat::NatTable& table = *shared_.nat_tables[index_];
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.src_port;
-    const nat::OutsideKey key{uplink, v.proto, 0, v.src_ip, v.dst_port, remote_port};
-    nat::Session* s = table.find_outside(key);
+    p.key = nat::OutsideKey{uplink, v.proto, 0, v.src_ip, v.dst_port, remote_port};
+    // A first fragment records what its later fragments get: before them.
+    return v.first_fragment ? NatStep::in_order : NatStep::lookup;
+}
+
+void Worker::nat_out2in_lookup(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending* pend,
+                               uint16_t n, uint32_t now_s) {
+    if (n == 0) return;
+    nat::NatTable& table = *shared_.nat_tables[index_];
+    const nat::OutsideKey* keys[kBurst] = {};
+    nat::Session* found[kBurst];
+    for (uint16_t j = 0; j < n; ++j) keys[j] = &pend[j].key;
+    table.find_outside_bulk(keys, n, found);
+    // A packet before may have added or removed sessions (a port forward's
+    // first packet, a stale one): then look again, one at a time.
+    const uint64_t generation = table.generation();
+    rte_mbuf* to_guests[kBurst];
+    uint16_t networks[kBurst];
+    uint16_t nt = 0;
+    for (uint16_t j = 0; j < n; ++j) {
+        nat::Session* s = table.generation() == generation ? found[j] : table.find_outside(pend[j].key);
+        const uint16_t network = nat_out2in_finish(topo, in_port, uplink, pend[j], s, now_s);
+        if (network == kNoNetwork) continue;
+        to_guests[nt] = pend[j].m;
+        networks[nt++] = network;
+    }
+    switch_to_dst_macs(topo, to_guests, networks, nt);
+}
+
+void Worker::nat_out2in_in_order(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
+                                 uint32_t now_s) {
+    if (p.parsed == nat::L4Parse::fragment)
+        nat_fragment_out2in(topo, in_port, uplink, p.m, p.v, now_s);
+    else if (p.parsed == nat::L4Parse::unsupported)
+        nat_icmp_error_out2in(topo, in_port, uplink, p.m, p.v);
+    else if (const uint16_t network = nat_out2in_finish(topo, in_port, uplink, p,
+                                                        shared_.nat_tables[index_]->find_outside(p.key), now_s);
+             network != kNoNetwork)
+        switch_to_mac(topo, network, rte_pktmbuf_mtod(p.m, const uint8_t*), p.m);
+}
+
+uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
+                               nat::Session* s, uint32_t now_s) {
+    const UplinkSlot& up = topo.uplinks[uplink];
+    nat::NatTable& table = *shared_.nat_tables[index_];
+    rte_mbuf* m = p.m;
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::L4View& v = p.v;
+    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
     if (s != nullptr && s->epoch != topo.nat_epoch[s->in.network]) {
         table.remove(*s);
         s = nullptr;
     }
     if (s == nullptr) {
+        const uint16_t dport = __builtin_bswap16(v.dst_port);
         const ForwardRule* rule = v.proto == nat::kProtoIcmp ? nullptr : find_forward(up, v.proto, dport);
         if (rule == nullptr) {
             drop(m, in_port, DropReason::nat_no_session);
-            return;
+            return kNoNetwork;
         }
         if (!rule->guest_mac_known) {
             drop(m, in_port, DropReason::neighbor_unresolved);
-            return;
+            return kNoNetwork;
         }
-        const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port, remote_port};
-        auto r = table.create_forwarded(in, key, s);
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = table.create_forwarded(in, key, s);
+        const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port,
+                                p.key.remote_port};
+        auto r = table.create_forwarded(in, p.key, s);
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = table.create_forwarded(in, p.key, s);
         if (r != nat::NatTable::Result::ok) {
             drop(m, in_port, DropReason::nat_table_full);
-            return;
+            return kNoNetwork;
         }
         s->orig_dst_ip = v.src_ip;
         s->orig_dst_port = v.src_port;
@@ -268,7 +236,7 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     const NetworkSlot& net = topo.networks[s->in.network];
     if (!nat::decrement_ttl(f, v)) {
         drop(m, in_port, DropReason::ttl_exceeded);
-        return;
+        return kNoNetwork;
     }
     table.touch(*s, v.tcp_flags, false, now_s, net.nat.timeouts);
     nat::rewrite_destination(f, v, s->in.in_ip, s->in.in_port);
@@ -285,7 +253,176 @@ void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, 
     std::memcpy(f, s->guest_mac, 6);
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
-    switch_to_mac(topo, s->in.network, s->guest_mac, m);
+    return s->in.network;
+}
+
+// ---- guest -> uplink ----------------------------------------------------------------------------
+
+void Worker::nat_in2out_burst(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
+                              uint32_t now_s) {
+    InsidePending pend[kBurst];
+    uint16_t np = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        InsidePending& p = pend[np];
+        switch (nat_in2out_prepare(topo, in_port, network, pkts[i], p)) {
+            case NatStep::done: break;
+            case NatStep::lookup: ++np; break;
+            case NatStep::in_order:
+                nat_in2out_lookup(topo, in_port, network, pend, np, now_s);
+                nat_in2out_in_order(topo, in_port, network, p, now_s);  // p is pend[np], not looked up
+                np = 0;
+                break;
+        }
+    }
+    nat_in2out_lookup(topo, in_port, network, pend, np, now_s);
+}
+
+void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s) {
+    InsidePending p;
+    if (nat_in2out_prepare(topo, in_port, network, m, p) != NatStep::done)
+        nat_in2out_in_order(topo, in_port, network, p, now_s);
+}
+
+Worker::NatStep Worker::nat_in2out_prepare(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
+                                           InsidePending& p) {
+    const NatNetworkInfo& nn = topo.networks[network].nat;
+    if (!nn.enabled || nn.uplink == kNoUplink || !topo.uplinks[nn.uplink].active) {
+        drop(m, in_port, DropReason::uplink_down);
+        return NatStep::done;
+    }
+    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    p.m = m;
+    nat::L4View& v = p.v;
+    v = nat::L4View{};
+    p.parsed = nat::parse_l4(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), v);
+    if (p.parsed != nat::L4Parse::ok) {
+        if (p.parsed == nat::L4Parse::fragment ||
+            (p.parsed == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type)))
+            return NatStep::in_order;
+        drop(m, in_port, reason_for(p.parsed));
+        return NatStep::done;
+    }
+    if (v.proto == nat::kProtoIcmp && v.icmp_type != nat::kIcmpEchoRequest) {
+        drop(m, in_port, DropReason::nat_unsupported);
+        return NatStep::done;
+    }
+    // DNS to the network's resolver address goes to the uplink's resolver.
+    const bool dns = nn.has_dns && v.dst_ip == nn.dns && v.dst_port == __builtin_bswap16(53);
+    p.remote_ip = dns ? nn.resolver : v.dst_ip;
+    const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
+    p.key = nat::InsideKey{network, v.proto, 0, v.src_ip, p.remote_ip, v.src_port, remote_port};
+    // Hairpin (a guest reaching the uplink address) never leaves the switch,
+    // so only traffic bound for the uplink needs its next hop resolved; and
+    // nothing creates a session before it can be sent.
+    p.hairpin = p.remote_ip == up.address;
+    if (!p.hairpin && !up.gateway_resolved) {
+        drop(m, in_port, DropReason::uplink_unresolved);
+        return NatStep::done;
+    }
+    if (v.ttl <= 1) {
+        // The gateway is a router hop: the control thread answers "time
+        // exceeded", which is what makes a guest's traceroute show it. The
+        // probe creates no session.
+        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
+        to_slow_path(m, in_port);
+        return NatStep::done;
+    }
+    // A first fragment records what its later fragments get: before them.
+    return v.first_fragment ? NatStep::in_order : NatStep::lookup;
+}
+
+void Worker::nat_in2out_lookup(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending* pend,
+                               uint16_t n, uint32_t now_s) {
+    if (n == 0) return;
+    nat::NatTable& table = *shared_.nat_tables[index_];
+    const nat::InsideKey* keys[kBurst] = {};
+    nat::Session* found[kBurst];
+    for (uint16_t j = 0; j < n; ++j) keys[j] = &pend[j].key;
+    table.find_inside_bulk(keys, n, found);
+    const nat::InsideKey* new_keys[kBurst] = {};
+    uint16_t n_new = 0;
+    for (uint16_t j = 0; j < n; ++j)
+        if (found[j] == nullptr) new_keys[n_new++] = keys[j];
+    if (n_new > 0) table.prepare_creations(new_keys, n_new, topo.networks[network].nat.uplink);
+    // A packet before may have added or removed sessions (a new flow's first
+    // packet, a stale one, a hairpin): then look again, one at a time.
+    const uint64_t generation = table.generation();
+    for (uint16_t j = 0; j < n; ++j) {
+        nat::Session* s = table.generation() == generation ? found[j] : table.find_inside(pend[j].key);
+        nat_in2out_finish(topo, in_port, network, pend[j], s, now_s);
+    }
+}
+
+void Worker::nat_in2out_in_order(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
+                                 uint32_t now_s) {
+    if (p.parsed == nat::L4Parse::fragment)
+        nat_fragment_in2out(topo, in_port, network, p.m, p.v, now_s);
+    else if (p.parsed == nat::L4Parse::unsupported)
+        nat_icmp_error_in2out(topo, in_port, network, p.m, p.v);
+    else
+        nat_in2out_finish(topo, in_port, network, p, shared_.nat_tables[index_]->find_inside(p.key), now_s);
+}
+
+void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
+                               nat::Session* s, uint32_t now_s) {
+    const NatNetworkInfo& nn = topo.networks[network].nat;
+    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    nat::NatTable& table = *shared_.nat_tables[index_];
+    rte_mbuf* m = p.m;
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::L4View& v = p.v;
+    const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
+    if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
+        table.remove(*s);
+        s = nullptr;
+    }
+    if (s == nullptr) {
+        // A guest answering on a forwarded connection: the forward's owner has the session.
+        if (topo.n_workers > 1) {
+            if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
+                const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
+                if (owner != index_) {
+                    note_fragment_handoff(v, frag_key, owner, now_s);
+                    hand_off(shared_.nat_in2out_rings[owner], in_port, m);
+                    return;
+                }
+            }
+        }
+        auto r = table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s))
+            r = table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        if (r != nat::NatTable::Result::ok) {
+            drop(m, in_port, r == nat::NatTable::Result::table_full ? DropReason::nat_table_full
+                                                                      : DropReason::nat_ports_exhausted);
+            return;
+        }
+        s->orig_dst_ip = v.dst_ip;
+        s->orig_dst_port = v.dst_port;
+        s->epoch = topo.nat_epoch[network];
+        ctr_.nat_sessions_created.add(1);
+    }
+    std::memcpy(s->guest_mac, f + 6, 6);
+    nat::decrement_ttl(f, v);  // cannot fail: TTL > 1 was checked in prepare
+    table.touch(*s, v.tcp_flags, true, now_s, nn.timeouts);
+    complete_l4_checksum(m, f, v);
+    nat::rewrite_source(f, v, up.address, s->out.out_port);
+    if (p.remote_ip != v.dst_ip) nat::rewrite_destination(f, v, p.remote_ip, v.dst_port);
+    if (v.first_fragment) {
+        nat::FragmentAction a;
+        a.new_src_ip = up.address;
+        a.new_dst_ip = p.remote_ip;
+        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+    }
+    ctr_.nat_in2out.add(1);
+    if (p.hairpin) {
+        // Hairpin: a guest reached the uplink address (a port forward, seen
+        // from inside). The translated packet arrives "from outside" at once.
+        nat_out2in(topo, up.port, nn.uplink, m, now_s);
+        return;
+    }
+    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
+    std::memcpy(f + 6, up.mac.bytes.data(), 6);
+    enqueue_tx(topo, up.port, m);
 }
 
 uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {

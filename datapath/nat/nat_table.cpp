@@ -1,7 +1,8 @@
 #include "nat_table.hpp"
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,7 +16,7 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len)
     p.name = name.c_str();
     p.entries = entries;
     p.key_len = key_len;
-    p.hash_func = rte_jhash;
+    p.hash_func = rte_hash_crc;  // SSE4.2 crc32: a fraction of jhash's cycles
     p.socket_id = 0;
     p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;  // full means full, not an unlucky bucket
     return rte_hash_create(&p);
@@ -64,6 +65,52 @@ Session* NatTable::find_outside(const OutsideKey& k) {
     return &sessions_[reinterpret_cast<uintptr_t>(data)];
 }
 
+void NatTable::find_inside_bulk(const InsideKey* const* keys, unsigned n, Session** out) {
+    const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+    int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+    for (unsigned i = 0; i < n; ++i) ptrs[i] = keys[i];
+    rte_hash_lookup_bulk(by_inside_, ptrs, n, pos);
+    for (unsigned i = 0; i < n; ++i) {
+        out[i] = pos[i] >= 0 ? &sessions_[pos[i]] : nullptr;
+        if (out[i] != nullptr) rte_prefetch0(out[i]);
+    }
+}
+
+void NatTable::find_outside_bulk(const OutsideKey* const* keys, unsigned n, Session** out) {
+    const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+    void* data[RTE_HASH_LOOKUP_BULK_MAX];
+    uint64_t hits = 0;
+    for (unsigned i = 0; i < n; ++i) ptrs[i] = keys[i];
+    rte_hash_lookup_bulk_data(by_outside_, ptrs, n, &hits, data);
+    for (unsigned i = 0; i < n; ++i) {
+        out[i] = (hits >> i) & 1 ? &sessions_[reinterpret_cast<uintptr_t>(data[i])] : nullptr;
+        if (out[i] != nullptr) rte_prefetch0(out[i]);
+    }
+}
+
+void NatTable::prepare_creations(const InsideKey* const* keys, unsigned n, uint16_t uplink) {
+    MapKey map_keys[RTE_HASH_LOOKUP_BULK_MAX];
+    OutsideKey out_keys[RTE_HASH_LOOKUP_BULK_MAX];
+    const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+    int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+    for (unsigned i = 0; i < n; ++i) {
+        const InsideKey& in = *keys[i];
+        map_keys[i] = MapKey{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
+        ptrs[i] = &map_keys[i];
+    }
+    rte_hash_lookup_bulk(mappings_, ptrs, n, pos);
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        if (pos[i] < 0) continue;  // a new mapping: its port (so its outside key) is not known yet
+        const InsideKey& in = *keys[i];
+        out_keys[m] = OutsideKey{uplink, in.proto, 0, in.remote_ip, __builtin_bswap16(mapping_data_[pos[i]].out_port),
+                                 in.remote_port};
+        ptrs[m] = &out_keys[m];
+        ++m;
+    }
+    if (m > 0) rte_hash_lookup_bulk(by_outside_, ptrs, m, pos);
+}
+
 NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
                                              const uint16_t* reserved, unsigned n_reserved, Session*& out) {
     // Callers look the key up first; should one exist anyway, it goes before
@@ -95,7 +142,10 @@ NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplin
         set_port(uplink, in.proto, out_port, true);
     }
     const OutsideKey ok{uplink, in.proto, 0, in.remote_ip, __builtin_bswap16(out_port), in.remote_port};
-    Result r = create_forwarded(in, ok, out);
+    // The outside key can be taken only by a port forward added since this
+    // mapping's port was handed out (reserved ports are skipped otherwise).
+    if (Session* old = find_outside(ok)) remove(*old);
+    Result r = insert(in, ok, out);
     if (r != Result::ok) {
         if (mapping_data_[mpos].refs == 0) {  // the mapping was made for this session only
             set_port(uplink, in.proto, out_port, false);
@@ -118,6 +168,10 @@ NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKe
     // remote then connects to the forwarded host port: same inside key.
     if (Session* old = find_inside(in)) remove(*old);
     if (Session* old = find_outside(ok)) remove(*old);
+    return insert(in, ok, s);
+}
+
+NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Session*& s) {
     if (live_ >= capacity_) return Result::table_full;
     const int32_t pos = rte_hash_add_key(by_inside_, &in);
     if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
@@ -135,6 +189,7 @@ NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKe
     s->in_use = true;
     s->from_forward = true;
     ++live_;
+    ++generation_;
     used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
 }
@@ -153,6 +208,7 @@ void NatTable::remove(Session& s) {
     }
     s.in_use = false;
     --live_;
+    ++generation_;
 }
 
 void NatTable::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, const Timeouts& t) {

@@ -78,6 +78,19 @@ public:
 
     Session* find_inside(const InsideKey& k);
     Session* find_outside(const OutsideKey& k);
+    // The same for `n` keys at once (n <= kBurst): rte_hash's bulk lookup
+    // overlaps the cache misses of a burst's buckets, and the sessions found
+    // are prefetched. out[i] is null where keys[i] has no session.
+    void find_inside_bulk(const InsideKey* const* keys, unsigned n, Session** out);
+    void find_outside_bulk(const OutsideKey* const* keys, unsigned n, Session** out);
+    // Before creating masquerade sessions for `n` inside keys that have none
+    // (a burst's new flows): looks their mappings and would-be outside keys
+    // up in bulk, so the buckets that the creations then search are in cache
+    // (one at a time, each of those searches waits for its own cache misses).
+    void prepare_creations(const InsideKey* const* keys, unsigned n, uint16_t uplink);
+    // Changes whenever a session is added or removed: sessions found by a
+    // bulk lookup are still the right ones while it has not changed.
+    uint64_t generation() const { return generation_; }
 
     // A new masquerade session: reuses the mapping of (network, proto,
     // in_ip, in_port) or allocates an outside port from `slice`, skipping
@@ -118,6 +131,8 @@ private:
 
     NatTable() = default;
     static int proto_index(uint8_t proto);
+    // Adds a session under both keys; neither key may be in the table.
+    Result insert(const InsideKey& in, const OutsideKey& out, Session*& s);
     bool port_used(uint16_t uplink, uint8_t proto, uint16_t port) const;
     void set_port(uint16_t uplink, uint8_t proto, uint16_t port, bool used);
 
@@ -129,6 +144,7 @@ private:
     std::vector<uint8_t> ports_used_;         // [uplink][proto index][port] bitmap (bytes)
     uint32_t capacity_ = 0, slots_ = 0, live_ = 0;
     uint32_t expire_cursor_ = 0;
+    uint64_t generation_ = 0;
     uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
 };

@@ -216,6 +216,14 @@ protected:
         w->flush(*topo_);
     }
 
+    // Receives the frames on test port `in` as one burst, then flushes.
+    void rx_burst(uint16_t in, const std::vector<Bytes>& frames) {
+        rte_mbuf* pkts[kBurst];
+        for (size_t i = 0; i < frames.size(); ++i) pkts[i] = mbuf(frames[i]);
+        worker_->process_burst(*topo_, g_port_ids[in], pkts, static_cast<uint16_t>(frames.size()), rte_rdtsc());
+        worker_->flush(*topo_);
+    }
+
     // Applies the learn events the worker posted, as the control thread does.
     void apply_learning() {
         LearnEvent ev;
@@ -614,6 +622,61 @@ TEST_F(NatWorkerTest, BadPacketsFromOutsideAreCountedAndDropped) {
         EXPECT_EQ(all_drops(), ++total);
         EXPECT_TRUE(take(kA).empty() && take(kB).empty());
     }
+}
+
+// ---- bursts: one bulk session lookup per burst -------------------------------------------------
+
+TEST_F(NatWorkerTest, ANewFlowTwiceInOneBurstMakesOneSession) {
+    const Spec a = packet(kProtoUdp, kGuestA, 5000, kRemote, 7000);
+    const Spec b = packet(kProtoUdp, kGuestA, 5001, kRemote, 7000);
+    rx_burst(kA, {from_guest(a), from_guest(b), from_guest(a), from_guest(b)});
+    const std::vector<Bytes> out = take(kUp);
+    ASSERT_EQ(out.size(), 4u);
+    nat::L4View v[4];
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(parse(out[i], v[i]), nat::L4Parse::ok);
+    EXPECT_EQ(v[0].src_port, v[2].src_port) << "the second packet found the session the first one made";
+    EXPECT_EQ(v[1].src_port, v[3].src_port);
+    EXPECT_NE(v[0].src_port, v[1].src_port);
+    EXPECT_EQ(ctr().nat_sessions_created.get(), 2u);
+    EXPECT_EQ(tables_[0]->size(), 2u);
+}
+
+TEST_F(NatWorkerTest, FragmentsInOneBurstKeepTheirOrder) {
+    Spec first = packet(kProtoUdp, kGuestA, 5000, kRemote, 7000);
+    first.payload = 64;
+    first.frag = 0x2000;  // more fragments, offset 0
+    Spec later = packet(kProtoUdp, kGuestA, 5000, kRemote, 7000);
+    later.frag = 9;  // offset 72 bytes, the last fragment
+    const Spec other = packet(kProtoUdp, kGuestA, 6000, kRemote, 7000);
+    rx_burst(kA, {from_guest(other), from_guest(first), from_guest(later), from_guest(other)});
+    const std::vector<Bytes> out = take(kUp);
+    ASSERT_EQ(out.size(), 4u) << "the later fragment found what its first fragment recorded";
+    for (const Bytes& f : out) {
+        uint32_t src = 0;
+        std::memcpy(&src, &f[kEth + 12], 4);
+        EXPECT_EQ(src, kUplinkIp) << "source translated";
+    }
+    EXPECT_EQ(be16_at(&out[1][kEth + 6]), 0x2000) << "first fragment, in order";
+    EXPECT_EQ(be16_at(&out[2][kEth + 6]), 9) << "later fragment after it";
+    EXPECT_EQ(ctr().nat_sessions_created.get(), 2u);
+}
+
+TEST_F(NatWorkerTest, RepliesOfManySessionsInOneBurst) {
+    std::vector<Spec> replies;
+    for (uint16_t i = 0; i < 20; ++i) {
+        const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, static_cast<uint16_t>(5000 + i), kRemote, 7000));
+        ASSERT_FALSE(out.empty());
+        replies.push_back(packet(kProtoUdp, kRemote, 7000, kUplinkIp, be16_at(&out[kEth + 20])));
+    }
+    apply_learning();
+    std::vector<Bytes> burst;
+    for (const Spec& r : replies) burst.push_back(from_outside(r));
+    burst.push_back(from_outside(packet(kProtoUdp, kRemote, 7001, kUplinkIp, 40000)));  // unsolicited
+    rx_burst(kUp, burst);
+    const std::vector<Bytes> in = take(kA);
+    ASSERT_EQ(in.size(), 20u);
+    for (uint16_t i = 0; i < 20; ++i) EXPECT_EQ(be16_at(&in[i][kEth + 22]), 5000 + i) << "each to its own socket";
+    EXPECT_EQ(drops(kUp, DropReason::nat_no_session), 1u);
 }
 
 // ---- TTL, unresolved next hop, disabled NAT -----------------------------------------------------
