@@ -103,7 +103,7 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     const uint64_t t_parse = stage_clock();
     rte_mbuf* sw[kBurst];
     rte_mbuf* routed[kBurst];
-    FdbKey src_keys[kBurst], dst_keys[kBurst], routed_keys[kBurst];
+    FdbKey src_keys[kBurst], dst_keys[kBurst], routed_keys[kBurst];  // src_keys: room for the routed ones too
     uint16_t ns = 0, nr = 0;
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -144,17 +144,12 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     if constexpr (kCycleStats) ctr_.cycles.parse.add(t_lookup - t_parse);
     if (ns + nr == 0) return;
 
-    // Stage 2: one bulk lookup for all sources and one for the switched destinations.
-    const void* key_ptrs[kBurst];
+    // Stage 2: bulk lookups for all sources (switched, then routed) and for
+    // the switched destinations.
     int32_t src_pos[kBurst], dst_pos[kBurst];
-    uint16_t nk = 0;
-    for (uint16_t j = 0; j < ns; ++j) key_ptrs[nk++] = &src_keys[j];
-    for (uint16_t j = 0; j < nr; ++j) key_ptrs[nk++] = &routed_keys[j];
-    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, nk, src_pos);
-    if (ns > 0) {
-        for (uint16_t j = 0; j < ns; ++j) key_ptrs[j] = &dst_keys[j];
-        rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, ns, dst_pos);
-    }
+    for (uint16_t j = 0; j < nr; ++j) src_keys[ns + j] = routed_keys[j];
+    lookup_fdb(src_keys, static_cast<uint16_t>(ns + nr), src_pos);
+    lookup_fdb(dst_keys, ns, dst_pos);
     const uint64_t t_forward = stage_clock();
     if constexpr (kCycleStats) ctr_.cycles.lookup.add(t_forward - t_lookup);
 
@@ -218,16 +213,29 @@ void Worker::switch_to_mac(const Topology& topo, uint16_t network, const uint8_t
     flood(topo, topo.networks[network], kMaxPorts, m);
 }
 
+void Worker::lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos) {
+    const void* key_ptrs[kBurst];
+    int32_t found[kBurst];
+    uint16_t first_of_run[kBurst];  // per key: the index of the looked-up key it equals
+    uint16_t nk = 0;
+    uint64_t prev = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        uint64_t k;
+        std::memcpy(&k, &keys[i], sizeof k);
+        if (i == 0 || k != prev) key_ptrs[nk++] = &keys[i];
+        first_of_run[i] = static_cast<uint16_t>(nk - 1);
+        prev = k;
+    }
+    if (nk > 0) rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, nk, found);
+    for (uint16_t i = 0; i < n; ++i) pos[i] = found[first_of_run[i]];
+}
+
 void Worker::switch_to_dst_macs(const Topology& topo, rte_mbuf** pkts, const uint16_t* networks, uint16_t n) {
     if (n == 0) return;
     FdbKey keys[kBurst];
-    const void* key_ptrs[kBurst];
     int32_t pos[kBurst];
-    for (uint16_t i = 0; i < n; ++i) {
-        keys[i] = make_fdb_key(rte_pktmbuf_mtod(pkts[i], const uint8_t*), networks[i]);
-        key_ptrs[i] = &keys[i];
-    }
-    rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, n, pos);
+    for (uint16_t i = 0; i < n; ++i) keys[i] = make_fdb_key(rte_pktmbuf_mtod(pkts[i], const uint8_t*), networks[i]);
+    lookup_fdb(keys, n, pos);
     for (uint16_t i = 0; i < n; ++i) {
         if (pos[i] >= 0) {
             const uint16_t out = shared_.fdb->entry(pos[i]).port.load(std::memory_order_acquire);

@@ -77,6 +77,10 @@ private:
     void learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
     void switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m);
+    // FDB positions of n keys (n <= kBurst). A burst from one guest mostly
+    // repeats its MACs, so a key equal to the one before is not looked up
+    // again; the rest go to one bulk lookup.
+    void lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos);
     // The same for n frames, each to its destination MAC in networks[i] (one bulk lookup).
     void switch_to_dst_macs(const Topology& topo, rte_mbuf** pkts, const uint16_t* networks, uint16_t n);
 

@@ -44,7 +44,10 @@ static_assert(sizeof(OutsideKey) == 12);
 
 enum class TcpState : uint8_t { none, syn_sent, established, closing, closed };
 
-struct Session {
+// One cache line: the stage prefetches a session's line before it needs
+// it, and a second line would be a miss of its own per packet (measured: the
+// 1M-flow NAT figure).
+struct alignas(64) Session {
     InsideKey in;
     OutsideKey out;
     uint32_t orig_dst_ip;           // what the guest addressed (e.g. the network's DNS address)
@@ -56,8 +59,9 @@ struct Session {
     TcpState tcp = TcpState::none;
     bool in_use = false;
     bool from_forward = false;      // created by an inbound port-forward, not masquerade
-    uint64_t packets_in = 0, packets_out = 0;
+    uint32_t packets_in = 0, packets_out = 0;  // for vswctl sessions; wrap at 2^32
 };
+static_assert(sizeof(Session) == 64);
 
 struct Timeouts {                    // seconds
     uint32_t tcp_established = 7440, tcp_transitory = 240, udp = 300, icmp = 60;

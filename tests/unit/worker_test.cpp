@@ -230,6 +230,31 @@ TEST_F(WorkerTest, BurstOfMixedFrames) {
     EXPECT_EQ(shared_->counters[0].port[g_port_ids[0]].rx_packets.get(), kBurst);
 }
 
+// Runs of equal MACs in a burst are looked up once: each frame still goes
+// by its own destination, and each source is learned.
+TEST_F(WorkerTest, BurstWithRunsOfMacs) {
+    rx(1, frame(kBcast, kMac[1]));
+    rx(2, frame(kBcast, kMac[2]));
+    apply_learning();
+    drain_all();
+    static const uint8_t kUnknown[6] = {0x02, 0, 0, 0, 0x77, 0x77};
+    static const uint8_t kOtherSrc[6] = {0x02, 0, 0, 0, 0x66, 0x66};
+    const uint8_t* dsts[] = {kMac[1], kMac[1], kMac[2], kMac[2], kMac[2], kMac[1], kBcast, kMac[1], kUnknown, kUnknown, kMac[2]};
+    const uint8_t* srcs[] = {kMac[0], kMac[0], kMac[0], kOtherSrc, kOtherSrc, kMac[0], kMac[0], kOtherSrc, kOtherSrc, kMac[0], kMac[0]};
+    constexpr uint16_t n = sizeof dsts / sizeof dsts[0];
+    rte_mbuf* burst[n];
+    for (uint16_t i = 0; i < n; ++i) burst[i] = frame(dsts[i], srcs[i]);
+    worker_->process_burst(*topo_, g_port_ids[0], burst, n, rte_rdtsc());
+    worker_->flush(*topo_);
+    EXPECT_EQ(sent_on(1), 4u + 1u + 2u);  // to MAC 1, broadcast, unknown
+    EXPECT_EQ(sent_on(2), 4u + 1u + 2u);  // to MAC 2, broadcast, unknown
+    apply_learning();
+    rx(1, frame(kMac[0], kMac[1]));
+    rx(1, frame(kOtherSrc, kMac[1]));
+    EXPECT_EQ(sent_on(0), 2u) << "both sources of the burst were learned on port 0";
+    EXPECT_EQ(sent_on(2), 0u) << "not flooded";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
