@@ -31,7 +31,7 @@ if [[ $QUICK == 1 ]]; then
     NAT_FLOWS=${PERF_NAT_FLOWS:-1000 1000000}
 else
     REPS=${PERF_REPS:-3}; SIZES=${PERF_SIZES:-64 512 1518 imix}; FLOWS=${PERF_FLOWS:-1 1000}
-    DUR=${PERF_DURATION:-5}; NDR_TRIAL=2; NDR_MAX_TRIALS=10; LAT_DUR=5; RELOAD_DUR=12
+    DUR=${PERF_DURATION:-3}; NDR_TRIAL=2; NDR_MAX_TRIALS=10; LAT_DUR=5; RELOAD_DUR=12
     NAT_FLOWS=${PERF_NAT_FLOWS:-1 1000 100000 1000000}
 fi
 # nat_new: every packet opens a session; the run must stay below the session
