@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "eal_test_main.hpp"
 #include "nat/nat_table.hpp"
 
 using namespace vsw::nat;
@@ -524,20 +525,4 @@ TEST_F(NatTableTest, ExpireSomeHonoursItsBudget) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    ::testing::InitGoogleTest(&argc, argv);
-    const std::string prefix = "vswnattable" + std::to_string(getpid());
-    std::vector<std::string> args = {"nat_table_test", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-                                     "--file-prefix", prefix, "-l", "0", "--log-level=lib.eal:error"};
-    std::vector<char*> argv_eal;
-    for (auto& a : args) argv_eal.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
-        std::fprintf(stderr, "EAL init failed\n");
-        return 1;
-    }
-    const int rc = RUN_ALL_TESTS();
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::filesystem::remove_all(runtime_dir);  // --no-shconf still makes the directory
-    return rc;
-}
+int main(int argc, char** argv) { return vsw::test::eal_test_main(argc, argv, "nat_table_test"); }

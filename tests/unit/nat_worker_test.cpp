@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "eal_test_main.hpp"
 #include "nat_packets.hpp"
 #include "worker.hpp"
 
@@ -838,33 +839,8 @@ TEST_F(NatWorkerTest, ReplyOnAnotherWorkerIsHandedToTheSessionsOwner) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    ::testing::InitGoogleTest(&argc, argv);
-    const std::string prefix = "vswnatworker" + std::to_string(getpid());
-    std::vector<std::string> args = {"nat_worker_test", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-                                     "--file-prefix", prefix, "-l", "0", "--log-level=lib.eal:error"};
-    std::vector<char*> argv_eal;
-    for (auto& a : args) argv_eal.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
-        std::fprintf(stderr, "EAL init failed\n");
-        return 1;
-    }
-    g_pool = rte_pktmbuf_pool_create("pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    for (uint16_t i = 0; i < kPorts; ++i) {
-        const std::string n = std::to_string(i);
-        rte_ring* rx_ring = rte_ring_create(("rx" + n).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        g_tx_rings[i] = rte_ring_create(("tx" + n).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        const int id = rte_eth_from_rings(("ring" + n).c_str(), &rx_ring, 1, &g_tx_rings[i], 1, 0);
-        if (id < 0) return 1;
-        g_port_ids[i] = static_cast<uint16_t>(id);
-        rte_eth_conf conf{};
-        if (rte_eth_dev_configure(g_port_ids[i], 1, 1, &conf) != 0 ||
-            rte_eth_rx_queue_setup(g_port_ids[i], 0, 256, 0, nullptr, g_pool) != 0 ||
-            rte_eth_tx_queue_setup(g_port_ids[i], 0, 256, 0, nullptr) != 0 || rte_eth_dev_start(g_port_ids[i]) != 0)
-            return 1;
-    }
-    const int rc = RUN_ALL_TESTS();
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::filesystem::remove_all(runtime_dir);  // --no-shconf still makes the directory
-    return rc;
+    return vsw::test::eal_test_main(argc, argv, "nat_worker_test", [] {
+        g_pool = rte_pktmbuf_pool_create("pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+        return g_pool != nullptr && vsw::test::make_ring_ports(kPorts, g_pool, g_tx_rings, g_port_ids);
+    });
 }
