@@ -332,6 +332,8 @@ void Switch::publish() {
             nn.resolver = nn.has_dns ? up->second.cfg.resolver->to_be() : 0;
             nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp,
                            nc.timeouts.icmp};
+            // Each worker holds its own sessions: the network's cap is shared out.
+            nn.max_sessions = (nc.max_sessions + n_workers_ - 1) / n_workers_;
             if (up == uplinks_.end()) continue;
             UplinkSlot& us = t->uplinks[up->second.id];
             for (const PortForward& pf : nc.port_forwards) {

@@ -221,8 +221,13 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
         }
         const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port,
                                 p.key.remote_port};
-        auto r = table.create_forwarded(in, p.key, s);
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = table.create_forwarded(in, p.key, s);
+        const uint32_t cap = topo.networks[rule->network].nat.max_sessions;
+        auto create = [&] {
+            if (table.size_of(rule->network) >= cap) return nat::NatTable::Result::table_full;
+            return table.create_forwarded(in, p.key, s);
+        };
+        auto r = create();
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
             drop(m, in_port, DropReason::nat_table_full);
             return kNoNetwork;
@@ -388,9 +393,12 @@ void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t 
                 }
             }
         }
-        auto r = table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s))
-            r = table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        auto create = [&] {
+            if (table.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;
+            return table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        };
+        auto r = create();
+        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
             drop(m, in_port, r == nat::NatTable::Result::table_full ? DropReason::nat_table_full
                                                                       : DropReason::nat_ports_exhausted);

@@ -189,6 +189,7 @@ NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Ses
     s->in_use = true;
     s->from_forward = true;
     ++live_;
+    if (in.network < kMaxNetworks) ++live_in_network_[in.network];
     ++generation_;
     used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
@@ -208,6 +209,7 @@ void NatTable::remove(Session& s) {
     }
     s.in_use = false;
     --live_;
+    if (s.in.network < kMaxNetworks) --live_in_network_[s.in.network];
     ++generation_;
 }
 

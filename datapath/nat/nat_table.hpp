@@ -114,6 +114,7 @@ public:
     unsigned expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget);
 
     uint32_t size() const { return live_; }
+    uint32_t size_of(uint16_t network) const { return network < kMaxNetworks ? live_in_network_[network] : 0; }
     uint32_t capacity() const { return capacity_; }
     const Session* sessions() const { return sessions_.get(); }
     uint32_t slots() const { return slots_; }
@@ -149,6 +150,7 @@ private:
     uint32_t capacity_ = 0, slots_ = 0, live_ = 0;
     uint32_t expire_cursor_ = 0;
     uint64_t generation_ = 0;
+    uint32_t live_in_network_[kMaxNetworks] = {};
     uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
 };

@@ -775,6 +775,23 @@ TEST_F(NatWorkerTest, TableFullReclaimsAnExpiredSessionWithinBoundedScans) {
     EXPECT_EQ(drops(kA, DropReason::nat_table_full), tries);
 }
 
+TEST_F(NatWorkerTest, NetworkCapOfSessions) {
+    topo_->networks[0].nat.max_sessions = 2;
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000)).empty());
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, 5001, kRemote, 7000)).empty());
+    rx(kA, from_guest(packet(kProtoUdp, kGuestA, 5002, kRemote, 7000)));
+    EXPECT_TRUE(take(kUp).empty());
+    EXPECT_EQ(drops(kA, DropReason::nat_table_full), 1u) << "the network's cap, not the table's size";
+    EXPECT_EQ(tables_[0]->size_of(0), 2u);
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000)).empty()) << "existing flows go on";
+    // An inbound port forward would be a third session of the network too.
+    Spec syn = packet(kProtoTcp, kRemote, 40000, kUplinkIp, kFwdTcp);
+    syn.tcp_flags = kTcpSyn;
+    rx(kUp, from_outside(syn));
+    EXPECT_TRUE(take(kB).empty());
+    EXPECT_EQ(drops(kUp, DropReason::nat_table_full), 1u);
+}
+
 TEST_F(NatWorkerTest, ExpiredSessionNoLongerLetsRepliesIn) {
     const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000));
     ASSERT_FALSE(out.empty());
