@@ -79,6 +79,7 @@ struct PortForward {
     uint16_t host_port = 0;
     Ipv4 guest_ip;
     uint16_t guest_port = 0;
+    bool operator==(const PortForward&) const = default;
 };
 
 struct NatTimeouts {                      // seconds
@@ -86,6 +87,7 @@ struct NatTimeouts {                      // seconds
     uint32_t tcp_transitory = 240;        // SYN sent, FIN/RST seen, TIME-WAIT
     uint32_t udp = 300;
     uint32_t icmp = 60;
+    bool operator==(const NatTimeouts&) const = default;
 };
 
 struct NatConfig {

@@ -58,6 +58,13 @@ bool same_nat(const NetworkConfig& a, const NetworkConfig& b) {
            a.nat->uplink == b.nat->uplink;
 }
 
+// What a reload changes in a running NAT network without touching its sessions.
+bool same_nat_settings(const NetworkConfig& a, const NetworkConfig& b) {
+    if (!a.nat || !b.nat) return a.nat.has_value() == b.nat.has_value();
+    return a.nat->port_forwards == b.nat->port_forwards && a.nat->timeouts == b.nat->timeouts &&
+           a.nat->max_sessions == b.nat->max_sessions;
+}
+
 }  // namespace
 
 Mac service_mac_for(const std::string& network_name) {
@@ -511,6 +518,10 @@ ApplySummary Switch::apply(const Config& next) {
                      same_host_interface(it->second.cfg, ncfg) &&
                      it->second.cfg.dhcp.has_value() == ncfg.dhcp.has_value())) {
             sum.changed.push_back("network " + name);
+        } else if (!same_nat(it->second.cfg, ncfg)) {
+            sum.changed.push_back("network " + name + " (NAT sessions flushed)");
+        } else if (!same_nat_settings(it->second.cfg, ncfg)) {
+            sum.changed.push_back("network " + name + " (port forwards, timeouts or max_sessions; sessions kept)");
         }
         NetworkState& st = it->second;
         if (!is_new && !same_nat(st.cfg, ncfg)) ++nat_epoch_[st.id];

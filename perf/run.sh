@@ -190,13 +190,31 @@ start_testpmd() {
     wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/testpmd.log" >&2; return 1; }
 }
 VSW_RUN=""
-write_vsw_config() {  # file [extra network]
-    local f=$1 extra=${2:-}
+# The reload scenario's topology adds a NAT network behind a null uplink
+# (net_null, nothing received) whose port-forward list the reloads change:
+# RELOAD_FORWARDS=1: ssh only, 2: ssh and web; 0 (the l2 scenarios): no NAT network.
+RELOAD_FORWARDS=0
+write_vsw_config() {  # file
+    local f=$1 uplinks="" nat=""
+    if ((RELOAD_FORWARDS > 0)); then
+        uplinks="uplinks:
+  wan: {device: \"net_null0,no-rx=1\", address: 198.51.100.2/24, gateway: 198.51.100.1, ports: 1024-65535}"
+        nat="  natnet0:
+    mode: nat
+    subnet: 10.0.2.0/24
+    gateway: 10.0.2.1
+    uplink: wan
+    port_forwards:
+      - {name: ssh, proto: tcp, host_port: 2222, guest_ip: 10.0.2.15, guest_port: 22}"
+        if ((RELOAD_FORWARDS > 1)); then nat+="
+      - {name: web, proto: tcp, host_port: 8080, guest_ip: 10.0.2.15, guest_port: 80}"; fi
+    fi
     cat >"$f" <<EOF
 switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+$uplinks
 networks:
   lan: {mode: internal}
-$extra
+$nat
 ports:
   p0: {network: lan}
   p1: {network: lan}
@@ -459,6 +477,7 @@ scenario_reload() {
     log "scenario reload: vswd at $rate pps (50 % of NDR), ${RELOAD_DUR}s without, then with 5 x vswctl reload"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
+    RELOAD_FORWARDS=1
     start_switch vsw || { stop_switch; die "vswd did not start"; }
     for phase in baseline reload; do
         out=$WORK/gen-reload-$phase.json ok=0
@@ -466,9 +485,9 @@ scenario_reload() {
         if [[ $phase == reload ]]; then
             sleep 4   # EAL init + warm-up
             for i in 1 2 3 4 5; do
-                # alternately add and remove a spare network: a real change, ports unchanged
-                if ((i % 2)); then write_vsw_config "$WORK/vsw/vsw.yaml" "  spare: {mode: internal}"
-                else write_vsw_config "$WORK/vsw/vsw.yaml"; fi
+                # alternately add and remove a port forward: a real change, ports unchanged
+                RELOAD_FORWARDS=$((i % 2 ? 2 : 1))
+                write_vsw_config "$WORK/vsw/vsw.yaml"
                 if "$VSWCTL" -s "$VSW_RUN/vswd.sock" --json reload >"$WORK/reload-$i.json" 2>&1; then
                     ok=$((ok + 1))
                 else
@@ -482,6 +501,7 @@ scenario_reload() {
         record reload vsw 1 64 1 "\"phase\":\"$phase\",\"rate_pps\":$rate,\"reloads\":$([[ $phase == reload ]] && echo 5 || echo 0),\"reloads_ok\":$ok,\"vsw_stats_after\":$stats," "$out" "$ppb" null
     done
     stop_switch
+    RELOAD_FORWARDS=0
     ppa=$(pingpong)
     python3 - "$RECORDS" "$ppa" <<'EOF'
 import json, sys

@@ -199,7 +199,8 @@ fi
 keep="[(s['proto'],s['inside'],s['outside'],s['remote']) for s in d['data'] if s['network']=='natnet0' and s['proto']!='icmp' and not s['forward']]"
 before=$(vswctl --json sessions | json_get "sorted($keep)")
 sed -i 's/{name: web, proto: tcp, host_port: 8080,/{name: web2, proto: tcp, host_port: 8081,/' "$CONFIG"
-vswctl reload || fail "reload refused"
+summary=$(vswctl reload) || fail "reload refused"
+case $summary in *"network natnet0 (port forwards"*"sessions kept)"*) ;; *) fail "reload summary does not name the change: $summary" ;; esac
 page=$(in_host curl -s -m 10 http://203.0.113.10:8081/) || fail "the forward added by reload does not work"
 [ "$page" = hello-from-nat-guest ] || fail "port forward 8081 gave '$page'"
 if in_host curl -s -m 3 http://203.0.113.10:8080/ > /dev/null; then fail "the removed forward still works"; fi
