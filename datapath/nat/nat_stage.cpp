@@ -211,7 +211,10 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
     if (s == nullptr) {
         const uint16_t dport = __builtin_bswap16(v.dst_port);
         const ForwardRule* rule = v.proto == nat::kProtoIcmp ? nullptr : find_forward(up, v.proto, dport);
-        if (rule == nullptr) {
+        // Only a connection's first segment (SYN without ACK) opens a TCP
+        // forward: a stray ACK or RST to the port finds no session.
+        const bool opens = v.proto != nat::kProtoTcp || (v.tcp_flags & (nat::kTcpSyn | nat::kTcpAck)) == nat::kTcpSyn;
+        if (rule == nullptr || !opens) {
             drop(m, in_port, DropReason::nat_no_session);
             return kNoNetwork;
         }

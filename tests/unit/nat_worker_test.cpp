@@ -482,6 +482,23 @@ TEST_F(NatWorkerTest, PortForwardReachesTheGuestAndItsAnswerGoesOutFromTheHostPo
     EXPECT_EQ(all_drops(), 0u);
 }
 
+TEST_F(NatWorkerTest, OnlyASynOpensATcpPortForward) {
+    for (const uint8_t flags : {kTcpAck, nat::kTcpRst, static_cast<uint8_t>(kTcpSyn | kTcpAck), nat::kTcpFin}) {
+        Spec stray = packet(kProtoTcp, kRemote2, 40000, kUplinkIp, kFwdTcp);
+        stray.tcp_flags = flags;
+        rx(kUp, from_outside(stray));
+    }
+    EXPECT_EQ(drops(kUp, DropReason::nat_no_session), 4u);
+    EXPECT_EQ(tables_[0]->size(), 0u);
+    EXPECT_TRUE(take(kB).empty());
+    Spec syn = packet(kProtoTcp, kRemote2, 40000, kUplinkIp, kFwdTcp);
+    syn.tcp_flags = kTcpSyn;
+    EXPECT_FALSE(in_to_guest(syn, kB, kMacB).empty());
+    Spec ack = syn;
+    ack.tcp_flags = kTcpAck;
+    EXPECT_FALSE(in_to_guest(ack, kB, kMacB).empty()) << "later segments use the session";
+}
+
 TEST_F(NatWorkerTest, PortForwardToAGuestWhoseMacIsUnknown) {
     rx(kUp, from_outside(packet(kProtoUdp, kRemote2, 40000, kUplinkIp, kFwdUnknown)));
     EXPECT_EQ(drops(kUp, DropReason::neighbor_unresolved), 1u);
