@@ -68,11 +68,12 @@ ip -n "$NETNS" link set lo up
 # Runs a command in the test's "host" namespace.
 in_host() { ip netns exec "$NETNS" "$@"; }
 
-# switch: section for this test; append networks/ports after it.
+# switch: section for this test; append networks/ports after it. VSW_CORES
+# (default "1") lists the worker CPUs, e.g. "0, 1" for two workers.
 switch_yaml() {
     cat <<YAML
 switch:
-  cores: [1]
+  cores: [${VSW_CORES:-1}]
   hugepages: off
   run_dir: $WORK/run
   state_dir: $WORK/state

@@ -224,6 +224,15 @@ fwd=$(echo "$sessions" | json_get "sum(1 for s in d['data'] if s['forward'])")
 [ "$fwd" -gt 0 ] || fail "no port-forward session listed"
 mixed=$(echo "$sessions" | json_get "len({(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet0'} & {(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet1'})")
 [ "$mixed" = 0 ] || fail "natnet0 and natnet1 share outside ports"
+if [ "${VSW_CORES:-1}" != 1 ]; then
+    # Two workers: each masquerades from its own slice of 20000-29999, and
+    # replies that the uplink's worker receives for the other's ports are
+    # handed over on a ring.
+    workers=$(vswctl --json stats | json_get "[(w['worker'], w['nat_in2out'], w['nat_handoffs']) for w in d['data']['workers']]")
+    log "per worker (worker, nat_in2out, nat_handoffs): $workers"
+    handoffs=$(vswctl --json stats | json_get "sum(w['nat_handoffs'] for w in d['data']['workers'])")
+    [ "$handoffs" -gt 0 ] || fail "two workers but no NAT handoff: the handoff path was not exercised"
+fi
 release_guest 192.168.56.15
 wait_guest vma || fail "vma's script failed"
 vswctl stats
