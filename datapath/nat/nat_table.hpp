@@ -21,7 +21,8 @@ namespace vsw::nat {
 inline constexpr uint16_t kMaxUplinks = 4;
 
 // Keys hold addresses and ports in network byte order, as in the packet.
-struct InsideKey {                  // a guest's flow as seen inside
+// 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time.
+struct alignas(8) InsideKey {       // a guest's flow as seen inside
     uint16_t network;
     uint8_t proto;
     uint8_t pad = 0;

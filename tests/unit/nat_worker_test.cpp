@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -695,6 +696,68 @@ TEST_F(NatWorkerTest, RepliesOfManySessionsInOneBurst) {
     ASSERT_EQ(in.size(), 20u);
     for (uint16_t i = 0; i < 20; ++i) EXPECT_EQ(be16_at(&in[i][kEth + 22]), 5000 + i) << "each to its own socket";
     EXPECT_EQ(drops(kUp, DropReason::nat_no_session), 1u);
+}
+
+// Bursts of valid and damaged frames both ways (bytes flipped, frames cut
+// short, header fields garbled), mixed with fragments and port-forward SYNs:
+// the worker never crashes, and every mbuf is sent or freed (TearDown).
+TEST_F(NatWorkerTest, DamagedBurstsBothWays) {
+    std::vector<uint16_t> ports;
+    for (uint16_t i = 0; i < 4; ++i) {
+        const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, static_cast<uint16_t>(5000 + i), kRemote, 7000));
+        ASSERT_FALSE(out.empty());
+        ports.push_back(be16_at(&out[kEth + 20]));
+    }
+    apply_learning();
+    std::mt19937 rng(20261128);
+    auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    auto seed = [&](bool inbound) {
+        const uint8_t protos[] = {kProtoUdp, kProtoTcp, kProtoIcmp};
+        Spec sp = inbound ? packet(protos[pick(3)], kRemote, 7000, kUplinkIp, ports[pick(4)])
+                          : packet(protos[pick(3)], kGuestA, static_cast<uint16_t>(5000 + pick(8)), kRemote, 7000);
+        if (inbound && pick(4) == 0) {
+            sp = packet(kProtoTcp, kRemote2, static_cast<uint16_t>(40000 + pick(100)), kUplinkIp, kFwdTcp);
+            sp.tcp_flags = kTcpSyn;
+        }
+        if (sp.proto == kProtoIcmp) sp.icmp_type = inbound ? nat::kIcmpEchoReply : nat::kIcmpEchoRequest;
+        switch (pick(6)) {
+            case 0: sp.frag = 0x2000; sp.payload = 64; break;  // first fragment
+            case 1: sp.frag = static_cast<uint16_t>(1 + pick(20)); break;  // a later one
+            case 2: sp.ttl = static_cast<uint8_t>(pick(3)); break;
+            default: break;
+        }
+        return inbound ? from_outside(sp) : from_guest(sp);
+    };
+    for (int round = 0; round < 400; ++round) {
+        const bool inbound = round % 2 == 1;
+        std::vector<Bytes> burst;
+        for (uint16_t k = 0; k < kBurst; ++k) {
+            Bytes f = seed(inbound);
+            switch (pick(4)) {
+                case 1:  // flip a few bytes after the MACs
+                    for (uint32_t n = 1 + pick(4); n > 0; --n) f[12 + pick(static_cast<uint32_t>(f.size() - 12))] ^= static_cast<uint8_t>(1 + pick(255));
+                    break;
+                case 2:  // cut short
+                    f.resize(1 + pick(static_cast<uint32_t>(f.size())));
+                    break;
+                case 3: {  // garble an IPv4 header field: version/IHL, total length, flags/offset, protocol
+                    const size_t at[] = {kEth, kEth + 2, kEth + 6, kEth + 9};
+                    f[at[pick(4)]] = static_cast<uint8_t>(rng());
+                    break;
+                }
+                default: break;
+            }
+            burst.push_back(std::move(f));
+        }
+        rx_burst(inbound ? kUp : kA, burst);
+        drain_all();
+        rte_mbuf* m;
+        while (rte_ring_dequeue(shared_->slow_path_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+        apply_learning();
+    }
+    EXPECT_GT(ctr().nat_in2out.get(), 0u);
+    EXPECT_GT(ctr().nat_out2in.get(), 0u);
+    EXPECT_GT(all_drops(), 0u);
 }
 
 // ---- TTL, unresolved next hop, disabled NAT -----------------------------------------------------
