@@ -155,6 +155,9 @@ private:
     uint32_t now_s_ = 0;          // this round's clock in seconds (NAT timeouts)
 
     TxBuffer tx_[kMaxPorts];
+    // The NAT stages' per-burst state (members, so a burst does not construct them).
+    InsidePending in_pending_[kBurst];
+    OutsidePending out_pending_[kBurst];
     uint16_t dirty_[kMaxPorts];   // ports whose TxBuffer is non-empty
     uint16_t n_dirty_ = 0;
 

@@ -81,7 +81,7 @@ bool Worker::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
 
 void Worker::uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s) {
     const uint8_t uplink = topo.ports[in_port].uplink;
-    OutsidePending pend[kBurst];
+    OutsidePending* pend = out_pending_;
     uint16_t np = 0;
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -268,7 +268,7 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
 
 void Worker::nat_in2out_burst(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
                               uint32_t now_s) {
-    InsidePending pend[kBurst];
+    InsidePending* pend = in_pending_;
     uint16_t np = 0;
     for (uint16_t i = 0; i < n; ++i) {
         InsidePending& p = pend[np];
