@@ -33,6 +33,10 @@ struct DhcpCounters {
              decline = 0, inform = 0, malformed = 0, pool_exhausted = 0, ignored = 0;
 };
 
+// A client's hostname option made safe to store and print: printable ASCII
+// without spaces, up to the first NUL, at most 63 bytes.
+std::string sanitize_dhcp_hostname(const std::vector<uint8_t>& raw);
+
 class DhcpServer {
 public:
     // `lease_file`: where leases persist ("" = not persisted). Existing leases
