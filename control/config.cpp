@@ -19,8 +19,10 @@
 #include <set>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "config_loader.hpp"
+#include "resource_budget.hpp"
 
 namespace vsw {
 
@@ -94,6 +96,45 @@ bool valid_name(std::string_view name, std::string_view extra_chars) {
     return true;
 }
 
+// Before any value is read: nothing in the tree that the loader could
+// misread. Explicit tags other than YAML's core ones (!!binary, !custom) and
+// NUL bytes inside strings (a path "a\0b" is cut short by every system call)
+// are refused with their place; the walk is bounded, so aliases that fan out
+// (a "billion laughs" file) cannot make it run for long.
+void check_document(const YAML::Node& root, const std::string& file) {
+    constexpr size_t kMaxNodes = 200000;
+    static const std::set<std::string> kCoreTags = {
+        "", "?", "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"};
+    auto fail = [&](const YAML::Mark& m, const std::string& key, std::string msg) {
+        ConfigError e{file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, key, std::move(msg)};
+        throw LoadFailure{std::move(e)};
+    };
+    size_t visited = 0;
+    std::vector<std::pair<YAML::Node, std::string>> todo{{root, ""}};
+    while (!todo.empty()) {
+        auto [node, path] = std::move(todo.back());
+        todo.pop_back();
+        if (++visited > kMaxNodes)
+            fail(node.Mark(), path, "the document has more than " + std::to_string(kMaxNodes) +
+                                        " nodes (aliases expanding?): not a vsw config");
+        if (!kCoreTags.count(node.Tag()))
+            fail(node.Mark(), path, "tag '" + node.Tag() + "' is not allowed: write plain values");
+        if (node.IsScalar()) {
+            if (node.Scalar().find('\0') != std::string::npos)
+                fail(node.Mark(), path, "a NUL byte inside a value is not allowed");
+        } else if (node.IsSequence()) {
+            for (size_t i = 0; i < node.size(); ++i) todo.emplace_back(node[i], path + "[" + std::to_string(i) + "]");
+        } else if (node.IsMap()) {
+            for (auto it = node.begin(); it != node.end(); ++it) {
+                const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+                todo.emplace_back(it->first, path);
+                todo.emplace_back(it->second, join(path, key));
+            }
+        }
+    }
+}
+
 // Sections are read in dependency order, whatever their order in the file:
 // networks refer to uplinks, ports to networks.
 Config Loader::load(const YAML::Node& root) const {
@@ -109,6 +150,20 @@ Config Loader::load(const YAML::Node& root) const {
     if (const Field* f = find(sections, "uplinks")) uplinks_section(*f, config);
     if (const Field* f = find(sections, "networks")) networks_section(*f, config);
     if (const Field* f = find(sections, "ports")) ports_section(*f, config);
+    // The memory the tables need at start, against what DPDK is given.
+    const unsigned needed = dpdk_memory_needed_mb(config);
+    if (needed > config.switch_config.memory_mb) {
+        const Field* sw = find(sections, "switch");
+        std::vector<Field> sw_fields = sw ? entries(*sw) : std::vector<Field>{};
+        const Field* mem = find(sw_fields, "memory_mb");
+        const std::string msg = "the switch needs about " + std::to_string(needed) + " MB of DPDK memory (NAT tables for " +
+                                std::to_string(nat_capacity_per_worker(config)) + " sessions per worker, " +
+                                std::to_string(config.switch_config.cores.size()) + " worker(s)) but memory_mb is " +
+                                std::to_string(config.switch_config.memory_mb) +
+                                ": raise switch.memory_mb or lower the networks' max_sessions";
+        if (mem) fail(*mem, msg);
+        fail_at(sw ? sw->key_mark() : root.Mark(), "switch.memory_mb", msg);
+    }
     return config;
 }
 
@@ -354,7 +409,7 @@ void Loader::networks_section(const Field& section, Config& config) const {
 NetworkConfig Loader::network(const Field& f, const Config& config) const {
     NetworkConfig net;
     net.name = f.key.Scalar();
-    net.line = f.key_mark().line + 1;
+    net.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(net.name, "_.-") || net.name.size() > 32)
         fail_key(f, "'" + net.name + "' is not a valid network name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields = entries(f);
@@ -466,13 +521,14 @@ std::vector<Reserved> Loader::reserved_addresses(const NetworkConfig& net) {
 
 void Loader::ports_section(const Field& section, Config& config) const {
     for (const Field& f : entries(section)) {
-        // Each uplink is a DPDK port too.
-        if (config.ports.size() + config.uplinks.size() == kMaxPorts) {
-            std::string uplinks = config.uplinks.empty()
-                                      ? ""
-                                      : ", counting the " + std::to_string(config.uplinks.size()) + " uplink(s)";
-            fail_key(f, "too many ports: at most " + std::to_string(kMaxPorts) +
-                            " are supported (DPDK port limit)" + uplinks);
+        // Every uplink and every host-only network's host interface is a DPDK port too.
+        const size_t host_ifaces = static_cast<size_t>(std::count_if(
+            config.networks.begin(), config.networks.end(), [](const auto& n) { return n.second.host_interface.has_value(); }));
+        if (config.ports.size() + config.uplinks.size() + host_ifaces == kMaxPorts) {
+            fail_key(f, "too many ports: vswd has " + std::to_string(kMaxPorts) +
+                            " DPDK ports (RTE_MAX_ETHPORTS) for ports, uplinks and host interfaces, and " +
+                            std::to_string(config.uplinks.size()) + " uplink(s) and " + std::to_string(host_ifaces) +
+                            " host interface(s) leave " + std::to_string(config.ports.size()) + " for ports");
         }
         PortConfig port = this->port(f, config);
         config.ports.emplace(port.name, std::move(port));
@@ -482,7 +538,7 @@ void Loader::ports_section(const Field& section, Config& config) const {
 PortConfig Loader::port(const Field& f, const Config& config) const {
     PortConfig port;
     port.name = f.key.Scalar();
-    port.line = f.key_mark().line + 1;
+    port.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(port.name, "_.-") || port.name.size() > 64)
         fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac"});
@@ -517,7 +573,14 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
 tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text,
                                                      const std::string& file_name) {
     try {
-        YAML::Node root = YAML::Load(yaml_text);
+        // A config file is one document: a second one ('---') is what an
+        // editor or a tool caught halfway, or two files glued together.
+        std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
+        if (docs.size() > 1)
+            return tl::unexpected(ConfigError{file_name, docs[1].Mark().line + 1, docs[1].Mark().column + 1, "",
+                                              "a second YAML document ('---'): a config file holds exactly one"});
+        YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+        config_internal::check_document(root, file_name);
         return config_internal::Loader(file_name).load(root);
     } catch (const config_internal::LoadFailure& f) {
         return tl::unexpected(f.error);

@@ -30,6 +30,14 @@ struct ConfigError {
     std::string to_string() const;
 };
 
+// Where a section was declared, for messages. Equal whatever its value, so
+// that the defaulted == of the structs below compares settings only: a
+// reload that just moves lines around changes nothing.
+struct SourceLine {
+    int value = 0;  // 1-based; 0 = not from a file
+    bool operator==(const SourceLine&) const { return true; }
+};
+
 enum class Hugepages { automatic, on, off };
 enum class NetworkMode { host_only, internal, nat };
 
@@ -45,11 +53,13 @@ struct SwitchConfig {
     std::string file_prefix = "vsw";      // DPDK --file-prefix (one per vswd instance)
     unsigned mac_aging = 300;             // seconds before an idle learned MAC is forgotten
     unsigned memory_mb = 512;             // DPDK memory (mbuf pool etc.)
+    bool operator==(const SwitchConfig&) const = default;
 };
 
 struct DhcpStaticLease {
     Mac mac;
     Ipv4 ip;
+    bool operator==(const DhcpStaticLease&) const = default;
 };
 
 struct DhcpConfig {
@@ -61,6 +71,7 @@ struct DhcpConfig {
     std::optional<Ipv4> router;           // option 3; only for networks with a gateway
     std::vector<Ipv4> dns;                // option 6; empty = not sent
     std::string domain;                   // option 15; empty = not sent
+    bool operator==(const DhcpConfig&) const = default;
 };
 
 struct HostInterfaceConfig {
@@ -68,6 +79,7 @@ struct HostInterfaceConfig {
     Ipv4 address;                         // inside the network's subnet
     std::string netns;                    // "" = the host's namespace; else a named netns
                                           // (ip netns add NAME) the interface is moved into
+    bool operator==(const HostInterfaceConfig&) const = default;
 };
 
 // A port-forwarding rule of a NAT network (VBoxManage --natpf): traffic to
@@ -97,6 +109,7 @@ struct NatConfig {
     std::vector<PortForward> port_forwards;
     NatTimeouts timeouts;
     uint32_t max_sessions = 65536;        // per network, 1..4194304
+    bool operator==(const NatConfig&) const = default;
 };
 
 struct NetworkConfig {
@@ -106,7 +119,8 @@ struct NetworkConfig {
     std::optional<HostInterfaceConfig> host_interface; // host-only only
     std::optional<DhcpConfig> dhcp;                   // none = no DHCP server
     std::optional<NatConfig> nat;                     // nat only (always set there)
-    int line = 0;                                     // where it was declared (for messages)
+    SourceLine line;                                  // where it was declared (for messages)
+    bool operator==(const NetworkConfig&) const = default;
 };
 
 // Where NAT networks' traffic leaves the switch.
@@ -121,7 +135,8 @@ struct UplinkConfig {
     std::optional<Ipv4> resolver;         // DNS server that NAT networks' `dns` forwards to
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
-    int line = 0;
+    SourceLine line;
+    bool operator==(const UplinkConfig&) const = default;
 };
 
 struct PortConfig {
@@ -130,7 +145,8 @@ struct PortConfig {
     std::string socket;                   // absolute path; default <run_dir>/<name>.sock
     bool client = false;                  // true: vswd connects (and reconnects) to QEMU's socket
     std::optional<Mac> mac;               // pinned source MAC (anti-spoofing)
-    int line = 0;
+    SourceLine line;
+    bool operator==(const PortConfig&) const = default;
 };
 
 struct Config {
@@ -139,6 +155,7 @@ struct Config {
     std::map<std::string, NetworkConfig> networks;  // by name
     std::map<std::string, PortConfig> ports;        // by name
     std::map<std::string, UplinkConfig> uplinks;    // by name
+    bool operator==(const Config&) const = default;
 };
 
 tl::expected<Config, ConfigError> load_config_file(const std::string& path);

@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "../datapath/limits.hpp"
 #include "config.hpp"
 
 namespace vsw::config_internal {
 
-constexpr size_t kMaxPorts = 30;             // DPDK port limit, minus headroom (ports + uplinks)
 constexpr size_t kMaxSocketPath = 107;       // sizeof(sockaddr_un::sun_path) - 1
 constexpr uint64_t kMaxDhcpRange = 65536;
 constexpr size_t kMaxIfName = 15;            // IFNAMSIZ - 1
@@ -54,6 +54,8 @@ struct Reserved {
 };
 
 std::string join(const std::string& path, std::string_view key);
+// Refuses what no vsw config contains (throws LoadFailure): see config.cpp.
+void check_document(const YAML::Node& root, const std::string& file);
 std::string list_of(std::initializer_list<std::string_view> words);
 const char* kind(const YAML::Node& node);
 bool valid_name(std::string_view name, std::string_view extra_chars);

@@ -16,7 +16,6 @@ namespace {
 
 constexpr uint32_t kMinMasqueradePorts = 64;
 constexpr uint32_t kMaxSessions = 4194304;
-constexpr size_t kMaxUplinks = 4;  // the datapath's limit: nat::kMaxUplinks (datapath/nat/nat_table.hpp)
 constexpr uint32_t kMaxNatTimeout = 604800;  // a week
 
 const char* proto_name(uint8_t proto) { return proto == 17 ? "udp" : "tcp"; }
@@ -39,7 +38,7 @@ void Loader::uplinks_section(const Field& section, Config& config) const {
 UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier) const {
     UplinkConfig up;
     up.name = f.key.Scalar();
-    up.line = f.key_mark().line + 1;
+    up.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(up.name, "_.-") || up.name.size() > 32)
         fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields =

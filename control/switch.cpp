@@ -19,6 +19,7 @@
 
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
+#include "run_dir.hpp"
 
 namespace vsw {
 
@@ -36,18 +37,19 @@ bool same_vhost_endpoint(const PortConfig& a, const PortConfig& b) {
 }
 
 bool same_host_interface(const NetworkConfig& a, const NetworkConfig& b) {
-    if (a.host_interface.has_value() != b.host_interface.has_value()) return false;
-    if (!a.host_interface) return true;
-    return a.host_interface->name == b.host_interface->name &&
-           a.host_interface->address == b.host_interface->address &&
-           a.host_interface->netns == b.host_interface->netns && a.subnet == b.subnet;
+    return a.host_interface == b.host_interface && (!a.host_interface || a.subnet == b.subnet);
 }
 
+// What, changed in an uplink, needs its DPDK port re-created.
 bool same_uplink_device(const UplinkConfig& a, const UplinkConfig& b) {
-    const bool same_kernel = a.kernel.has_value() == b.kernel.has_value() &&
-                             (!a.kernel || (a.kernel->name == b.kernel->name && a.kernel->address == b.kernel->address &&
-                                            a.kernel->netns == b.kernel->netns));
-    return a.device == b.device && same_kernel && a.address == b.address && a.prefix_len == b.prefix_len;
+    return a.device == b.device && a.kernel == b.kernel && a.address == b.address && a.prefix_len == b.prefix_len;
+}
+
+// What, changed in an uplink, invalidates the sessions of the NAT networks on
+// it: outside ports now outside the range (and owned by other workers, whose
+// slices are cut from the range), or DNS sessions to the old resolver.
+bool same_uplink_sessions(const UplinkConfig& a, const UplinkConfig& b) {
+    return a.port_first == b.port_first && a.port_last == b.port_last && a.resolver == b.resolver;
 }
 
 // What, changed in a NAT network, invalidates its sessions.
@@ -58,12 +60,6 @@ bool same_nat(const NetworkConfig& a, const NetworkConfig& b) {
            a.nat->uplink == b.nat->uplink;
 }
 
-// What a reload changes in a running NAT network without touching its sessions.
-bool same_nat_settings(const NetworkConfig& a, const NetworkConfig& b) {
-    if (!a.nat || !b.nat) return a.nat.has_value() == b.nat.has_value();
-    return a.nat->port_forwards == b.nat->port_forwards && a.nat->timeouts == b.nat->timeouts &&
-           a.nat->max_sessions == b.nat->max_sessions;
-}
 
 }  // namespace
 
@@ -189,6 +185,12 @@ void Switch::reset_port_counters(uint16_t port_id) {
 }
 
 tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
+    // A server socket left behind by a vswd that died would make the bind fail.
+    if (!cfg.client) {
+        auto stale = clear_stale_socket(cfg.socket);
+        if (!stale) return tl::unexpected(stale.error());
+        if (*stale == StaleSocket::removed) spdlog::warn("port {}: removed stale socket {}", cfg.name, cfg.socket);
+    }
     auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_);
     if (!id) return tl::unexpected(id.error());
     auto ring = make_tx_ring(*id);
@@ -485,8 +487,17 @@ ApplySummary Switch::apply(const Config& next) {
     for (const auto& [name, ucfg] : next.uplinks) {
         auto it = uplinks_.find(name);
         if (it != uplinks_.end()) {
-            if (it->second.cfg.gateway != ucfg.gateway) it->second.gateway_resolved = false;
-            it->second.cfg = ucfg;
+            UplinkState& up = it->second;
+            if (up.cfg == ucfg) continue;
+            if (up.cfg.gateway != ucfg.gateway) up.gateway_resolved = false;
+            std::string what = " (gateway; sessions kept)";
+            if (!same_uplink_sessions(up.cfg, ucfg)) {
+                what = " (port range or resolver: sessions of its NAT networks flushed)";
+                for (auto& [nname, n] : networks_)
+                    if (n.cfg.nat && n.cfg.nat->uplink == name) ++nat_epoch_[n.id];
+            }
+            sum.changed.push_back("uplink " + name + what);
+            up.cfg = ucfg;
             continue;
         }
         const bool recreated = std::find(uplinks_to_remove.begin(), uplinks_to_remove.end(), name) !=
@@ -514,14 +525,12 @@ ApplySummary Switch::apply(const Config& next) {
             it = networks_.emplace(name, std::move(st)).first;
             ++nat_epoch_[id];
             sum.added.push_back("network " + name);
-        } else if (!(it->second.cfg.mode == ncfg.mode && it->second.cfg.subnet == ncfg.subnet &&
-                     same_host_interface(it->second.cfg, ncfg) &&
-                     it->second.cfg.dhcp.has_value() == ncfg.dhcp.has_value())) {
-            sum.changed.push_back("network " + name);
-        } else if (!same_nat(it->second.cfg, ncfg)) {
-            sum.changed.push_back("network " + name + " (NAT sessions flushed)");
-        } else if (!same_nat_settings(it->second.cfg, ncfg)) {
-            sum.changed.push_back("network " + name + " (port forwards, timeouts or max_sessions; sessions kept)");
+        } else if (it->second.cfg != ncfg) {
+            const NetworkConfig& old = it->second.cfg;
+            std::string what;
+            if (old.nat && ncfg.nat && !same_nat(old, ncfg)) what = " (NAT sessions flushed)";
+            else if (old.nat && ncfg.nat && old.nat != ncfg.nat) what = " (port forwards, timeouts or max_sessions; sessions kept)";
+            sum.changed.push_back("network " + name + what);
         }
         NetworkState& st = it->second;
         if (!is_new && !same_nat(st.cfg, ncfg)) ++nat_epoch_[st.id];
@@ -546,7 +555,7 @@ ApplySummary Switch::apply(const Config& next) {
     for (const auto& [name, pcfg] : next.ports) {
         auto it = ports_.find(name);
         if (it != ports_.end()) {
-            if (it->second.cfg.network != pcfg.network || it->second.cfg.mac != pcfg.mac) {
+            if (it->second.cfg != pcfg) {
                 flush_fdb_port(it->second.port_id);
                 sum.changed.push_back("port " + name);
             } else {

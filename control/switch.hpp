@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,7 @@ public:
     nlohmann::json leases() const;
     nlohmann::json sessions(const std::string& network) const;  // NAT sessions (diagnostic snapshot)
     nlohmann::json port_counters_json(bool only_nonzero_drops) const;  // thread-safe
+    std::set<std::string> connected_ports() const;  // ports whose guest is attached (link up)
 
 private:
     struct NetworkState {

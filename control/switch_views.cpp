@@ -214,4 +214,11 @@ nlohmann::json Switch::leases() const {
     return out;
 }
 
+std::set<std::string> Switch::connected_ports() const {
+    std::set<std::string> up;
+    for (const auto& [name, p] : ports_)
+        if (shared_->link_up[p.port_id].load(std::memory_order_relaxed)) up.insert(name);
+    return up;
+}
+
 }  // namespace vsw

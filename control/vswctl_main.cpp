@@ -164,12 +164,18 @@ int main(int argc, char** argv) {
     app.get_subcommand("fdb")->description("learned MAC table");
     app.get_subcommand("leases")->description("DHCP leases");
     app.get_subcommand("reload")->description("re-read the YAML and apply what changed");
+    bool allow_empty = false, force = false;
+    app.get_subcommand("reload")->add_flag("--allow-empty", allow_empty,
+                                           "apply a file that declares no networks (removes everything)");
+    app.get_subcommand("reload")->add_flag("--force", force, "apply even if it disconnects connected guests");
     for (auto* sub : app.get_subcommands({})) sub->add_flag("--json", as_json, "print the raw JSON answer");
     CLI11_PARSE(app, argc, argv);
 
     const std::string cmd = app.get_subcommands().front()->get_name();
     json request{{"cmd", cmd}};
     if (!network.empty()) request["network"] = network;
+    if (allow_empty) request["allow_empty"] = true;
+    if (force) request["force"] = true;
     auto resp = vsw::ctl_request(socket, request);
     if (!resp) {
         std::fprintf(stderr, "vswctl: %s\n", resp.error().c_str());

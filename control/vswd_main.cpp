@@ -5,6 +5,7 @@
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_pdump.h>
 
 #include <poll.h>
@@ -15,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -26,6 +28,9 @@
 #include "config.hpp"
 #include "ctl_server.hpp"
 #include "eal_args.hpp"
+#include "reload_guard.hpp"
+#include "resource_budget.hpp"
+#include "run_dir.hpp"
 #include "switch.hpp"
 #include "telemetry.hpp"
 
@@ -62,30 +67,51 @@ void remove_runtime_files(const std::string& runtime_dir, const std::string& pre
     }
 }
 
+// A reload: load and check the file, refuse what would cut guests off unless
+// the operator said so, apply it, and put the running config back if any
+// part of it could not be applied (all or nothing).
+nlohmann::json reload(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
+    auto cfg = load_config_file(config_path);
+    if (!cfg) {
+        spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
+        return {{"ok", false}, {"error", cfg.error().to_string()}};
+    }
+    ReloadOptions opts;
+    opts.allow_empty = req.value("allow_empty", false);
+    opts.force = req.value("force", false);
+    if (auto why = reload_objection(running, *cfg, sw.connected_ports(), opts)) {
+        spdlog::error("reload of {} refused, running config kept: {}", config_path, *why);
+        return {{"ok", false}, {"error", *why}};
+    }
+    ApplySummary s = sw.apply(*cfg);
+    if (s.errors.empty()) {
+        running = std::move(*cfg);
+        spdlog::info("reloaded {}: {}", config_path, s.to_string());
+        return {{"ok", true}, {"data", s.to_json()}, {"error", ""}};
+    }
+    ApplySummary back = sw.apply(running);
+    const std::string err = fmt::format("reload of {} failed ({}); rolled back to the running config{}", config_path,
+                                        fmt::join(s.errors, "; "),
+                                        back.errors.empty() ? "" : " with errors: " + fmt::format("{}", fmt::join(back.errors, "; ")));
+    spdlog::error("{}", err);
+    return {{"ok", false}, {"data", s.to_json()}, {"error", err}};
+}
+
 // Handles one vswctl request.
-nlohmann::json handle_request(Switch& sw, const std::string& config_path, const nlohmann::json& req) {
+nlohmann::json handle_request(Switch& sw, const std::string& config_path, Config& running,
+                              const nlohmann::json& req) {
     const std::string cmd = req.value("cmd", "");
     if (cmd == "show") return {{"ok", true}, {"data", sw.show()}};
     if (cmd == "stats") return {{"ok", true}, {"data", sw.stats()}};
     if (cmd == "fdb") return {{"ok", true}, {"data", sw.fdb()}};
     if (cmd == "leases") return {{"ok", true}, {"data", sw.leases()}};
     if (cmd == "sessions") return {{"ok", true}, {"data", sw.sessions(req.value("network", ""))}};
-    if (cmd == "reload") {
-        auto cfg = load_config_file(config_path);
-        if (!cfg) {
-            spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
-            return {{"ok", false}, {"error", cfg.error().to_string()}};
-        }
-        ApplySummary s = sw.apply(*cfg);
-        spdlog::info("reloaded {}: {}", config_path, s.to_string());
-        return {{"ok", s.errors.empty()}, {"data", s.to_json()},
-                {"error", s.errors.empty() ? "" : s.to_string()}};
-    }
+    if (cmd == "reload") return reload(sw, config_path, running, req);
     return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
 }
 
-int run(const std::string& config_path, const Config& cfg) {
-    const SwitchConfig& sc = cfg.switch_config;
+int run(const std::string& config_path, Config cfg) {
+    const SwitchConfig sc = cfg.switch_config;  // a copy: a reload replaces cfg, switch changes wait for a restart
     spdlog::set_level(spdlog::level::from_str(sc.log_level));
 
     // Signals go to the control thread's signalfd: block them before EAL
@@ -96,8 +122,14 @@ int run(const std::string& config_path, const Config& cfg) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // Before anything else touches run_dir: one vswd per run_dir, and what a
+    // crashed predecessor left there is ours to clean up.
+    auto lock = InstanceLock::acquire(sc.run_dir);
+    if (!lock) {
+        spdlog::critical("{}", lock.error());
+        return 1;
+    }
     std::error_code ec;
-    std::filesystem::create_directories(sc.run_dir, ec);
     std::filesystem::create_directories(sc.state_dir, ec);
 
     const unsigned n_cpus = std::thread::hardware_concurrency();
@@ -116,11 +148,7 @@ int run(const std::string& config_path, const Config& cfg) {
 
     const auto n_workers = static_cast<unsigned>(sc.cores.size());
     // NAT sessions a worker can hold: what the NAT networks ask for (fixed until restart).
-    uint64_t nat_capacity = 0;
-    for (const auto& [name, n] : cfg.networks)
-        if (n.nat) nat_capacity += n.nat->max_sessions;
-    nat_capacity = std::clamp<uint64_t>(nat_capacity, 4096, 4u << 20);
-    auto created = Switch::create(sc, n_workers, static_cast<uint32_t>(nat_capacity));
+    auto created = Switch::create(sc, n_workers, nat_capacity_per_worker(cfg));
     if (!created) {
         spdlog::critical("{}", created.error());
         rte_eal_cleanup();
@@ -142,9 +170,14 @@ int run(const std::string& config_path, const Config& cfg) {
         rc = 1;
     }
 
+    rte_malloc_socket_stats mem{};
+    rte_malloc_get_socket_stats(0, &mem);
+    spdlog::info("DPDK memory: {} MB in use of {} MB (switch.memory_mb)", mem.heap_allocsz_bytes >> 20,
+                 sc.memory_mb);
+
     register_telemetry(sw.get());
     auto server = CtlServer::listen(sc.run_dir + "/vswd.sock", [&](const nlohmann::json& req) {
-        return handle_request(*sw, config_path, req);
+        return handle_request(*sw, config_path, cfg, req);
     });
     if (!server) {
         spdlog::critical("control socket: {}", server.error());
@@ -164,7 +197,7 @@ int run(const std::string& config_path, const Config& cfg) {
             while (read(sfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     spdlog::info("SIGHUP: reloading {}", config_path);
-                    handle_request(*sw, config_path, {{"cmd", "reload"}});
+                    handle_request(*sw, config_path, cfg, {{"cmd", "reload"}});
                 } else {
                     spdlog::info("signal {}: stopping", si.ssi_signo);
                     running = false;

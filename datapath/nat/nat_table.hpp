@@ -18,7 +18,7 @@ struct rte_hash;
 
 namespace vsw::nat {
 
-inline constexpr uint16_t kMaxUplinks = 4;
+using vsw::kMaxUplinks;  // datapath/limits.hpp
 
 // Keys hold addresses and ports in network byte order, as in the packet.
 // 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time.

@@ -47,7 +47,7 @@ TEST(NatGood, FullExample) {
     ASSERT_EQ(c.uplinks.size(), 1u);
     const UplinkConfig& up = c.uplinks.at("wan");
     EXPECT_EQ(up.name, "wan");
-    EXPECT_EQ(up.line, 16);
+    EXPECT_EQ(up.line.value, 16);
     EXPECT_EQ(up.device, "net_af_xdp0,iface=eth1");
     EXPECT_FALSE(up.kernel);
     EXPECT_EQ(up.address, ip("203.0.113.10"));
@@ -60,7 +60,7 @@ TEST(NatGood, FullExample) {
 
     const NetworkConfig& n = c.networks.at("natnet0");
     EXPECT_EQ(n.mode, NetworkMode::nat);
-    EXPECT_EQ(n.line, 2);
+    EXPECT_EQ(n.line.value, 2);
     ASSERT_TRUE(n.subnet);
     EXPECT_EQ(n.subnet->to_string(), "10.0.2.0/24");
     EXPECT_FALSE(n.host_interface);
@@ -277,10 +277,18 @@ std::string forward(const std::string& name, const std::string& proto, const std
 std::string uplink(const std::string& body) { return "uplinks:\n  u:\n" + body; }
 
 std::vector<BadCase> nat_bad_cases() {
-    std::string thirty_ports_and_an_uplink =
-        "uplinks: {wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1}}\n"
-        "networks: {n: {mode: internal}}\nports:\n";
-    for (int i = 0; i < 30; ++i) thirty_ports_and_an_uplink += "  p" + std::to_string(i) + ": {network: n}\n";
+    // 26 ports, 4 uplinks and 3 host interfaces: 33 DPDK ports, one too many.
+    std::string ports_uplinks_and_host_ifaces = "uplinks:\n";
+    for (int i = 0; i < 4; ++i)
+        ports_uplinks_and_host_ifaces += "  u" + std::to_string(i) + ": {device: net_null" + std::to_string(i) +
+                                         ", address: 203.0.11" + std::to_string(i) + ".10/24, gateway: 203.0.11" +
+                                         std::to_string(i) + ".1}\n";
+    ports_uplinks_and_host_ifaces += "networks:\n";
+    for (int i = 0; i < 3; ++i)
+        ports_uplinks_and_host_ifaces +=
+            "  h" + std::to_string(i) + ": {mode: host-only, subnet: 192.168.5" + std::to_string(i) + ".0/24}\n";
+    ports_uplinks_and_host_ifaces += "ports:\n";
+    for (int i = 0; i < 26; ++i) ports_uplinks_and_host_ifaces += "  p" + std::to_string(i) + ": {network: h0}\n";
 
     std::string five_uplinks = "uplinks:\n";
     for (int i = 0; i < 5; ++i)
@@ -478,8 +486,21 @@ std::vector<BadCase> nat_bad_cases() {
          "uplinks:\n  wan: {kernel: {name: vsw-h, address: 203.0.113.1}, address: 203.0.113.10/24}\n" +
              hostonly(""),
          4, 3, "networks.h", "is already used by uplink 'wan' (it is the default name here; set host_interface.name)"},
-        {"TooManyPortsWithUplinks", thirty_ports_and_an_uplink, 33, 3, "ports.p29",
-         "at most 30 are supported (DPDK port limit), counting the 1 uplink(s)"},
+        // Four networks of 4 Mi sessions: the NAT tables alone need ~700 MB.
+        {"NatTablesNeedMoreMemory",
+         "switch: {memory_mb: 512}\n"
+         "uplinks: {wan: {device: net_null0, address: 203.0.113.10/24, gateway: 203.0.113.1}}\n"
+         "networks:\n"
+         "  a: {mode: nat, subnet: 10.0.2.0/24, uplink: wan, max_sessions: 4194304}\n"
+         "  b: {mode: nat, subnet: 10.0.3.0/24, uplink: wan, max_sessions: 4194304}\n",
+         1, 21, "switch.memory_mb", "needs about 855 MB of DPDK memory (NAT tables for 4194304 sessions per worker"},
+        {"NatTablesNeedMoreMemoryDefault",
+         "uplinks: {wan: {device: net_null0, address: 203.0.113.10/24, gateway: 203.0.113.1}}\n"
+         "networks:\n"
+         "  a: {mode: nat, subnet: 10.0.2.0/24, uplink: wan, max_sessions: 3000000}\n",
+         0, 0, "switch.memory_mb", "but memory_mb is 512: raise switch.memory_mb or lower the networks' max_sessions"},
+        {"TooManyPortsWithUplinksAndHostInterfaces", ports_uplinks_and_host_ifaces, 36, 3, "ports.p25",
+         "and 4 uplink(s) and 3 host interface(s) leave 25 for ports"},
     };
 }
 

@@ -60,7 +60,7 @@ TEST(ConfigGood, FullExample) {
     ASSERT_EQ(c.networks.size(), 2u);
     const NetworkConfig& h = c.networks.at("hostonly0");
     EXPECT_EQ(h.name, "hostonly0");
-    EXPECT_EQ(h.line, 11);
+    EXPECT_EQ(h.line.value, 11);
     EXPECT_EQ(h.mode, NetworkMode::host_only);
     ASSERT_TRUE(h.subnet);
     EXPECT_EQ(h.subnet->to_string(), "192.168.56.0/24");
@@ -81,7 +81,7 @@ TEST(ConfigGood, FullExample) {
 
     const NetworkConfig& lab = c.networks.at("lab");
     EXPECT_EQ(lab.mode, NetworkMode::internal);
-    EXPECT_EQ(lab.line, 22);
+    EXPECT_EQ(lab.line.value, 22);
     EXPECT_FALSE(lab.subnet);
     EXPECT_FALSE(lab.host_interface);
     EXPECT_FALSE(lab.dhcp);
@@ -93,7 +93,7 @@ TEST(ConfigGood, FullExample) {
     EXPECT_EQ(p1.socket, "/run/vsw-test/vm1-eth0.sock");
     EXPECT_FALSE(p1.client);
     EXPECT_FALSE(p1.mac);
-    EXPECT_EQ(p1.line, 25);
+    EXPECT_EQ(p1.line.value, 25);
     const PortConfig& p2 = c.ports.at("vm2-eth0");
     EXPECT_EQ(p2.socket, "/tmp/vm2.sock");
     EXPECT_TRUE(p2.client);
@@ -214,8 +214,8 @@ namespace {
 
 
 std::vector<BadCase> bad_cases() {
-    std::string thirty_one_ports = "networks: {n: {mode: internal}}\nports:\n";
-    for (int i = 0; i < 31; ++i) thirty_one_ports += "  p" + std::to_string(i) + ": {network: n}\n";
+    std::string thirty_three_ports = "networks: {n: {mode: internal}}\nports:\n";
+    for (int i = 0; i < 33; ++i) thirty_three_ports += "  p" + std::to_string(i) + ": {network: n}\n";
 
     return {
         // addresses and subnets
@@ -359,7 +359,20 @@ std::vector<BadCase> bad_cases() {
          "ports.p.mac", "all-zero"},
         {"BadClient", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, client: maybe}\n", 3, 27,
          "ports.p.client", "'maybe' is not true or false"},
-        {"TooManyPorts", thirty_one_ports, 33, 3, "ports.p30", "at most 30 are supported (DPDK port limit)"},
+        {"TooManyPorts", thirty_three_ports, 35, 3, "ports.p32",
+         "vswd has 32 DPDK ports (RTE_MAX_ETHPORTS) for ports, uplinks and host interfaces, and 0 uplink(s) "
+         "and 0 host interface(s) leave 32 for ports"},
+
+        // the document itself: what a half-written file or a hostile one holds
+        {"SecondDocument", "networks: {n: {mode: internal}}\n---\nnetworks: {}\n", 3, 1, "",
+         "a second YAML document ('---')"},
+        {"TrailingDocumentMarker", "networks: {n: {mode: internal}}\nports:\n  p: {network: n}\n---\n", 5, 1, "",
+         "a second YAML document"},
+        {"BinaryTag", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, socket: !!binary L3RtcC94}\n", 3, 27,
+         "ports.p.socket", "tag 'tag:yaml.org,2002:binary' is not allowed"},
+        {"CustomTag", "networks: !mine {n: {mode: internal}}\n", 1, 11, "networks", "tag '!mine' is not allowed"},
+        {"NulInPath", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, socket: \"/tmp/a\\0b.sock\"}\n", 3, 27,
+         "ports.p.socket", "a NUL byte inside a value"},
 
         // switch
         {"EmptyCores", "switch:\n  cores: []\n", 2, 10, "switch.cores", "at least one CPU"},
