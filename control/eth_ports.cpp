@@ -52,9 +52,9 @@ tl::expected<uint16_t, std::string> create_vhost_port(const VhostPortSpec& spec,
     return probe_and_start(dev, args, pool);
 }
 
-tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, rte_mempool* pool) {
+tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, const Mac& mac, rte_mempool* pool) {
     const std::string dev = "net_tap_" + ifname;
-    return probe_and_start(dev, fmt::format("{},iface={}", dev, ifname), pool);
+    return probe_and_start(dev, fmt::format("{},iface={},mac={}", dev, ifname, mac.to_string()), pool);
 }
 
 tl::expected<uint16_t, std::string> create_device_port(const std::string& devargs, rte_mempool* pool) {

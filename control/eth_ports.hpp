@@ -10,6 +10,8 @@
 
 #include <tl/expected.hpp>
 
+#include "../datapath/addr.hpp"
+
 struct rte_mempool;
 
 namespace vsw {
@@ -22,7 +24,10 @@ struct VhostPortSpec {
 
 // Probes, configures (1 rx + 1 tx queue) and starts the device; returns its port id.
 tl::expected<uint16_t, std::string> create_vhost_port(const VhostPortSpec& spec, rte_mempool* pool);
-tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, rte_mempool* pool);
+// `mac`: the kernel netdev's MAC. Keep it stable across vswd restarts: guests
+// cache it (ARP), and a new random one would cut them off the host until
+// their ARP entry goes stale.
+tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, const Mac& mac, rte_mempool* pool);
 // Any DPDK device string, e.g. "net_af_xdp0,iface=eth1" or a PCI address.
 tl::expected<uint16_t, std::string> create_device_port(const std::string& devargs, rte_mempool* pool);
 

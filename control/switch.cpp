@@ -228,7 +228,7 @@ void Switch::remove_port(const std::string& name) {
 
 tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     const HostInterfaceConfig& hi = *net.cfg.host_interface;
-    auto id = create_tap_port(hi.name, pool_);
+    auto id = create_tap_port(hi.name, service_mac_for("host:" + net.cfg.name), pool_);
     if (!id) return tl::unexpected(id.error());
     if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len, hi.netns); !ok) {
         destroy_port(*id);

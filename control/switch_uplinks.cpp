@@ -31,7 +31,7 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
     st.cfg = cfg;
     st.id = id;
     if (cfg.kernel) {
-        auto port = create_tap_port(cfg.kernel->name, pool_);
+        auto port = create_tap_port(cfg.kernel->name, service_mac_for("kernel:" + cfg.name), pool_);
         if (!port) return tl::unexpected(port.error());
         if (auto ok = configure_host_interface(cfg.kernel->name, cfg.kernel->address, cfg.prefix_len, cfg.kernel->netns);
             !ok) {
