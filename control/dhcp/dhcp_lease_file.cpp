@@ -1,6 +1,8 @@
 // The DHCP server's lease file: load() at start, save() after every change.
-// Written to a temp file, fsync'ed and renamed, so a crash leaves the old
-// file or the new one, never half of one. Format:
+// Written to a temp file, fsync'ed and renamed, and the directory fsync'ed,
+// so a crash or a power cut leaves the old file or the new one, never half of
+// one. A file that cannot be parsed at start is renamed aside
+// (<file>.corrupt-<unix time>) and reported; the server starts empty. Format:
 //   {"version": 1, "network": "<name>",
 //    "leases": [{"mac": "52:54:00:00:00:01", "ip": "192.168.56.101",
 //                "expires": 1700000000, "hostname": "vm1"}, ...]}
@@ -22,6 +24,17 @@
 
 namespace vsw {
 
+namespace {
+
+// Keeps a lease file we could not use for the operator to look at, instead
+// of overwriting it with the next save.
+std::string keep_aside(const std::string& file) {
+    const std::string aside = file + ".corrupt-" + std::to_string(std::time(nullptr));
+    return std::rename(file.c_str(), aside.c_str()) == 0 ? aside : std::string();
+}
+
+}  // namespace
+
 void DhcpServer::load() {
     if (lease_file_.empty()) return;
     std::error_code ec;
@@ -36,8 +49,9 @@ void DhcpServer::load() {
     text << in.rdbuf();
     nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object() || !j.contains("leases") || !j["leases"].is_array()) {
-        spdlog::warn("dhcp {}: lease file {} is corrupt; starting with no leases", network_name_,
-                     lease_file_);
+        const std::string aside = keep_aside(lease_file_);
+        spdlog::warn("dhcp {}: lease file {} is corrupt or cut short; starting with no leases ({})", network_name_,
+                     lease_file_, aside.empty() ? "could not move it aside" : "kept as " + aside);
         return;
     }
     const int64_t now = static_cast<int64_t>(std::time(nullptr));
@@ -120,7 +134,14 @@ void DhcpServer::save() const {
             spdlog::warn("dhcp {}: cannot save leases to {}: {}", network_name_, lease_file_,
                          std::strerror(ok ? errno : saved_errno));
             ::unlink(tmp.c_str());
+            return;
         }
+        // The rename is durable only once the directory entry is on disk.
+        const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
+        const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || ::fsync(dfd) != 0)
+            spdlog::warn("dhcp {}: cannot sync directory {}: {}", network_name_, dir, std::strerror(errno));
+        if (dfd >= 0) ::close(dfd);
     } catch (const std::exception& e) {
         spdlog::warn("dhcp {}: cannot save leases to {}: {}", network_name_, lease_file_,
                      e.what());

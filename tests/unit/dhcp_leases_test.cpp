@@ -427,15 +427,25 @@ TEST(Dhcp, LoadSkipsExpiredAndOutOfRangeEntries) {
     EXPECT_EQ(l[0].hostname, "ok");
 }
 
-TEST(Dhcp, CorruptLeaseFileStartsEmpty) {
+TEST(Dhcp, CorruptLeaseFileStartsEmptyAndIsKeptAside) {
     TempDir dir;
     const auto file = dir.path / "bad.leases";
-    for (const char* text : {"{not json at all", "[1,2,3]", "{\"leases\": 7}", "", "\xff\xfe"}) {
+    const std::string cut_short =  // a valid file cut in the middle of a lease
+        "{\"version\": 1, \"network\": \"testnet\", \"leases\": [{\"mac\": \"52:54:00:00:00:01\", \"ip\": \"192.16";
+    for (const std::string& text : {std::string("{not json at all"), std::string("[1,2,3]"),
+                                   std::string("{\"leases\": 7}"), std::string(""), std::string("\xff\xfe"), cut_short}) {
         std::ofstream(file, std::ios::trunc) << text;
         LogCapture log;
         auto s = make_server(base_config(), file.string());
         EXPECT_TRUE(s.leases().empty()) << text;
         EXPECT_EQ(log.count(spdlog::level::warn, "testnet"), 1) << text;
+        // The unusable file is kept for the operator, byte for byte.
+        std::vector<std::filesystem::path> aside;
+        for (const auto& e : std::filesystem::directory_iterator(dir.path))
+            if (e.path().filename().string().rfind("bad.leases.corrupt-", 0) == 0) aside.push_back(e.path());
+        ASSERT_EQ(aside.size(), 1u) << text;
+        EXPECT_EQ(slurp(aside[0]), text);
+        std::filesystem::remove(aside[0]);
         // It works, and a later save replaces the file with a valid one.
         acquire(s, mac_n(1), static_cast<int64_t>(std::time(nullptr)));
         EXPECT_EQ(nlohmann::json::parse(slurp(file))["leases"].size(), 1u);
