@@ -399,8 +399,15 @@ std::vector<unsigned> Loader::cores(const Field& f) const {
 // ---- networks -----------------------------------------------------------
 
 void Loader::networks_section(const Field& section, Config& config) const {
+    uint64_t fdb_budget = 0;
     for (const Field& f : entries(section)) {
         NetworkConfig net = network(f, config);
+        // Each network's MACs come out of the one FDB: the budgets must fit in it,
+        // so a full network never takes room another network was promised.
+        fdb_budget += net.max_macs;
+        if (fdb_budget > kFdbEntries)
+            fail_key(f, "the networks' max_macs add up to " + std::to_string(fdb_budget) + ", more than the " +
+                            std::to_string(kFdbEntries) + " MACs the FDB holds: lower max_macs");
         config.networks.emplace(net.name, std::move(net));
     }
 }
@@ -437,29 +444,30 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     if (nat) net.nat = this->nat(f, fields, *subnet_field, net, config);
 
     if (const Field* d = find(fields, "dhcp")) net.dhcp = dhcp(*d, net);
+    if (const Field* m = find(fields, "max_macs")) net.max_macs = static_cast<uint32_t>(number(*m, 1, kFdbEntries, "MACs"));
     return net;
 }
 
 // The keys a network may have depend on its mode.
 void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     std::string_view name = key.key.Scalar();
-    if (name == "mode" || name == "subnet" || name == "dhcp") return;
+    if (name == "mode" || name == "subnet" || name == "dhcp" || name == "max_macs") return;
     if (name == "host_interface") {
         if (mode == NetworkMode::host_only) return;
         fail_key(key, "host_interface is only allowed on host-only networks");
     }
     for (std::string_view nat_key :
-         {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions"}) {
+         {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions", "max_sessions_per_guest"}) {
         if (name != nat_key) continue;
         if (mode == NetworkMode::nat) return;
         fail_key(key, std::string(name) + " is only allowed on nat networks");
     }
     std::string expected =
-        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp"})
+        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp", "max_macs"})
         : mode == NetworkMode::nat
             ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
-                       "max_sessions"})
-            : list_of({"mode", "subnet", "dhcp"});
+                       "max_sessions", "max_sessions_per_guest", "max_macs"})
+            : list_of({"mode", "subnet", "dhcp", "max_macs"});
     fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");
 }
 
@@ -541,7 +549,7 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
     port.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(port.name, "_.-") || port.name.size() > 64)
         fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
-    std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac"});
+    std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac", "max_macs", "max_leases"});
 
     const Field& network = require(fields, f, "network");
     port.network = scalar(network);
@@ -565,6 +573,17 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
 
     if (const Field* c = find(fields, "client")) port.client = boolean(*c);
     if (const Field* m = find(fields, "mac")) port.mac = unicast_mac(*m);
+    const Field* max_macs = find(fields, "max_macs");
+    const Field* max_leases = find(fields, "max_leases");
+    if (max_macs) port.max_macs = static_cast<uint32_t>(number(*max_macs, 1, kFdbEntries, "MACs"));
+    // A pinned port's guest has one MAC: it gets one lease, whatever chaddr it claims.
+    if (port.mac) port.max_macs = 1, port.max_leases = 1;
+    if (max_leases) {
+        port.max_leases = static_cast<uint32_t>(number(*max_leases, 1, 1024, "leases"));
+        if (port.mac && port.max_leases != 1)
+            fail(*max_leases, "a port with a pinned mac gets exactly one lease (leave max_leases out)");
+    }
+    if (port.mac && max_macs && port.max_macs != 1) port.max_macs = 1;
     return port;
 }
 

@@ -109,6 +109,9 @@ struct NatConfig {
     std::vector<PortForward> port_forwards;
     NatTimeouts timeouts;
     uint32_t max_sessions = 65536;        // per network, 1..4194304
+    // One guest (inside address) may hold at most this many of the network's
+    // sessions, so one guest cannot take them all; default max_sessions / 2.
+    uint32_t max_sessions_per_guest = 32768;
     bool operator==(const NatConfig&) const = default;
 };
 
@@ -119,6 +122,7 @@ struct NetworkConfig {
     std::optional<HostInterfaceConfig> host_interface; // host-only only
     std::optional<DhcpConfig> dhcp;                   // none = no DHCP server
     std::optional<NatConfig> nat;                     // nat only (always set there)
+    uint32_t max_macs = 2048;                         // learned MACs in this network (FDB budget)
     SourceLine line;                                  // where it was declared (for messages)
     bool operator==(const NetworkConfig&) const = default;
 };
@@ -145,6 +149,8 @@ struct PortConfig {
     std::string socket;                   // absolute path; default <run_dir>/<name>.sock
     bool client = false;                  // true: vswd connects (and reconnects) to QEMU's socket
     std::optional<Mac> mac;               // pinned source MAC (anti-spoofing)
+    uint32_t max_macs = 256;              // source MACs learned from this port; more are dropped
+    uint32_t max_leases = 4;              // DHCP leases the port's guest may hold (1 when `mac` is pinned)
     SourceLine line;
     bool operator==(const PortConfig&) const = default;
 };

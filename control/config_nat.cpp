@@ -1,6 +1,7 @@
 // YAML topology loader, part two: the `uplinks` section and the NAT keys of
 // nat networks (gateway, dns, uplink, port_forwards, timeouts, max_sessions).
 // The reading helpers and the other sections are in config.cpp.
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -201,6 +202,10 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
     if (const Field* t = find(fields, "timeouts")) nat.timeouts = timeouts(*t);
     if (const Field* m = find(fields, "max_sessions"))
         nat.max_sessions = static_cast<uint32_t>(number(*m, 1, kMaxSessions, "sessions"));
+    nat.max_sessions_per_guest = std::max<uint32_t>(1, nat.max_sessions / 2);
+    if (const Field* m = find(fields, "max_sessions_per_guest"))
+        nat.max_sessions_per_guest =
+            static_cast<uint32_t>(number(*m, 1, nat.max_sessions, "sessions (at most max_sessions)"));
     return nat;
 }
 

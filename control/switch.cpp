@@ -30,7 +30,6 @@ constexpr unsigned kMbufCache = 256;
 constexpr unsigned kSlowPathRingSize = 1024;
 constexpr unsigned kLearnRingSize = 4096;
 constexpr unsigned kTxRingSize = 1024;
-constexpr uint32_t kFdbEntries = 65536;
 
 bool same_vhost_endpoint(const PortConfig& a, const PortConfig& b) {
     return a.socket == b.socket && a.client == b.client;
@@ -378,6 +377,7 @@ void Switch::publish() {
     // Wait until every worker has passed a quiescent state (or is offline).
     rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
     refresh_port_names();
+    update_mac_budget();
 }
 
 void Switch::refresh_port_names() {

@@ -22,6 +22,7 @@
 #include "../datapath/worker.hpp"
 #include "config.hpp"
 #include "dhcp/dhcp_server.hpp"
+#include "mac_budget.hpp"
 
 struct rte_mempool;
 struct rte_ring;
@@ -115,6 +116,9 @@ private:
     uint16_t free_network_id() const;
     void publish();
     void flush_fdb_port(uint16_t port_id);
+    void learn_mac(const FdbKey& key, uint16_t port, uint64_t now_tsc);  // within the MAC budgets
+    void update_mac_budget();       // limits from the model, counts from the FDB, flags to the workers
+    void sync_macs_full();
     void reset_port_counters(uint16_t port_id);
     void refresh_port_names();
     void handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> frame);
@@ -128,6 +132,8 @@ private:
     rte_mempool* pool_ = nullptr;
     rte_rcu_qsbr* qsbr_ = nullptr;
     std::unique_ptr<Fdb> fdb_;
+    MacBudget mac_budget_;
+    std::array<uint64_t, kMaxPorts> macs_refused_{};  // learn events refused by the budget, per port
     std::unique_ptr<Topology> topology_;   // the snapshot workers see now
     uint64_t generation_ = 0;
 
@@ -152,7 +158,11 @@ private:
         uint64_t last_change_s = 0;
         bool logged = false;
     };
-    ExhaustionLog exhaustion_[4];     // per watched drop reason (log_exhaustion)
+    static constexpr DropReason kWatchedDrops[] = {
+        DropReason::nat_table_full, DropReason::nat_ports_exhausted, DropReason::nat_handoff_full,
+        DropReason::slow_path_full, DropReason::mac_limit,           DropReason::slow_path_rate,
+        DropReason::nat_guest_limit};
+    ExhaustionLog exhaustion_[std::size(kWatchedDrops)];  // per watched drop reason (log_exhaustion)
 
     mutable std::mutex names_mutex_;                 // guards port_names_ for telemetry
     std::array<std::string, kMaxPorts> port_names_;  // by port id; "" = unused

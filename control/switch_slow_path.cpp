@@ -4,6 +4,7 @@
 // are polled; MACs and leases age.
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -25,17 +26,9 @@ void Switch::poll_slow_path() {
         const LearnEvent& ev = events[i];
         // The port may have left the network since the worker saw the frame.
         if (ev.port >= kMaxPorts || topology_->ports[ev.port].network != ev.key.network) continue;
-        const auto r = fdb_->learn(ev.key, ev.port, now);
-        if (r == Fdb::LearnResult::table_full) {
-            ++fdb_full_;
-            if (!fdb_full_logged_) spdlog::warn("FDB full ({} entries): new MACs are flooded", fdb_->size());
-            fdb_full_logged_ = true;
-        } else if (r == Fdb::LearnResult::moved) {
-            Mac mac;
-            std::copy(ev.key.mac, ev.key.mac + 6, mac.bytes.begin());
-            spdlog::debug("MAC {} moved to port {}", mac.to_string(), port_name(ev.port));
-        }
+        learn_mac(ev.key, ev.port, now);
     }
+    if (n > 0) sync_macs_full();
 
     rte_mbuf* pkts[32];
     n = rte_ring_sc_dequeue_burst(shared_->slow_path_ring, reinterpret_cast<void**>(pkts), 32, nullptr);
@@ -51,6 +44,62 @@ void Switch::poll_slow_path() {
         republish_ = false;
         publish();
     }
+}
+
+// Learns (network, MAC) on `port` unless the MAC is new to the port and the
+// port or its network has used its budget (ports.X.max_macs, networks.X.max_macs).
+void Switch::learn_mac(const FdbKey& key, uint16_t port, uint64_t now_tsc) {
+    const int32_t pos = rte_hash_lookup(fdb_->hash(), &key);
+    const uint16_t was = pos >= 0 ? fdb_->entry(pos).port.load(std::memory_order_relaxed) : kMaxPorts;
+    if (was != port && !mac_budget_.has_room(port)) {
+        ++macs_refused_[port];
+        return;
+    }
+    switch (fdb_->learn(key, port, now_tsc)) {
+        case Fdb::LearnResult::added: mac_budget_.added(port); break;
+        case Fdb::LearnResult::moved: {
+            mac_budget_.moved(was, port);
+            Mac mac;
+            std::copy(key.mac, key.mac + 6, mac.bytes.begin());
+            spdlog::debug("MAC {} moved to port {}", mac.to_string(), port_name(port));
+            break;
+        }
+        case Fdb::LearnResult::refreshed: break;
+        case Fdb::LearnResult::table_full:
+            ++fdb_full_;
+            if (!fdb_full_logged_) spdlog::warn("FDB full ({} entries): new MACs are flooded", fdb_->size());
+            fdb_full_logged_ = true;
+            break;
+    }
+}
+
+void Switch::sync_macs_full() {
+    for (uint16_t p = 0; p < kMaxPorts; ++p) {
+        const bool full = !mac_budget_.has_room(p);
+        const bool was = shared_->macs_full[p].exchange(full, std::memory_order_relaxed);
+        if (was == full || mac_budget_.port_max(p) == 0) continue;  // no change, or no such port
+        if (full)
+            spdlog::warn("port {}: MAC budget used ({} of max_macs {}, or its network's): frames from new source "
+                         "MACs are dropped (mac_limit)", port_name(p), mac_budget_.port_count(p), mac_budget_.port_max(p));
+        else
+            spdlog::info("port {}: room for new MACs again ({} of {})", port_name(p), mac_budget_.port_count(p),
+                         mac_budget_.port_max(p));
+    }
+}
+
+void Switch::update_mac_budget() {
+    for (uint16_t p = 0; p < kMaxPorts; ++p) mac_budget_.clear_port(p);
+    for (const auto& [name, net] : networks_) {
+        mac_budget_.set_network(net.id, net.cfg.max_macs);
+        if (net.host_port) mac_budget_.set_port(*net.host_port, net.id, net.cfg.max_macs);
+    }
+    for (const auto& [name, p] : ports_) {
+        auto net = networks_.find(p.cfg.network);
+        if (net != networks_.end()) mac_budget_.set_port(p.port_id, net->second.id, p.cfg.max_macs);
+    }
+    mac_budget_.reset_counts();
+    fdb_->for_each([&](const FdbKey&, uint16_t port, uint64_t) { mac_budget_.counted(port); });
+    sync_macs_full();
 }
 
 const Switch::NetworkState* Switch::network_of_port(uint16_t port_id) const {
@@ -72,7 +121,7 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     // only talked to vsw's services so far (DHCP, ARP) is learned here, so
     // that a port forward's first packet to it is not flooded.
     if (frame.size() >= kEthHeaderLen && (frame[6] & 1) == 0)
-        fdb_->learn(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
+        learn_mac(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
     // The network's service addresses: DHCP server, gateway, DNS.
     std::vector<Ipv4> service_ips;
     if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);
@@ -142,7 +191,10 @@ void Switch::periodic() {
     if (now - last_age_tsc_ > shared_->tsc_hz) {
         last_age_tsc_ = now;
         const unsigned aged = fdb_->age(now, static_cast<uint64_t>(sw_.mac_aging) * shared_->tsc_hz);
-        if (aged > 0) spdlog::debug("FDB: {} MACs aged out", aged);
+        if (aged > 0) {
+            spdlog::debug("FDB: {} MACs aged out", aged);
+            update_mac_budget();  // ports may have room again
+        }
         if (fdb_full_logged_ && fdb_->size() < fdb_->capacity() / 2) fdb_full_logged_ = false;
         const auto t = static_cast<int64_t>(std::time(nullptr));
         for (auto& [name, n] : networks_)
@@ -155,8 +207,7 @@ void Switch::periodic() {
 // by the workers; here it is logged once when it starts, with the port it
 // happened on, and again only after it has stopped for a minute.
 void Switch::log_exhaustion() {
-    static constexpr DropReason kWatched[] = {DropReason::nat_table_full, DropReason::nat_ports_exhausted,
-                                              DropReason::nat_handoff_full, DropReason::slow_path_full};
+    const auto& kWatched = kWatchedDrops;
     const uint64_t now_s = rte_rdtsc() / shared_->tsc_hz;
     for (unsigned r = 0; r < std::size(kWatched); ++r) {
         const auto reason = static_cast<unsigned>(kWatched[r]);

@@ -104,6 +104,10 @@ nlohmann::json Switch::show() const {
                          {"dpdk_port", p.port_id}, {"worker", p.worker},
                          {"macs", macs_by_port[p.port_id]}};
         j["pinned_mac"] = p.cfg.mac ? p.cfg.mac->to_string() : "";
+        j["max_macs"] = p.cfg.max_macs;
+        j["macs_full"] = shared_->macs_full[p.port_id].load(std::memory_order_relaxed);
+        j["macs_refused"] = macs_refused_[p.port_id];
+        j["max_leases"] = p.cfg.max_leases;
         ports.push_back(j);
     }
     nlohmann::json uplinks = nlohmann::json::array();

@@ -28,7 +28,10 @@ namespace vsw {
     X(uplink_down, "the NAT network's uplink is missing or down")                             \
     X(not_for_us, "uplink frame not for the uplink's address")                                \
     X(neighbor_unresolved, "port-forward target's MAC is not known yet")                      \
-    X(nat_handoff_full, "the owning worker's NAT ring was full")
+    X(nat_handoff_full, "the owning worker's NAT ring was full")                              \
+    X(mac_limit, "new source MAC over the port's or the network's max_macs")                 \
+    X(slow_path_rate, "the port sent the control thread more than its fair share")            \
+    X(nat_guest_limit, "the guest holds max_sessions_per_guest NAT sessions already")
 
 enum class DropReason : uint8_t {
 #define VSW_X(name, help) name,

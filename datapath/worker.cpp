@@ -52,22 +52,24 @@ void Worker::to_slow_path(rte_mbuf* m, uint16_t in_port) {
 
 // Posts a learn event when the source MAC is unknown or sits on another port;
 // otherwise just refreshes the entry's last-seen time (rarely, to keep the
-// cache line from bouncing between workers).
-void Worker::learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc) {
+// cache line from bouncing between workers). A port whose MAC budget is used
+// up gets no new MACs: its frames from them are refused.
+bool Worker::learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc) {
     if (position >= 0) {
         FdbEntry& e = shared_.fdb->entry(position);
         if (e.port.load(std::memory_order_relaxed) == in_port) {
             if (now_tsc - e.last_seen_tsc.load(std::memory_order_relaxed) > learn_refresh_tsc_)
                 e.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
-            return;
+            return true;
         }
     }
+    if (shared_.macs_full[in_port].load(std::memory_order_relaxed)) return false;
     // A burst often carries many packets from one new MAC: post it once.
     uint64_t k;
     std::memcpy(&k, &key, sizeof k);
     k ^= static_cast<uint64_t>(in_port) << 48;
     RecentLearn& r = recent_learns_[(k ^ (k >> 17) ^ (k >> 31)) & 63];
-    if (r.key == k && now_tsc - r.tsc < learn_repost_tsc_) return;
+    if (r.key == k && now_tsc - r.tsc < learn_repost_tsc_) return true;
     r.key = k;
     r.tsc = now_tsc;
 
@@ -76,6 +78,7 @@ void Worker::learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64
         ctr_.learn_ring_full.add(1);
     else
         ctr_.learn_events.add(1);
+    return true;
 }
 
 void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n,
@@ -155,8 +158,11 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
 
     // Stage 3: learn the sources, forward to the learned port or flood.
     for (uint16_t j = 0; j < ns; ++j) {
-        learn(src_pos[j], src_keys[j], in_port, now_tsc);
         rte_mbuf* m = sw[j];
+        if (!learn(src_pos[j], src_keys[j], in_port, now_tsc)) {
+            drop(m, in_port, DropReason::mac_limit);
+            continue;
+        }
         if ((dst_keys[j].mac[0] & 1) || dst_pos[j] < 0) {
             flood(topo, net, in_port, m);
             continue;
@@ -176,8 +182,14 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     // Stage 4: NAT for the routed frames (inside -> uplink).
     if (nr > 0) {
         const uint64_t t_nat = stage_clock();
-        for (uint16_t j = 0; j < nr; ++j) learn(src_pos[ns + j], routed_keys[j], in_port, now_tsc);
-        nat_in2out_burst(topo, in_port, in.network, routed, nr, now_s_);
+        uint16_t kept = 0;
+        for (uint16_t j = 0; j < nr; ++j) {
+            if (learn(src_pos[ns + j], routed_keys[j], in_port, now_tsc))
+                routed[kept++] = routed[j];
+            else
+                drop(routed[j], in_port, DropReason::mac_limit);
+        }
+        if (kept > 0) nat_in2out_burst(topo, in_port, in.network, routed, kept, now_s_);
         if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t_nat);
     }
 }

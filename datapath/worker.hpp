@@ -40,6 +40,10 @@ struct DatapathShared {
     rte_ring* learn_ring = nullptr;      // LearnEvent elements (MP/SC)
     std::atomic<bool> stop{false};
     std::array<std::atomic<bool>, kMaxPorts> link_up{};  // written by the control thread
+    // Set by the control thread when a port has used its MAC budget
+    // (ports.X.max_macs, networks.X.max_macs): frames from source MACs the FDB
+    // does not have on that port are dropped (mac_limit), not flooded.
+    std::array<std::atomic<bool>, kMaxPorts> macs_full{};
     uint64_t tsc_hz = 1;
     unsigned idle_sleep_max_us = 200;
     // NAT: each worker's own session table, and rings on which other workers
@@ -74,7 +78,8 @@ private:
 
     void drop(rte_mbuf* m, uint16_t port, DropReason reason);
     void to_slow_path(rte_mbuf* m, uint16_t in_port);
-    void learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
+    // false: the source is new to the port and the port's MAC budget is used up (drop the frame).
+    bool learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
     void switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m);
     // FDB positions of n keys (n <= kBurst). A burst from one guest mostly

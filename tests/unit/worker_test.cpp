@@ -156,6 +156,32 @@ TEST_F(WorkerTest, LearnsThenForwardsUnicastToOnePort) {
     EXPECT_EQ(shared_->counters[0].port[g_port_ids[1]].tx_packets.get(), 2u);
 }
 
+// A port whose MAC budget is used (the control thread set macs_full) keeps
+// forwarding for the MACs it has, and drops frames from new ones instead of
+// flooding them: nothing reaches the other ports, nothing is posted to learn.
+TEST_F(WorkerTest, PortWithFullMacBudgetDropsNewSourcesOnly) {
+    rx(0, frame(kBcast, kMac[0]));
+    apply_learning();
+    drain_all();
+    shared_->macs_full[g_port_ids[0]].store(true);
+    const uint8_t stranger[6] = {0x52, 0x54, 0, 0, 0x77, 0x01};
+    rx(0, frame(kBcast, stranger));
+    EXPECT_EQ(drops(0, DropReason::mac_limit), 1u);
+    EXPECT_EQ(sent_on(1) + sent_on(2) + sent_on(3), 0u);
+    EXPECT_EQ(rte_ring_count(shared_->learn_ring), 0u);
+    rx(0, frame(kBcast, kMac[0]));  // the known MAC still floods as before
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 1u);
+    EXPECT_EQ(drops(0, DropReason::mac_limit), 1u);
+    // A MAC learned on another port, now sending from this one, is new here too.
+    rx(1, frame(kBcast, kMac[1]));
+    apply_learning();
+    drain_all();
+    rx(0, frame(kBcast, kMac[1]));
+    EXPECT_EQ(drops(0, DropReason::mac_limit), 2u);
+    shared_->macs_full[g_port_ids[0]].store(false);
+}
+
 TEST_F(WorkerTest, DropsWithNamedReasons) {
     rx(0, frame(kMac[1], kMac[0], 13));
     EXPECT_EQ(drops(0, DropReason::runt), 1u);
