@@ -137,7 +137,12 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
         if (!reply) reply = make_arp_reply(frame, net->service_mac, ip);
         if (!reply) reply = make_icmp_echo_reply(frame, net->service_mac, ip);
     }
-    if (!reply && net->dhcp) reply = net->dhcp->handle_frame(frame, static_cast<int64_t>(std::time(nullptr)));
+    if (!reply && net->dhcp) {
+        DhcpClientPort from;
+        for (const auto& [name, p] : ports_)
+            if (p.port_id == in_port) from = {name, p.cfg.max_leases};
+        reply = net->dhcp->handle_frame(frame, static_cast<int64_t>(std::time(nullptr)), from);
+    }
     // A routed packet whose TTL ran out at the gateway (workers send those here).
     if (!reply && net->cfg.nat) reply = make_icmp_time_exceeded(frame, net->service_mac, net->cfg.nat->gateway);
     if (reply)

@@ -165,7 +165,7 @@ nlohmann::json Switch::stats() const {
         dhcp[name] = {{"discover", c.discover}, {"offer", c.offer}, {"request", c.request},
                       {"ack", c.ack}, {"nak", c.nak}, {"release", c.release}, {"decline", c.decline},
                       {"inform", c.inform}, {"malformed", c.malformed},
-                      {"pool_exhausted", c.pool_exhausted}, {"ignored", c.ignored}};
+                      {"pool_exhausted", c.pool_exhausted}, {"ignored", c.ignored}, {"port_limit", c.port_limit}, {"rate_limited", c.rate_limited}};
     }
     // AF_XDP uplinks: what vsw's XDP program steered to vsw and left to the kernel.
     nlohmann::json xdp = nlohmann::json::object();
@@ -210,7 +210,7 @@ nlohmann::json Switch::leases() const {
         if (!n.dhcp) continue;
         for (const DhcpLease& l : n.dhcp->leases()) {
             out.push_back({{"network", name}, {"mac", l.mac.to_string()}, {"ip", l.ip.to_string()},
-                           {"hostname", l.hostname}, {"static", l.is_static},
+                           {"hostname", l.hostname}, {"port", l.port}, {"static", l.is_static},
                            {"state", l.offered_only ? "offered" : "bound"},
                            {"expires_in", l.is_static ? -1 : l.expires - now}});
         }

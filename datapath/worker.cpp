@@ -34,7 +34,9 @@ Worker::Worker(DatapathShared& shared, uint16_t index)
       ctr_(shared.counters[index]),
       index_(index),
       learn_refresh_tsc_(shared.tsc_hz / 8),
-      learn_repost_tsc_(shared.tsc_hz / 1000) {}
+      learn_repost_tsc_(shared.tsc_hz / 1000) {
+    for (auto& b : slow_path_share_) b = TokenBucket(shared.tsc_hz, shared.slow_path_rate, shared.slow_path_burst);
+}
 
 void Worker::drop(rte_mbuf* m, uint16_t port, DropReason reason) {
     ctr_.port[port].drops[static_cast<unsigned>(reason)].add(1);
@@ -42,6 +44,10 @@ void Worker::drop(rte_mbuf* m, uint16_t port, DropReason reason) {
 }
 
 void Worker::to_slow_path(rte_mbuf* m, uint16_t in_port) {
+    if (!slow_path_share_[in_port].take(rte_rdtsc())) {
+        drop(m, in_port, DropReason::slow_path_rate);
+        return;
+    }
     m->port = in_port;
     if (rte_ring_mp_enqueue(shared_.slow_path_ring, m) != 0) {
         drop(m, in_port, DropReason::slow_path_full);

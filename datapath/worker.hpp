@@ -16,6 +16,7 @@
 #include "nat/fragments.hpp"
 #include "nat/l4.hpp"
 #include "nat/nat_table.hpp"
+#include "token_bucket.hpp"
 #include "topology.hpp"
 
 struct rte_mbuf;
@@ -46,6 +47,11 @@ struct DatapathShared {
     std::array<std::atomic<bool>, kMaxPorts> macs_full{};
     uint64_t tsc_hz = 1;
     unsigned idle_sleep_max_us = 200;
+    // Each port's fair share of the control thread (DHCP, ARP and ping for
+    // vsw's addresses): one port's storm cannot starve the others. The control
+    // thread takes 32 frames a millisecond; 32 ports x 1000/s fit in that.
+    uint32_t slow_path_rate = 1000;   // frames per second per port
+    uint32_t slow_path_burst = 256;
     // NAT: each worker's own session table, and rings on which other workers
     // hand it the packets of sessions it owns (mbuf->port = receiving port).
     std::array<nat::NatTable*, kMaxWorkers> nat_tables{};
@@ -77,7 +83,7 @@ private:
     };
 
     void drop(rte_mbuf* m, uint16_t port, DropReason reason);
-    void to_slow_path(rte_mbuf* m, uint16_t in_port);
+    void to_slow_path(rte_mbuf* m, uint16_t in_port);  // within the port's slow-path share
     // false: the source is new to the port and the port's MAC budget is used up (drop the frame).
     bool learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
@@ -160,6 +166,7 @@ private:
     uint32_t now_s_ = 0;          // this round's clock in seconds (NAT timeouts)
 
     TxBuffer tx_[kMaxPorts];
+    TokenBucket slow_path_share_[kMaxPorts];
     // The NAT stages' per-burst state (members, so a burst does not construct them).
     InsidePending in_pending_[kBurst];
     OutsidePending out_pending_[kBurst];

@@ -85,6 +85,7 @@ void DhcpServer::load() {
             const std::string h = item["hostname"].get<std::string>();
             e.lease.hostname = sanitize_dhcp_hostname(std::vector<uint8_t>(h.begin(), h.end()));
         }
+        if (item.contains("port") && item["port"].is_string()) e.lease.port = item["port"].get<std::string>();
         by_ip_.emplace(ip->value, std::move(e));
         ++loaded;
     }
@@ -102,7 +103,8 @@ void DhcpServer::save() const {
             arr.push_back({{"mac", l.mac.to_string()},
                            {"ip", l.ip.to_string()},
                            {"expires", l.expires},
-                           {"hostname", l.hostname}});
+                           {"hostname", l.hostname},
+                           {"port", l.port}});
         }
         nlohmann::json j = {{"version", 1}, {"network", network_name_}, {"leases", arr}};
         const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -389,7 +389,7 @@ void DhcpServer::reconfigure(Subnet subnet, DhcpConfig config) {
 // ---------------------------------------------------------------------------
 
 std::optional<std::vector<uint8_t>> DhcpServer::handle_frame(std::span<const uint8_t> frame,
-                                                             int64_t now) {
+                                                             int64_t now, const DhcpClientPort& from) {
     try {
         if (purge(now)) save();
         auto rq = parse_frame<Request>(frame);
@@ -397,12 +397,37 @@ std::optional<std::vector<uint8_t>> DhcpServer::handle_frame(std::span<const uin
             ++counters_.malformed;
             return std::nullopt;
         }
+        if (!admit(*rq, now, from)) return std::nullopt;
+        current_port_ = from.name;
         return dispatch(*rq, now);
     } catch (const std::exception& e) {
         spdlog::error("dhcp {}: {}", network_name_, e.what());
     } catch (...) {
     }
     return std::nullopt;
+}
+
+bool DhcpServer::admit(const Request& rq, int64_t now, const DhcpClientPort& from) {
+    if (from.name.empty()) return true;
+    PortRate& r = port_rate_[from.name];
+    if (r.second != now) r = {now, 0};
+    if (++r.messages > kDhcpMessagesPerSecond) {
+        ++counters_.rate_limited;
+        return false;
+    }
+    if (rq.type != kDiscover && rq.type != kRequest) return true;
+    // A client the server knows already (lease, offer, static) is served as before.
+    if (static_for(rq.mac)) return true;
+    uint32_t held = 0;
+    for (const auto& [ip, e] : by_ip_) {
+        if (e.lease.mac == rq.mac) return true;
+        if (!e.lease.is_static && e.lease.port == from.name) ++held;
+    }
+    if (held < from.max_leases) return true;
+    ++counters_.port_limit;
+    spdlog::debug("dhcp {}: port {} holds {} lease(s)/offer(s), its max_leases: nothing for {}", network_name_,
+                  from.name, held, rq.mac.to_string());
+    return false;
 }
 
 std::optional<std::vector<uint8_t>> DhcpServer::dispatch(const Request& rq, int64_t now) {
@@ -441,6 +466,7 @@ std::optional<std::vector<uint8_t>> DhcpServer::on_discover(const Request& rq, i
         e.lease.is_static = static_for(rq.mac).has_value();
         e.lease.offered_only = true;
         e.lease.expires = 0;
+        e.lease.port = current_port_;
     }
     if (e.lease.offered_only) e.offer_until = now + kOfferHoldSeconds;
     if (!rq.hostname.empty() && e.lease.offered_only) e.lease.hostname = rq.hostname;
@@ -486,6 +512,7 @@ std::vector<uint8_t> DhcpServer::ack(const Request& rq, Ipv4 ip, int64_t now) {
     e.lease.is_static = static_for(rq.mac) == ip;
     e.lease.offered_only = false;
     e.lease.expires = now + int64_t{config_.lease_seconds};
+    if (!current_port_.empty()) e.lease.port = current_port_;
     if (!rq.hostname.empty()) e.lease.hostname = rq.hostname;
     e.offer_until = 0;
     ++counters_.ack;

@@ -26,12 +26,25 @@ struct DhcpLease {
     bool is_static = false;
     bool offered_only = false;  // OFFER sent, no REQUEST/ACK yet
     std::string hostname;    // option 12, if the client sent one
+    std::string port;        // the switch port the client asked from ("" = unknown)
 };
 
 struct DhcpCounters {
     uint64_t discover = 0, offer = 0, request = 0, ack = 0, nak = 0, release = 0,
-             decline = 0, inform = 0, malformed = 0, pool_exhausted = 0, ignored = 0;
+             decline = 0, inform = 0, malformed = 0, pool_exhausted = 0, ignored = 0,
+             port_limit = 0,     // a new client on a port that holds max_leases already
+             rate_limited = 0;   // over a port's DHCP message rate
 };
+
+// The switch port a DHCP message came in on, and what that port may take.
+// One guest must not take the whole pool (DHCP starvation with random chaddr):
+// a port holds at most `max_leases` leases and pending offers, and sends at
+// most kDhcpMessagesPerSecond messages a second.
+struct DhcpClientPort {
+    std::string name;                      // "" = not tracked (unit tests, the host's interface)
+    uint32_t max_leases = UINT32_MAX;
+};
+inline constexpr uint32_t kDhcpMessagesPerSecond = 20;
 
 // A client's hostname option made safe to store and print: printable ASCII
 // without spaces, up to the first NUL, at most 63 bytes.
@@ -49,7 +62,8 @@ public:
 
     // Handles one Ethernet frame from a client (Ethernet/IPv4/UDP dst 67/BOOTP).
     // Returns the reply frame, or nothing when no reply is due. `now` is unix seconds.
-    std::optional<std::vector<uint8_t>> handle_frame(std::span<const uint8_t> frame, int64_t now);
+    std::optional<std::vector<uint8_t>> handle_frame(std::span<const uint8_t> frame, int64_t now,
+                                                     const DhcpClientPort& from = {});
 
     // Forgets expired leases and offers; saves the lease file if anything changed.
     void expire(int64_t now);
@@ -88,6 +102,13 @@ private:
     bool erase_mac_entries(const Mac& mac, std::optional<Ipv4> keep, bool offers_only);
 
     std::optional<std::vector<uint8_t>> dispatch(const Request& rq, int64_t now);
+    bool admit(const Request& rq, int64_t now, const DhcpClientPort& from);  // the port's lease cap and rate
+    struct PortRate {
+        int64_t second = 0;
+        uint32_t messages = 0;
+    };
+    std::map<std::string, PortRate> port_rate_;
+    std::string current_port_;             // the port of the message being handled
     std::optional<std::vector<uint8_t>> on_discover(const Request& rq, int64_t now);
     std::optional<std::vector<uint8_t>> on_request(const Request& rq, int64_t now);
     std::optional<std::vector<uint8_t>> on_release(const Request& rq, int64_t now);

@@ -494,3 +494,60 @@ TEST(Dhcp, ReconfigureKeepsValidLeases) {
     EXPECT_EQ(o.ip_src, ip("10.1.0.1"));
     EXPECT_EQ(o.ip_opt(1), ip("255.255.255.0"));
 }
+
+// DHCP starvation: one port sends DISCOVERs for ever new chaddrs. It gets
+// offers up to its max_leases, then nothing; other ports keep getting
+// addresses, and its own clients keep theirs.
+TEST(Dhcp, PortLeaseCapStopsStarvation) {
+    auto s = make_server();
+    const DhcpClientPort attacker{"vm-evil", 2}, victim{"vm-good", 4};
+    int64_t now = kNow;
+    int offers = 0;
+    for (uint8_t i = 1; i <= 50; ++i, ++now) {  // one a second: under the rate limit
+        auto out = s.handle_frame(build(discover(mac_n(i))), now, attacker);
+        offers += out.has_value();
+    }
+    EXPECT_EQ(offers, 2);
+    EXPECT_EQ(s.counters().port_limit, 48u);
+    // The attacker's two clients are still served (renewing an offer, then the lease).
+    auto again = s.handle_frame(build(discover(mac_n(1))), now, attacker);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(parse(*again).type(), OFFER);
+    // Another port gets an address at once.
+    auto out = s.handle_frame(build(discover(mac_n(100))), now, victim);
+    ASSERT_TRUE(out);
+    Reply offer = parse(*out);
+    EXPECT_EQ(offer.type(), OFFER);
+    auto ack = s.handle_frame(build(request_selecting(mac_n(100), offer.yiaddr)), now, victim);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(parse(*ack).type(), ACK);
+    for (const auto& l : s.leases())
+        if (l.mac == mac_n(100)) {
+            EXPECT_EQ(l.port, "vm-good");
+        }
+}
+
+TEST(Dhcp, PortMessageRateIsLimited) {
+    auto s = make_server();
+    const DhcpClientPort port{"vm1", 1000};
+    int answered = 0;
+    for (int i = 0; i < 100; ++i)  // all in one second
+        answered += s.handle_frame(build(discover(mac_n(1))), kNow, port).has_value();
+    EXPECT_EQ(answered, static_cast<int>(kDhcpMessagesPerSecond));
+    EXPECT_EQ(s.counters().rate_limited, 100u - kDhcpMessagesPerSecond);
+    EXPECT_TRUE(s.handle_frame(build(discover(mac_n(1))), kNow + 1, port));  // the next second
+}
+
+TEST(Dhcp, LeasePortIsPersisted) {
+    TempDir dir;
+    const auto file = dir.path / "p.leases";
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    {
+        auto s = make_server(base_config(), file.string());
+        Reply offer = parse(*s.handle_frame(build(discover(mac_n(7))), now, {"vm7", 4}));
+        ASSERT_TRUE(s.handle_frame(build(request_selecting(mac_n(7), offer.yiaddr)), now, {"vm7", 4}));
+    }
+    auto s = make_server(base_config(), file.string());
+    ASSERT_EQ(s.leases().size(), 1u);
+    EXPECT_EQ(s.leases()[0].port, "vm7");
+}

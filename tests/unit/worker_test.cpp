@@ -231,6 +231,26 @@ TEST_F(WorkerTest, ServiceFramesGoToTheSlowPath) {
     EXPECT_EQ(drops(2, DropReason::spoofed_src_mac), 1u);
 }
 
+// One port's storm to vsw's services uses up its own share of the slow
+// path (slow_path_rate), not the queue every port shares.
+TEST_F(WorkerTest, SlowPathShareIsPerPort) {
+    shared_->slow_path_rate = 1;   // per second: nothing refills during the test
+    shared_->slow_path_burst = 4;
+    worker_ = std::make_unique<Worker>(*shared_, 0);
+    ServiceAddresses& svc = topo_->networks[0].services;
+    svc.enabled = true;
+    svc.mac = Mac{{0x02, 0x76, 0x73, 0, 0, 1}};
+    for (int i = 0; i < 10; ++i) rx(0, frame(svc.mac.bytes.data(), kMac[0]));
+    EXPECT_EQ(rte_ring_count(shared_->slow_path_ring), 4u);
+    EXPECT_EQ(drops(0, DropReason::slow_path_rate), 6u);
+    EXPECT_EQ(drops(0, DropReason::slow_path_full), 0u);
+    rx(1, frame(svc.mac.bytes.data(), kMac[1]));  // another port still gets through
+    EXPECT_EQ(rte_ring_count(shared_->slow_path_ring), 5u);
+    EXPECT_EQ(drops(1, DropReason::slow_path_rate), 0u);
+    rte_mbuf* m;
+    while (rte_ring_dequeue(shared_->slow_path_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+}
+
 TEST_F(WorkerTest, PortsOfAnotherWorkerGetFramesThroughTheirRing) {
     topo_->ports[g_port_ids[1]].worker = 1;
     topo_->ports[g_port_ids[1]].tx_ring = handoff_;
