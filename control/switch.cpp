@@ -342,6 +342,7 @@ void Switch::publish() {
                            nc.timeouts.icmp};
             // Each worker holds its own sessions: the network's cap is shared out.
             nn.max_sessions = (nc.max_sessions + n_workers_ - 1) / n_workers_;
+            nn.max_sessions_per_guest = (nc.max_sessions_per_guest + n_workers_ - 1) / n_workers_;
             if (up == uplinks_.end()) continue;
             UplinkSlot& us = t->uplinks[up->second.id];
             for (const PortForward& pf : nc.port_forwards) {

@@ -41,6 +41,7 @@ struct NatNetworkInfo {
     uint32_t resolver = 0;
     nat::Timeouts timeouts;
     uint32_t max_sessions = UINT32_MAX;  // this network's cap in each worker's table
+    uint32_t max_sessions_per_guest = UINT32_MAX;  // one guest's cap in each worker's table
 };
 
 // An inbound port forward: uplink address:host_port -> guest_ip:guest_port.

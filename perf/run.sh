@@ -250,6 +250,7 @@ networks:
     gateway: 10.0.0.1
     uplink: wan
     max_sessions: $max
+    max_sessions_per_guest: $max
     timeouts: {udp: 300}
 ports:
   inside: {network: natnet0}

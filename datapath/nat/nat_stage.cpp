@@ -224,15 +224,18 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
         }
         const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port,
                                 p.key.remote_port};
-        const uint32_t cap = topo.networks[rule->network].nat.max_sessions;
+        const NatNetworkInfo& target = topo.networks[rule->network].nat;
         auto create = [&] {
-            if (table.size_of(rule->network) >= cap) return nat::NatTable::Result::table_full;
+            if (table.size_of(rule->network) >= target.max_sessions) return nat::NatTable::Result::table_full;
+            if (table.size_of_guest(rule->network, rule->guest_ip) >= target.max_sessions_per_guest)
+                return nat::NatTable::Result::guest_limit;
             return table.create_forwarded(in, p.key, s);
         };
         auto r = create();
         if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
-            drop(m, in_port, DropReason::nat_table_full);
+            drop(m, in_port, r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
+                                                                     : DropReason::nat_table_full);
             return kNoNetwork;
         }
         s->orig_dst_ip = v.src_ip;
@@ -398,13 +401,16 @@ void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t 
         }
         auto create = [&] {
             if (table.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;
+            if (table.size_of_guest(network, p.key.in_ip) >= nn.max_sessions_per_guest)
+                return nat::NatTable::Result::guest_limit;
             return table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
         };
         auto r = create();
         if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
-            drop(m, in_port, r == nat::NatTable::Result::table_full ? DropReason::nat_table_full
-                                                                      : DropReason::nat_ports_exhausted);
+            drop(m, in_port, r == nat::NatTable::Result::table_full  ? DropReason::nat_table_full
+                             : r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
+                                                                       : DropReason::nat_ports_exhausted);
             return;
         }
         s->orig_dst_ip = v.dst_ip;

@@ -36,6 +36,8 @@ std::unique_ptr<NatTable> NatTable::create(const std::string& name, uint32_t cap
     t->sessions_ = std::make_unique<Session[]>(t->slots_);
     t->mapping_data_ = std::make_unique<Mapping[]>(t->slots_);
     t->ports_used_.assign(static_cast<size_t>(kMaxUplinks) * 3 * 65536, 0);
+    // Distinct guests are at most the sessions, and far fewer in practice.
+    t->guests_ = std::make_unique<GuestCounts>(std::min<uint32_t>(capacity, 65536));
     return t;
 }
 
@@ -190,6 +192,7 @@ NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Ses
     s->from_forward = true;
     ++live_;
     if (in.network < kMaxNetworks) ++live_in_network_[in.network];
+    guests_->add(in.network, in.in_ip);
     ++generation_;
     used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
@@ -210,6 +213,7 @@ void NatTable::remove(Session& s) {
     s.in_use = false;
     --live_;
     if (s.in.network < kMaxNetworks) --live_in_network_[s.in.network];
+    guests_->remove(s.in.network, s.in.in_ip);
     ++generation_;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../limits.hpp"
+#include "guest_counts.hpp"
 #include "l4.hpp"
 
 struct rte_hash;
@@ -79,7 +80,7 @@ public:
     static std::unique_ptr<NatTable> create(const std::string& name, uint32_t capacity);
     ~NatTable();
 
-    enum class Result : uint8_t { ok, table_full, ports_exhausted };
+    enum class Result : uint8_t { ok, table_full, ports_exhausted, guest_limit };
 
     Session* find_inside(const InsideKey& k);
     Session* find_outside(const OutsideKey& k);
@@ -116,6 +117,8 @@ public:
 
     uint32_t size() const { return live_; }
     uint32_t size_of(uint16_t network) const { return network < kMaxNetworks ? live_in_network_[network] : 0; }
+    // Sessions of one guest (inside address) of a network.
+    uint32_t size_of_guest(uint16_t network, uint32_t in_ip) const { return guests_->get(network, in_ip); }
     uint32_t capacity() const { return capacity_; }
     const Session* sessions() const { return sessions_.get(); }
     uint32_t slots() const { return slots_; }
@@ -152,6 +155,7 @@ private:
     uint32_t expire_cursor_ = 0;
     uint64_t generation_ = 0;
     uint32_t live_in_network_[kMaxNetworks] = {};
+    std::unique_ptr<GuestCounts> guests_;
     uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
 };

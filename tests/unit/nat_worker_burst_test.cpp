@@ -248,6 +248,26 @@ TEST_F(NatWorkerTest, NetworkCapOfSessions) {
     EXPECT_EQ(drops(kUp, DropReason::nat_table_full), 1u);
 }
 
+// NAT hogging: one guest that opens flow after flow stops at its own cap;
+// another guest of the same network still gets sessions.
+TEST_F(NatWorkerTest, GuestCapOfSessions) {
+    topo_->networks[0].nat.max_sessions_per_guest = 3;
+    for (uint16_t port = 5000; port < 5003; ++port)
+        EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, port, kRemote, 7000)).empty());
+    for (uint16_t port = 5003; port < 5013; ++port) rx(kA, from_guest(packet(kProtoUdp, kGuestA, port, kRemote, 7000)));
+    EXPECT_TRUE(take(kUp).empty());
+    EXPECT_EQ(drops(kA, DropReason::nat_guest_limit), 10u);
+    EXPECT_EQ(tables_[0]->size_of_guest(0, kGuestA), 3u);
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, 5001, kRemote, 7000)).empty()) << "existing flows go on";
+    // The other guest is not affected, port forwards to it neither.
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestB, 5000, kRemote, 7000)).empty());
+    EXPECT_EQ(tables_[0]->size_of_guest(0, kGuestB), 1u);
+    // When the guest's sessions go, it may open new ones.
+    EXPECT_EQ(worker_->expire_nat(*topo_, 10000, 4096), 4u);
+    EXPECT_EQ(tables_[0]->size_of_guest(0, kGuestA), 0u);
+    EXPECT_FALSE(out_via_uplink(packet(kProtoUdp, kGuestA, 6000, kRemote, 7000)).empty());
+}
+
 TEST_F(NatWorkerTest, ExpiredSessionNoLongerLetsRepliesIn) {
     const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000));
     ASSERT_FALSE(out.empty());
