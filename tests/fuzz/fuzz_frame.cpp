@@ -1,0 +1,91 @@
+// Fuzzes vsw::classify_frame (datapath/frame.hpp), the first thing every
+// frame from a guest meets. Input: one byte choosing the network's services,
+// then the frame.
+//   0: services off (internal network)
+//   1: host-only network with DHCP (server 192.168.56.100)
+//   2: NAT network, routed, DHCP, gateway 10.0.2.2 and dns 10.0.2.3
+//   3: NAT network, routed, no DHCP, no dns address
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "frame.hpp"
+#include "fuzz_common.hpp"
+
+using namespace vsw;
+
+namespace {
+
+const Mac kSvcMac{{0x02, 0x76, 0x73, 0, 0, 0x01}};
+
+uint32_t ip_be(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    return Ipv4{uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d}.to_be();
+}
+
+ServiceAddresses variant(uint8_t which) {
+    ServiceAddresses s;
+    switch (which % 4) {
+        case 0:
+            break;
+        case 1:
+            s.enabled = true;
+            s.dhcp = true;
+            s.mac = kSvcMac;
+            s.ips_be[s.n_ips++] = ip_be(192, 168, 56, 100);
+            break;
+        case 2:
+            s.enabled = true;
+            s.dhcp = true;
+            s.routed = true;
+            s.mac = kSvcMac;
+            s.ips_be[s.n_ips++] = ip_be(10, 0, 2, 2);
+            s.ips_be[s.n_ips++] = ip_be(10, 0, 2, 3);
+            s.dns_be = ip_be(10, 0, 2, 3);
+            break;
+        case 3:
+            s.enabled = true;
+            s.routed = true;
+            s.mac = kSvcMac;
+            s.ips_be[s.n_ips++] = ip_be(10, 0, 2, 2);
+            break;
+    }
+    return s;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 1) return 0;
+    const ServiceAddresses svc = variant(data[0]);
+    const uint32_t len = static_cast<uint32_t>(size - 1);
+    auto frame = fuzz::exact_copy(data + 1, len);
+    const uint8_t* p = frame.get();
+
+    const FrameClass c = classify_frame(p, len, svc);
+    FUZZ_CHECK(c <= FrameClass::routed);
+    FUZZ_CHECK((c == FrameClass::runt) == (len < kEthHeaderLen));
+    if (c == FrameClass::runt) return 0;
+    const bool src_bad = (p[6] & 1) || std::memcmp(p + 6, "\0\0\0\0\0\0", 6) == 0;
+    FUZZ_CHECK((c == FrameClass::bad_src) == src_bad);
+    if (c == FrameClass::bad_src) return 0;
+    if (!svc.enabled) FUZZ_CHECK(c == FrameClass::switched);
+    const bool to_svc_mac = std::memcmp(p, svc.mac.bytes.data(), 6) == 0;
+    // Only IPv4 to the services' MAC in a routed network is routed.
+    if (c == FrameClass::routed)
+        FUZZ_CHECK(svc.routed && to_svc_mac && len >= kEthHeaderLen + 20 && load_be16(p + 12) == kEtherTypeIpv4);
+    // A frame to the services' MAC never goes past them onto the switch.
+    if (svc.enabled && to_svc_mac) FUZZ_CHECK(c == FrameClass::slow_path || c == FrameClass::routed);
+    // Elsewhere the slow path gets only ARP for a service address or DHCP to a server.
+    if (c == FrameClass::slow_path && !to_svc_mac) {
+        const uint16_t type = load_be16(p + 12);
+        if (type == kEtherTypeArp) {
+            FUZZ_CHECK(len >= kEthHeaderLen + 28 && svc.has_ip_be(load_u32(p + kEthHeaderLen + 24)));
+        } else {
+            FUZZ_CHECK(type == kEtherTypeIpv4 && svc.dhcp);
+            const uint8_t* ip = p + kEthHeaderLen;
+            const uint32_t ihl = (ip[0] & 0x0f) * 4u;
+            FUZZ_CHECK(ihl >= 20 && len >= kEthHeaderLen + ihl + 8 && ip[9] == 17 && load_be16(ip + ihl + 2) == 67);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,445 @@
+// Fuzzes the worker's NAT stage for real, both directions: a private EAL
+// (--no-huge, its own file prefix), three net_ring ports (guest A and guest B
+// of one NAT network, and the uplink), the topology Switch::publish() builds
+// for them (as tests/unit/nat_worker_fixture.hpp does), and one or two
+// workers (vsw::Worker) that process bursts of mbufs made from the input.
+//
+// Input: one flags byte, then records [op:1][len:2 big endian][frame:len]
+// (a frame cut short by the end of the input keeps what is there).
+//   flags bit 0: two workers (guest B's port belongs to worker 1, which also
+//                owns the upper half of the masquerade ports)
+//         bit 1: the uplink's next hop is not resolved yet
+//         bit 2: guest A's port only accepts guest A's MAC
+//         bit 3: the network has no dns address
+//         bit 4: the network may hold only 4 sessions
+//         bit 5: only 4 masquerade ports
+//   op bits 0-1: 0 guest A, 1 guest B, 2 the uplink, 3 a control step (below)
+//      bit 2: the frame's L4 checksum is partial (a guest's checksum offload)
+//      bit 4: the burst ends after this frame (it also ends at 32 frames, or
+//             when the next frame enters on another port)
+//   control step (op & 3 == 3; `len` is its argument, no frame follows),
+//   chosen by op bits 2-4: 0 drain the workers' handoff rings, 1 expire NAT
+//   sessions with the clock advanced by `len` seconds, 2 reload the network
+//   (its NAT epoch changes), 3 toggle guest A's link, 4 toggle whether the
+//   port forward's guest MAC is known; 5-7 as 0.
+//
+// Every session table and fragment table is new for each input, so an input
+// always does the same. After each input every mbuf must be back in the pool
+// (abort otherwise: a leak). The bytes of each mbuf beyond its frame (and its
+// headroom) are poisoned for AddressSanitizer, so reading past a frame's end
+// is reported even though DPDK's pool memory is one big block.
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuzz_common.hpp"
+#include "worker.hpp"
+
+using namespace vsw;
+
+namespace {
+
+constexpr uint16_t kA = 0, kB = 1, kUp = 2, kPorts = 3;
+constexpr uint32_t kTableCapacity = 64;
+
+const Mac kMacA{{0x52, 0x54, 0, 0, 0, 0x0a}};
+const Mac kMacB{{0x52, 0x54, 0, 0, 0, 0x0b}};
+const Mac kSvcMac{{0x02, 0x76, 0x73, 0, 0, 0x01}};
+const Mac kUpMac{{0x02, 0, 0, 0, 0, 0x99}};
+const Mac kGwMac{{0x00, 0x00, 0x5e, 0, 0x01, 0x01}};
+
+uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    return Ipv4{uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d}.to_be();
+}
+uint16_t be(uint16_t v) { return __builtin_bswap16(v); }
+
+struct Global {
+    rte_mempool* pool = nullptr;
+    uint16_t port_ids[kPorts] = {};
+    rte_ring* tx_rings[kPorts] = {};    // what each port transmitted
+    rte_ring* handoff[kPorts] = {};     // PortSlot::tx_ring: frames for the port's owner
+    rte_rcu_qsbr* qsbr = nullptr;
+    std::unique_ptr<DatapathShared> shared;
+    std::unique_ptr<Fdb> fdb;
+    Topology base;                      // copied for each input, then changed by its flags
+    std::string runtime_dir;
+};
+Global* g = nullptr;
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "fuzz_nat_worker setup: %s\n", what);
+    std::exit(1);
+}
+
+void cleanup_eal() {
+    if (g == nullptr) return;
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(g->runtime_dir, ec);
+}
+
+void make_ports() {
+    for (uint16_t i = 0; i < kPorts; ++i) {
+        const std::string n = std::to_string(i);
+        rte_ring* rx = rte_ring_create(("frx" + n).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        g->tx_rings[i] = rte_ring_create(("ftx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        g->handoff[i] = rte_ring_create(("fho" + n).c_str(), 256, 0, RING_F_SC_DEQ);
+        if (rx == nullptr || g->tx_rings[i] == nullptr || g->handoff[i] == nullptr) die("rings");
+        const int id = rte_eth_from_rings(("fring" + n).c_str(), &rx, 1, &g->tx_rings[i], 1, 0);
+        if (id < 0) die("rte_eth_from_rings");
+        const uint16_t p = static_cast<uint16_t>(id);
+        g->port_ids[i] = p;
+        rte_eth_conf conf{};
+        if (rte_eth_dev_configure(p, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(p, 0, 256, 0, nullptr, g->pool) != 0 ||
+            rte_eth_tx_queue_setup(p, 0, 1024, 0, nullptr) != 0 || rte_eth_dev_start(p) != 0)
+            die("ring port");
+    }
+}
+
+// What Switch::publish() builds for one NAT network (0) with guests A and B
+// on one uplink (0), as in tests/unit/nat_worker_fixture.hpp.
+void make_topology(Topology& t) {
+    t.n_workers = 1;
+    t.nat_epoch[0] = 5;
+    NetworkSlot& ns = t.networks[0];
+    for (uint16_t i : {kA, kB}) {
+        PortSlot& ps = t.ports[g->port_ids[i]];
+        ps.active = true;
+        ps.network = 0;
+        ps.worker = 0;
+        ps.tx_ring = g->handoff[i];
+        ns.ports[ns.n_ports++] = g->port_ids[i];
+    }
+    ns.active = true;
+    ServiceAddresses& svc = ns.services;
+    svc.enabled = true;
+    svc.dhcp = true;
+    svc.routed = true;
+    svc.mac = kSvcMac;
+    svc.ips_be[svc.n_ips++] = ip4(10, 0, 2, 2);
+    svc.ips_be[svc.n_ips++] = ip4(10, 0, 2, 3);
+    svc.dns_be = ip4(10, 0, 2, 3);
+    NatNetworkInfo& nn = ns.nat;
+    nn.enabled = true;
+    nn.uplink = 0;
+    nn.subnet = ip4(10, 0, 2, 0);
+    nn.mask = ip4(255, 255, 255, 0);
+    nn.gateway = ip4(10, 0, 2, 2);
+    nn.has_dns = true;
+    nn.dns = ip4(10, 0, 2, 3);
+    nn.resolver = ip4(9, 9, 9, 9);
+    nn.timeouts = nat::Timeouts{1000, 100, 50, 20};
+
+    PortSlot& ups = t.ports[g->port_ids[kUp]];
+    ups.active = true;
+    ups.uplink = 0;
+    ups.worker = 0;
+    ups.tx_ring = g->handoff[kUp];
+    UplinkSlot& up = t.uplinks[0];
+    up.active = true;
+    up.port = g->port_ids[kUp];
+    up.mac = kUpMac;
+    up.address = ip4(203, 0, 113, 10);
+    up.gateway_resolved = true;
+    up.gateway_mac = kGwMac;
+    up.slice[0] = {20000, 20099};
+    ForwardRule& fwd = up.forwards[up.n_forwards++];   // tcp 20050 -> B:80
+    fwd.proto = nat::kProtoTcp;
+    fwd.host_port = 20050;
+    fwd.network = 0;
+    fwd.guest_ip = ip4(10, 0, 2, 16);
+    fwd.guest_port = be(80);
+    fwd.guest_mac_known = true;
+    fwd.guest_mac = kMacB;
+    ForwardRule& low = up.forwards[up.n_forwards++];   // udp 53 (below the range) -> A:53
+    low.proto = nat::kProtoUdp;
+    low.host_port = 53;
+    low.network = 0;
+    low.guest_ip = ip4(10, 0, 2, 15);
+    low.guest_port = be(53);
+    low.guest_mac_known = true;
+    low.guest_mac = kMacA;
+    ForwardRule& unknown = up.forwards[up.n_forwards++];  // udp 20070 -> 10.0.2.17:69, MAC unknown
+    unknown.proto = nat::kProtoUdp;
+    unknown.host_port = 20070;
+    unknown.network = 0;
+    unknown.guest_ip = ip4(10, 0, 2, 17);
+    unknown.guest_port = be(69);
+    unknown.guest_mac_known = false;
+    up.reserved[up.n_reserved++] = 53;
+    up.reserved[up.n_reserved++] = 20050;
+    up.reserved[up.n_reserved++] = 20070;
+    WorkerSlot& ws = t.workers[0];
+    for (uint16_t i = 0; i < kPorts; ++i) ws.ports[ws.n_ports++] = g->port_ids[i];
+}
+
+void apply_flags(Topology& t, uint8_t flags) {
+    UplinkSlot& up = t.uplinks[0];
+    if (flags & 0x01) {
+        t.n_workers = 2;
+        up.slice[0] = {20000, 20049};
+        up.slice[1] = {20050, 20099};
+        t.ports[g->port_ids[kB]].worker = 1;
+        WorkerSlot& w0 = t.workers[0];
+        w0.n_ports = 0;
+        w0.ports[w0.n_ports++] = g->port_ids[kA];
+        w0.ports[w0.n_ports++] = g->port_ids[kUp];
+        WorkerSlot& w1 = t.workers[1];
+        w1.n_ports = 0;
+        w1.ports[w1.n_ports++] = g->port_ids[kB];
+    }
+    if (flags & 0x02) up.gateway_resolved = false;
+    if (flags & 0x04) {
+        t.ports[g->port_ids[kA]].mac_pinned = true;
+        t.ports[g->port_ids[kA]].pinned_mac = kMacA;
+    }
+    if (flags & 0x08) {
+        NetworkSlot& ns = t.networks[0];
+        ns.nat.has_dns = false;
+        ns.services.dns_be = 0;
+        ns.services.n_ips = 1;
+    }
+    if (flags & 0x10) t.networks[0].nat.max_sessions = 4;
+    if (flags & 0x20) {
+        if (t.n_workers == 2) {
+            up.slice[0] = {20000, 20001};
+            up.slice[1] = {20002, 20003};
+        } else {
+            up.slice[0] = {20000, 20003};
+        }
+    }
+}
+
+// An mbuf holding `len` bytes; everything around them is poisoned.
+rte_mbuf* make_mbuf(const uint8_t* p, uint16_t len, bool partial_csum) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g->pool);
+    if (m == nullptr) {
+        std::fprintf(stderr, "fuzz_nat_worker: mbuf pool empty (%u in use): leaked mbufs\n",
+                     rte_mempool_in_use_count(g->pool));
+        std::abort();
+    }
+    auto* buf = static_cast<uint8_t*>(m->buf_addr);
+    ASAN_UNPOISON_MEMORY_REGION(buf, m->buf_len);
+    char* d = rte_pktmbuf_append(m, len);
+    if (d == nullptr) std::abort();
+    std::memcpy(d, p, len);
+    if (partial_csum) m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    ASAN_POISON_MEMORY_REGION(buf, m->data_off);
+    ASAN_POISON_MEMORY_REGION(d + len, m->buf_len - m->data_off - len);
+    return m;
+}
+
+void free_ring(rte_ring* r) {
+    if (r == nullptr) return;
+    rte_mbuf* m;
+    while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+}
+
+// One input's switch: fresh tables, workers, and a topology from the flags.
+struct Run {
+    Topology topo;
+    std::unique_ptr<nat::NatTable> tables[2];
+    std::unique_ptr<nat::FragmentTable> frags[2];
+    std::unique_ptr<Worker> workers[2];
+    uint64_t tsc = 1'000'000;
+    uint32_t clock_s = 0;
+
+    explicit Run(uint8_t flags) : topo(g->base) {
+        apply_flags(topo, flags);
+        DatapathShared& sh = *g->shared;
+        for (uint16_t w = 0; w < 2; ++w) {
+            tables[w] = nat::NatTable::create("fnat" + std::to_string(w), kTableCapacity);
+            if (!tables[w]) die("NatTable::create");
+            frags[w] = std::make_unique<nat::FragmentTable>();
+            sh.nat_tables[w] = tables[w].get();
+            sh.fragment_tables[w] = frags[w].get();
+        }
+        for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w] = std::make_unique<Worker>(sh, w);
+    }
+
+    Worker& owner(uint16_t port_index) { return *workers[topo.ports[g->port_ids[port_index]].worker]; }
+
+    // What a worker round does after its rx bursts, for every worker.
+    void round() {
+        for (int pass = 0; pass < 4; ++pass) {
+            unsigned work = 0;
+            for (uint16_t w = 0; w < topo.n_workers; ++w) {
+                work += workers[w]->drain_nat_handoff(topo, clock_s);
+                work += workers[w]->drain_handoff(topo);
+                workers[w]->flush(topo);
+            }
+            if (work == 0) break;
+        }
+    }
+
+    // The control thread and the guests: take what left the ports.
+    void drain_outputs() {
+        DatapathShared& sh = *g->shared;
+        for (uint16_t i = 0; i < kPorts; ++i) free_ring(g->tx_rings[i]);
+        free_ring(sh.slow_path_ring);
+        LearnEvent ev;
+        while (rte_ring_sc_dequeue_elem(sh.learn_ring, &ev, sizeof ev) == 0) {
+        }
+    }
+
+    void burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+        if (n == 0) return;
+        Worker& w = owner(port_index);
+        w.process_burst(topo, g->port_ids[port_index], pkts, n, tsc += 100'000);
+        w.flush(topo);
+        drain_outputs();
+    }
+
+    void control(uint8_t op, uint16_t arg) {
+        DatapathShared& sh = *g->shared;
+        switch ((op >> 2) & 7) {
+            case 1:
+                clock_s += arg;
+                for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w]->expire_nat(topo, clock_s, 64);
+                break;
+            case 2:
+                ++topo.nat_epoch[0];
+                break;
+            case 3: {
+                auto& up = sh.link_up[g->port_ids[kA]];
+                up.store(!up.load());
+                break;
+            }
+            case 4: {
+                ForwardRule& r = topo.uplinks[0].forwards[0];
+                r.guest_mac_known = !r.guest_mac_known;
+                break;
+            }
+            default:
+                round();
+                break;
+        }
+        drain_outputs();
+    }
+
+    ~Run() {
+        round();
+        drain_outputs();
+        DatapathShared& sh = *g->shared;
+        for (uint16_t i = 0; i < kPorts; ++i) free_ring(g->handoff[i]);
+        for (uint16_t w = 0; w < 2; ++w) {
+            free_ring(sh.nat_out2in_rings[w]);
+            free_ring(sh.nat_in2out_rings[w]);
+        }
+        for (auto& l : sh.link_up) l.store(true);
+        for (auto& w : workers) w.reset();
+        for (uint16_t w = 0; w < 2; ++w) {
+            sh.nat_tables[w] = nullptr;
+            sh.fragment_tables[w] = nullptr;
+            tables[w].reset();
+            frags[w].reset();
+        }
+        const unsigned in_use = rte_mempool_in_use_count(g->pool);
+        if (in_use != 0) {
+            std::fprintf(stderr, "fuzz_nat_worker: %u mbufs not back in the pool after the input: a leak\n", in_use);
+            std::abort();
+        }
+    }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    g = new Global();
+    const std::string prefix = "vswfuzz" + std::to_string(getpid());
+    std::vector<std::string> args = {"fuzz_nat_worker", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+                                     "--no-telemetry", "--file-prefix", prefix, "-l", "0",
+                                     "--log-level=*:error"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    // What the EAL allocates for the life of the process is not a leak of an input.
+    __lsan_disable();
+    const int rc = rte_eal_init(static_cast<int>(argv.size()), argv.data());
+    if (rc < 0) die("rte_eal_init");
+    g->runtime_dir = rte_eal_get_runtime_dir();
+    std::atexit(cleanup_eal);
+
+    g->pool = rte_pktmbuf_pool_create("fuzzpool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    if (g->pool == nullptr) die("mbuf pool");
+    make_ports();
+    g->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(2), 64));
+    rte_rcu_qsbr_init(g->qsbr, 2);
+    g->shared = std::make_unique<DatapathShared>();
+    DatapathShared& sh = *g->shared;
+    sh.qsbr = g->qsbr;
+    sh.tsc_hz = rte_get_tsc_hz();
+    g->fdb = Fdb::create("ffdb", 1024, g->qsbr);
+    if (!g->fdb) die("Fdb::create");
+    sh.fdb = g->fdb.get();
+    sh.slow_path_ring = rte_ring_create("fsp", 256, 0, RING_F_SC_DEQ);
+    sh.learn_ring = rte_ring_create_elem("fln", sizeof(LearnEvent), 256, 0, RING_F_SC_DEQ);
+    for (uint16_t w = 0; w < 2; ++w) {
+        sh.nat_out2in_rings[w] = rte_ring_create(("fo2i" + std::to_string(w)).c_str(), 64, 0, RING_F_SC_DEQ);
+        sh.nat_in2out_rings[w] = rte_ring_create(("fi2o" + std::to_string(w)).c_str(), 64, 0, RING_F_SC_DEQ);
+        if (!sh.nat_out2in_rings[w] || !sh.nat_in2out_rings[w]) die("handoff rings");
+    }
+    if (!sh.slow_path_ring || !sh.learn_ring) die("rings");
+    for (auto& l : sh.link_up) l.store(true);
+    // The guests' MACs are known (the control thread learned them): NAT
+    // replies are switched to one port. Learn events are not applied, so
+    // every input starts from the same FDB.
+    g->fdb->learn(make_fdb_key(kMacA.bytes.data(), 0), g->port_ids[kA], 1);
+    g->fdb->learn(make_fdb_key(kMacB.bytes.data(), 0), g->port_ids[kB], 1);
+    make_topology(g->base);
+    __lsan_enable();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 1) return 0;
+    Run run(data[0]);
+    rte_mbuf* pkts[kBurst];
+    uint16_t n = 0;
+    uint16_t burst_port = 0;
+    size_t i = 1;
+    while (i + 3 <= size) {
+        const uint8_t op = data[i];
+        const uint16_t arg = fuzz::be16(data + i + 1);
+        i += 3;
+        const uint16_t port = op & 3;
+        if (port == 3) {
+            run.burst(burst_port, pkts, n);
+            n = 0;
+            run.control(op, arg);
+            continue;
+        }
+        const uint16_t len = static_cast<uint16_t>(std::min<size_t>({arg, size - i, RTE_MBUF_DEFAULT_DATAROOM}));
+        if (n > 0 && port != burst_port) {
+            run.burst(burst_port, pkts, n);
+            n = 0;
+        }
+        burst_port = port;
+        pkts[n++] = make_mbuf(data + i, len, op & 0x04);
+        i += len;
+        if ((op & 0x10) || n == kBurst) {
+            run.burst(burst_port, pkts, n);
+            n = 0;
+        }
+    }
+    run.burst(burst_port, pkts, n);
+    return 0;
+}
