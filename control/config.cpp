@@ -8,6 +8,7 @@
 // networks: config_nat.cpp.
 #include "config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -589,16 +591,60 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
 
 }  // namespace config_internal
 
+namespace {
+
+// Where each document's root node starts. yaml-cpp 0.7's YAML::LoadAll never
+// returns on a ',' outside any [list] or {map} (a file "," or "a\n,"): its
+// document parser leaves that token where it is and makes one empty document
+// after another in front of it until memory runs out (found by
+// tests/fuzz/fuzz_config). So the tree comes from YAML::Load (the first
+// document only), and this handler reads at most two documents' events to
+// tell whether there is a second one.
+class DocumentRoots : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> roots;
+
+    void OnDocumentStart(const YAML::Mark&) override { want_root_ = true; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { node(m); }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+        node(m);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+        node(m);
+    }
+    void OnMapEnd() override {}
+
+private:
+    void node(const YAML::Mark& m) {
+        if (want_root_) roots.push_back(m);
+        want_root_ = false;
+    }
+    bool want_root_ = false;
+};
+
+}  // namespace
+
 tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text,
                                                      const std::string& file_name) {
     try {
         // A config file is one document: a second one ('---') is what an
         // editor or a tool caught halfway, or two files glued together.
-        std::vector<YAML::Node> docs = YAML::LoadAll(yaml_text);
-        if (docs.size() > 1)
-            return tl::unexpected(ConfigError{file_name, docs[1].Mark().line + 1, docs[1].Mark().column + 1, "",
-                                              "a second YAML document ('---'): a config file holds exactly one"});
-        YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+        // (Not YAML::LoadAll: see DocumentRoots.)
+        YAML::Node root = YAML::Load(yaml_text);
+        std::istringstream in(yaml_text);
+        YAML::Parser parser(in);
+        DocumentRoots docs;
+        if (parser.HandleNextDocument(docs) && parser.HandleNextDocument(docs) && docs.roots.size() > 1) {
+            const YAML::Mark& m = docs.roots[1];
+            const bool comma = m.pos >= 0 && static_cast<size_t>(m.pos) < yaml_text.size() && yaml_text[m.pos] == ',';
+            return tl::unexpected(ConfigError{file_name, m.line + 1, m.column + 1, "",
+                                              comma ? "a ',' outside a [list] or {map}"
+                                                    : "a second YAML document ('---'): a config file holds exactly one"});
+        }
         config_internal::check_document(root, file_name);
         return config_internal::Loader(file_name).load(root);
     } catch (const config_internal::LoadFailure& f) {
