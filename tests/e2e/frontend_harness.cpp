@@ -39,13 +39,17 @@ std::string config_yaml(bool with_a4) {
       << "  net-a: {mode: internal}\n"
       << "  net-b: {mode: internal}\n"
       << "  net-s: {mode: internal, subnet: 10.9.0.0/24, dhcp: {}}\n"
+      << "  net-x: {mode: internal, subnet: 10.8.0.0/24, dhcp: {}, max_macs: 100}\n"
       << "ports:\n"
       << "  a1: {network: net-a}\n"
       << "  a2: {network: net-a}\n"
       << "  a3: {network: net-a, mac: \"52:54:00:00:0a:03\"}\n"
       << "  b1: {network: net-b}\n"
       << "  s1: {network: net-s}\n"
-      << "  s2: {network: net-s}\n";
+      << "  s2: {network: net-s}\n"
+      << "  x1: {network: net-x, max_macs: 64, max_leases: 2}\n"
+      << "  x2: {network: net-x}\n"
+      << "  x3: {network: net-x}\n";
     if (with_a4) y << "  a4: {network: net-a}\n";
     return y.str();
 }

@@ -13,6 +13,7 @@
 // Files:
 //   frontend_harness.hpp/.cpp      this harness; main() (start vswd, EAL, ports)
 //   frontend_switching_test.cpp    flooding, learning, isolation, drops, a burst
+//   frontend_abuse_test.cpp        one abusive guest (x1) against its neighbours
 //   frontend_services_test.cpp     the service address (ARP, ping) and reload
 // The tests share one vswd and run in file order (see tests/meson.build); the
 // reload test runs last because it leaves port a4 in the running config.
@@ -51,7 +52,7 @@ inline constexpr uint16_t kEtherTypeArp = 0x0806;
 inline constexpr uint16_t kEtherTypeTest = 0x88b5;  // IEEE local experimental
 
 // The ports vswd starts with, in vdev order (net_virtio_user<i>).
-inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2"};
+inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2", "x1", "x2", "x3"};
 
 // ---------------------------------------------------------------------------
 // The vswd child, temp dir, our EAL and virtio-user ports.

@@ -342,6 +342,35 @@ TEST_F(Frontend, ReloadRejectsBrokenConfigAndKeepsLinks) {
     EXPECT_NE(r.out.find("ports.a2.network"), std::string::npos) << r.out;
     expect_a1_forwards("a rejected reload (unknown network)");
 
+    // (b2) An empty file (an editor caught halfway) is refused: it would remove everything.
+    write_file(H.config, "");
+    r = vswctl("reload", true);
+    std::printf("[ INFO     ] reload of an empty file: exit %d: %s", r.status, r.out.c_str());
+    EXPECT_NE(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("declares no networks"), std::string::npos) << r.out;
+    expect_a1_forwards("a refused reload (empty file)");
+
+    // (b3) The file cut short before a2's line: a2 (connected) would go.
+    write_file(H.config, good.substr(0, good.find(a2_line)));
+    r = vswctl("reload", true);
+    std::printf("[ INFO     ] reload of a cut-off file: exit %d: %s", r.status, r.out.c_str());
+    EXPECT_NE(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("a2 (removed)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--force"), std::string::npos) << r.out;
+    expect_a1_forwards("a refused reload (cut-off file)");
+
+    // (b4) A valid file whose uplink device cannot be created, with a new port
+    // a5: the apply fails halfway and is rolled back, a5 included.
+    write_file(H.config, good + "  a5: {network: net-a}\nuplinks:\n  wan: {device: \"net_null7,no_such_key=1\", "
+                                "address: 203.0.113.10/24, gateway: 203.0.113.1}\n");
+    r = vswctl("reload", true);
+    std::printf("[ INFO     ] reload that fails halfway: exit %d: %s", r.status, r.out.c_str());
+    EXPECT_NE(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("rolled back to the running config"), std::string::npos) << r.out;
+    EXPECT_FALSE(vswd_ports().count("a5")) << "the rolled-back port is still there";
+    EXPECT_FALSE(fs::exists(H.run_dir + "/a5.sock"));
+    expect_a1_forwards("a rolled-back reload");
+
     // (c) A valid file that adds a4 and removes nothing.
     write_file(H.config, config_yaml(true));
     r = vswctl("reload", true);
