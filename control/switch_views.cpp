@@ -2,6 +2,8 @@
 #include <rte_cycles.h>
 #include <fmt/format.h>
 
+#include <rte_mempool.h>
+
 #include "switch.hpp"
 #include "xdp_steering.hpp"
 
@@ -185,7 +187,9 @@ nlohmann::json Switch::stats() const {
             {"dhcp", dhcp},
             {"nat", nat},
             {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},
-            {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}}};
+            {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}},
+            // What a leak would show first: mbufs that never come back (perf/soak.sh).
+            {"mbufs", {{"in_use", rte_mempool_in_use_count(pool_)}, {"size", pool_->size}}}};
 }
 
 nlohmann::json Switch::fdb() const {

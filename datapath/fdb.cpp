@@ -56,6 +56,7 @@ Fdb::LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_tsc) 
     FdbEntry& e = entries_[pos];
     e.port.store(port, std::memory_order_relaxed);
     e.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+    ++live_;
     return LearnResult::added;
 }
 
@@ -77,8 +78,14 @@ unsigned Fdb::remove_if(const std::function<bool(const FdbKey&, uint16_t port)>&
     for_each([&](const FdbKey& k, uint16_t port, uint64_t) {
         if (pred(k, port)) doomed.push_back(k);
     });
-    for (const FdbKey& k : doomed) rte_hash_del_key(hash_, &k);
-    return static_cast<unsigned>(doomed.size());
+    return remove_keys(doomed);
+}
+
+unsigned Fdb::remove_keys(const std::vector<FdbKey>& keys) {
+    unsigned removed = 0;
+    for (const FdbKey& k : keys) removed += rte_hash_del_key(hash_, &k) >= 0;
+    live_ -= removed;
+    return removed;
 }
 
 unsigned Fdb::age(uint64_t now_tsc, uint64_t max_idle_tsc) {
@@ -86,10 +93,7 @@ unsigned Fdb::age(uint64_t now_tsc, uint64_t max_idle_tsc) {
     for_each([&](const FdbKey& k, uint16_t, uint64_t seen) {
         if (now_tsc > seen && now_tsc - seen > max_idle_tsc) doomed.push_back(k);
     });
-    for (const FdbKey& k : doomed) rte_hash_del_key(hash_, &k);
-    return static_cast<unsigned>(doomed.size());
+    return remove_keys(doomed);
 }
-
-uint32_t Fdb::size() const { return static_cast<uint32_t>(rte_hash_count(hash_)); }
 
 }  // namespace vsw

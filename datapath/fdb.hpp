@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "addr.hpp"
 #include "limits.hpp"
@@ -72,13 +73,17 @@ public:
     // Removes every entry that matches the predicate; returns how many.
     unsigned remove_if(const std::function<bool(const FdbKey&, uint16_t port)>& pred);
     void for_each(const std::function<void(const FdbKey&, uint16_t port, uint64_t last_seen_tsc)>& fn) const;
-    uint32_t size() const;
+    // Live entries. (rte_hash_count would also count deleted keys whose
+    // slots wait in the RCU defer queue for reclamation.)
+    uint32_t size() const { return live_; }
 
 private:
     Fdb() = default;
     rte_hash* hash_ = nullptr;
     std::unique_ptr<FdbEntry[]> entries_;
     uint32_t capacity_ = 0;
+    uint32_t live_ = 0;
+    unsigned remove_keys(const std::vector<FdbKey>& keys);
 };
 
 }  // namespace vsw
