@@ -575,17 +575,17 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
 
     if (const Field* c = find(fields, "client")) port.client = boolean(*c);
     if (const Field* m = find(fields, "mac")) port.mac = unicast_mac(*m);
-    const Field* max_macs = find(fields, "max_macs");
-    const Field* max_leases = find(fields, "max_leases");
-    if (max_macs) port.max_macs = static_cast<uint32_t>(number(*max_macs, 1, kFdbEntries, "MACs"));
-    // A pinned port's guest has one MAC: it gets one lease, whatever chaddr it claims.
+    // A pinned port's guest has one MAC: one FDB entry, and one lease whatever chaddr it claims.
     if (port.mac) port.max_macs = 1, port.max_leases = 1;
-    if (max_leases) {
-        port.max_leases = static_cast<uint32_t>(number(*max_leases, 1, 1024, "leases"));
-        if (port.mac && port.max_leases != 1)
-            fail(*max_leases, "a port with a pinned mac gets exactly one lease (leave max_leases out)");
+    if (const Field* m = find(fields, "max_macs")) {
+        port.max_macs = static_cast<uint32_t>(number(*m, 1, kFdbEntries, "MACs"));
+        if (port.mac && port.max_macs != 1) fail(*m, "a port with a pinned mac has exactly one MAC (leave max_macs out)");
     }
-    if (port.mac && max_macs && port.max_macs != 1) port.max_macs = 1;
+    if (const Field* l = find(fields, "max_leases")) {
+        port.max_leases = static_cast<uint32_t>(number(*l, 1, 1024, "leases"));
+        if (port.mac && port.max_leases != 1)
+            fail(*l, "a port with a pinned mac gets exactly one lease (leave max_leases out)");
+    }
     return port;
 }
 
