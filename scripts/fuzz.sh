@@ -60,7 +60,9 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" -j2 "${targets[@]/#/tests/fuzz/}"
 
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:handle_abort=1:symbolize=1:detect_stack_use_after_return=0"
+# A 32 MiB quarantine (default 256) doubles the rate of the allocation-heavy
+# targets (config, dhcp) here and still catches a use after free of recent memory.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:handle_abort=1:symbolize=1:quarantine_size_mb=32"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=0"
 command -v llvm-symbolizer >/dev/null && export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
 
@@ -84,7 +86,7 @@ for t in "${targets[@]}"; do
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
   n_corpus=$(find "$corpus" -type f | wc -l)
   if [ "$rc" = 0 ]; then
     result="ok"

@@ -13,18 +13,25 @@
 //         bit 3: the network has no dns address
 //         bit 4: the network may hold only 4 sessions
 //         bit 5: only 4 masquerade ports
+//         bit 6: a guest may hold only 2 sessions
 //   op bits 0-1: 0 guest A, 1 guest B, 2 the uplink, 3 a control step (below)
 //      bit 2: the frame's L4 checksum is partial (a guest's checksum offload)
+//      bit 3: after this frame's burst, the workers do not drain their
+//             handoff rings yet (they do after every other burst)
 //      bit 4: the burst ends after this frame (it also ends at 32 frames, or
 //             when the next frame enters on another port)
 //   control step (op & 3 == 3; `len` is its argument, no frame follows),
 //   chosen by op bits 2-4: 0 drain the workers' handoff rings, 1 expire NAT
 //   sessions with the clock advanced by `len` seconds, 2 reload the network
 //   (its NAT epoch changes), 3 toggle guest A's link, 4 toggle whether the
-//   port forward's guest MAC is known; 5-7 as 0.
+//   port forward's guest MAC is known, 5 toggle whether guest A's port has
+//   used its MAC budget; 6-7 as 0.
 //
-// Every session table and fragment table is new for each input, so an input
-// always does the same. After each input every mbuf must be back in the pool
+// VSW_FUZZ_VERBOSE=1 prints what each input did (counters, drops by reason):
+// to check that the seeds (make_seeds.py) do what they are meant to.
+//
+// Every input starts from the same state (empty session and fragment tables,
+// the same FDB), so an input always does the same. After each input every mbuf must be back in the pool
 // (abort otherwise: a leak). The bytes of each mbuf beyond its frame (and its
 // headroom) are poisoned for AddressSanitizer, so reading past a frame's end
 // is reported even though DPDK's pool memory is one big block.
@@ -43,7 +50,11 @@
 #include <sanitizer/lsan_interface.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <new>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -81,7 +92,12 @@ struct Global {
     std::unique_ptr<DatapathShared> shared;
     std::unique_ptr<Fdb> fdb;
     Topology base;                      // copied for each input, then changed by its flags
+    std::unique_ptr<nat::NatTable> tables[2];         // emptied after each input
+    std::unique_ptr<nat::FragmentTable> frags[2];     // made new after each input
+    std::optional<Worker> workers[2];   // made for each input (in the same memory: no page faults)
     std::string runtime_dir;
+    bool verbose = false;
+    WorkerCounters before[2];           // verbose: the counters when the input began
 };
 Global* g = nullptr;
 
@@ -219,6 +235,7 @@ void apply_flags(Topology& t, uint8_t flags) {
         ns.services.n_ips = 1;
     }
     if (flags & 0x10) t.networks[0].nat.max_sessions = 4;
+    if (flags & 0x40) t.networks[0].nat.max_sessions_per_guest = 2;
     if (flags & 0x20) {
         if (t.n_workers == 2) {
             up.slice[0] = {20000, 20001};
@@ -254,26 +271,39 @@ void free_ring(rte_ring* r) {
     while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
 }
 
-// One input's switch: fresh tables, workers, and a topology from the flags.
+// Empties a session table for the next input, which then sees the same
+// table as a new one would be: every session removed (each network's epoch
+// taken as stale), and the port allocation cursors back at the start. (A new
+// NatTable per input would cost 10 ms under ASan: its 768 KiB port bitmap is
+// fresh memory each time.)
+void reset_table(nat::NatTable& t) {
+    uint32_t stale[kMaxNetworks];
+    std::fill(std::begin(stale), std::end(stale), UINT32_MAX);
+    t.expire_some(0, stale, UINT32_MAX);
+    FUZZ_CHECK(t.size() == 0);
+    for (uint16_t n = 0; n < kMaxNetworks; ++n) FUZZ_CHECK(t.size_of(n) == 0);
+    // The cursor is taken modulo the slice's length: a one-port slice sets it to 0.
+    for (uint8_t proto : {nat::kProtoTcp, nat::kProtoUdp, nat::kProtoIcmp}) {
+        const nat::InsideKey in{kMaxNetworks - 1, proto, 0, ip4(10, 9, 9, 9), ip4(10, 8, 8, 8), be(1), be(1)};
+        nat::Session* s = nullptr;
+        FUZZ_CHECK(t.create_masquerade(in, 0, nat::PortSlice{1, 1}, nullptr, 0, s) == nat::NatTable::Result::ok);
+        t.remove(*s);
+    }
+    FUZZ_CHECK(t.size() == 0);
+}
+
+// One input's switch: workers and a topology from the flags; the tables are
+// emptied when it ends.
 struct Run {
     Topology topo;
-    std::unique_ptr<nat::NatTable> tables[2];
-    std::unique_ptr<nat::FragmentTable> frags[2];
-    std::unique_ptr<Worker> workers[2];
+    std::optional<Worker>* workers = g->workers;
     uint64_t tsc = 1'000'000;
     uint32_t clock_s = 0;
+    bool fragments_seen = false;  // an IPv4 fragment came in: the fragment tables may hold entries
 
     explicit Run(uint8_t flags) : topo(g->base) {
         apply_flags(topo, flags);
-        DatapathShared& sh = *g->shared;
-        for (uint16_t w = 0; w < 2; ++w) {
-            tables[w] = nat::NatTable::create("fnat" + std::to_string(w), kTableCapacity);
-            if (!tables[w]) die("NatTable::create");
-            frags[w] = std::make_unique<nat::FragmentTable>();
-            sh.nat_tables[w] = tables[w].get();
-            sh.fragment_tables[w] = frags[w].get();
-        }
-        for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w] = std::make_unique<Worker>(sh, w);
+        for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w].emplace(*g->shared, w);
     }
 
     Worker& owner(uint16_t port_index) { return *workers[topo.ports[g->port_ids[port_index]].worker]; }
@@ -301,11 +331,14 @@ struct Run {
         }
     }
 
-    void burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+    // One rx burst on the port's owner; then, as the workers' loops do, every
+    // worker drains what others handed it, unless `hold` keeps that for later.
+    void burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n, bool hold) {
         if (n == 0) return;
         Worker& w = owner(port_index);
         w.process_burst(topo, g->port_ids[port_index], pkts, n, tsc += 100'000);
         w.flush(topo);
+        if (!hold) round();
         drain_outputs();
     }
 
@@ -314,7 +347,7 @@ struct Run {
         switch ((op >> 2) & 7) {
             case 1:
                 clock_s += arg;
-                for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w]->expire_nat(topo, clock_s, 64);
+                for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w]->expire_nat(topo, clock_s, 4096);  // a whole scan: the same result whatever the slots
                 break;
             case 2:
                 ++topo.nat_epoch[0];
@@ -329,11 +362,68 @@ struct Run {
                 r.guest_mac_known = !r.guest_mac_known;
                 break;
             }
+            case 5: {
+                auto& full = sh.macs_full[g->port_ids[kA]];
+                full.store(!full.load());
+                break;
+            }
             default:
                 round();
                 break;
         }
         drain_outputs();
+    }
+
+    // The counters' change over this input (VSW_FUZZ_VERBOSE).
+    void report() const {
+        const DatapathShared& sh = *g->shared;
+        for (uint16_t w = 0; w < topo.n_workers; ++w) {
+            const WorkerCounters& c = sh.counters[w];
+            const WorkerCounters& b = g->before[w];
+            std::fprintf(stderr, "worker %u: in2out %lu out2in %lu created %lu expired %lu handoffs %lu icmp_errors %lu "
+                         "fragments %lu sessions %u",
+                         w, c.nat_in2out.get() - b.nat_in2out.get(), c.nat_out2in.get() - b.nat_out2in.get(),
+                         c.nat_sessions_created.get() - b.nat_sessions_created.get(),
+                         c.nat_sessions_expired.get() - b.nat_sessions_expired.get(),
+                         c.nat_handoffs.get() - b.nat_handoffs.get(), c.nat_icmp_errors.get() - b.nat_icmp_errors.get(),
+                         c.nat_fragments.get() - b.nat_fragments.get(), g->tables[w]->size());
+            for (uint16_t i = 0; i < kPorts; ++i) {
+                const PortCounters& pc = c.port[g->port_ids[i]];
+                const PortCounters& pb = b.port[g->port_ids[i]];
+                std::fprintf(stderr, " | %s rx %lu tx %lu slow %lu", i == kA ? "A" : i == kB ? "B" : "up",
+                             pc.rx_packets.get() - pb.rx_packets.get(), pc.tx_packets.get() - pb.tx_packets.get(),
+                             pc.to_slow_path.get() - pb.to_slow_path.get());
+                for (unsigned r = 0; r < kDropReasonCount; ++r)
+                    if (const uint64_t d = pc.drops[r].get() - pb.drops[r].get())
+                        std::fprintf(stderr, " %s=%lu", drop_reason_name(static_cast<DropReason>(r)), d);
+            }
+            std::fprintf(stderr, "\n");
+        }
+        for (uint16_t w = 0; w < 2; ++w)
+            for (uint16_t i = 0; i < kPorts; ++i) {
+                // copy the counters (atomics) one by one
+                const PortCounters& pc = sh.counters[w].port[g->port_ids[i]];
+                PortCounters& pb = g->before[w].port[g->port_ids[i]];
+                pb.rx_packets.reset(); pb.rx_packets.add(pc.rx_packets.get());
+                pb.tx_packets.reset(); pb.tx_packets.add(pc.tx_packets.get());
+                pb.to_slow_path.reset(); pb.to_slow_path.add(pc.to_slow_path.get());
+                for (unsigned r = 0; r < kDropReasonCount; ++r) {
+                    pb.drops[r].reset();
+                    pb.drops[r].add(pc.drops[r].get());
+                }
+            }
+        for (uint16_t w = 0; w < 2; ++w) {
+            const WorkerCounters& c = sh.counters[w];
+            WorkerCounters& b = g->before[w];
+            for (auto [from, to] : {std::pair{&c.nat_in2out, &b.nat_in2out}, {&c.nat_out2in, &b.nat_out2in},
+                                    {&c.nat_sessions_created, &b.nat_sessions_created},
+                                    {&c.nat_sessions_expired, &b.nat_sessions_expired},
+                                    {&c.nat_handoffs, &b.nat_handoffs}, {&c.nat_icmp_errors, &b.nat_icmp_errors},
+                                    {&c.nat_fragments, &b.nat_fragments}}) {
+                to->reset();
+                to->add(from->get());
+            }
+        }
     }
 
     ~Run() {
@@ -346,12 +436,16 @@ struct Run {
             free_ring(sh.nat_in2out_rings[w]);
         }
         for (auto& l : sh.link_up) l.store(true);
-        for (auto& w : workers) w.reset();
+        for (auto& f : sh.macs_full) f.store(false);
+        if (g->verbose) report();
+        for (uint16_t w = 0; w < 2; ++w) workers[w].reset();
         for (uint16_t w = 0; w < 2; ++w) {
-            sh.nat_tables[w] = nullptr;
-            sh.fragment_tables[w] = nullptr;
-            tables[w].reset();
-            frags[w].reset();
+            reset_table(*g->tables[w]);
+            // A fragment table is a plain array: made new in place. Only a
+            // fragment (MF or an offset) makes an entry: without one it is as new.
+            if (!fragments_seen) continue;
+            g->frags[w]->~FragmentTable();
+            new (g->frags[w].get()) nat::FragmentTable();
         }
         const unsigned in_use = rte_mempool_in_use_count(g->pool);
         if (in_use != 0) {
@@ -365,6 +459,7 @@ struct Run {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     g = new Global();
+    g->verbose = std::getenv("VSW_FUZZ_VERBOSE") != nullptr;
     const std::string prefix = "vswfuzz" + std::to_string(getpid());
     std::vector<std::string> args = {"fuzz_nat_worker", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
                                      "--no-telemetry", "--file-prefix", prefix, "-l", "0",
@@ -404,6 +499,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // every input starts from the same FDB.
     g->fdb->learn(make_fdb_key(kMacA.bytes.data(), 0), g->port_ids[kA], 1);
     g->fdb->learn(make_fdb_key(kMacB.bytes.data(), 0), g->port_ids[kB], 1);
+    for (uint16_t w = 0; w < 2; ++w) {
+        g->tables[w] = nat::NatTable::create("fnat" + std::to_string(w), kTableCapacity);
+        if (!g->tables[w]) die("NatTable::create");
+        g->frags[w] = std::make_unique<nat::FragmentTable>();
+        sh.nat_tables[w] = g->tables[w].get();
+        sh.fragment_tables[w] = g->frags[w].get();
+    }
     make_topology(g->base);
     __lsan_enable();
     return 0;
@@ -415,6 +517,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rte_mbuf* pkts[kBurst];
     uint16_t n = 0;
     uint16_t burst_port = 0;
+    bool hold = false;
     size_t i = 1;
     while (i + 3 <= size) {
         const uint8_t op = data[i];
@@ -422,24 +525,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         i += 3;
         const uint16_t port = op & 3;
         if (port == 3) {
-            run.burst(burst_port, pkts, n);
+            run.burst(burst_port, pkts, n, hold);
             n = 0;
             run.control(op, arg);
             continue;
         }
         const uint16_t len = static_cast<uint16_t>(std::min<size_t>({arg, size - i, RTE_MBUF_DEFAULT_DATAROOM}));
         if (n > 0 && port != burst_port) {
-            run.burst(burst_port, pkts, n);
+            run.burst(burst_port, pkts, n, hold);
             n = 0;
         }
         burst_port = port;
+        hold = op & 0x08;
+        if (len >= 34 && fuzz::be16(data + i + 12) == 0x0800 && (fuzz::be16(data + i + 20) & 0x3fff) != 0)
+            run.fragments_seen = true;
         pkts[n++] = make_mbuf(data + i, len, op & 0x04);
         i += len;
         if ((op & 0x10) || n == kBurst) {
-            run.burst(burst_port, pkts, n);
+            run.burst(burst_port, pkts, n, hold);
             n = 0;
         }
     }
-    run.burst(burst_port, pkts, n);
+    run.burst(burst_port, pkts, n, hold);
     return 0;
 }

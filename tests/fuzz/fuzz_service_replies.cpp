@@ -24,9 +24,11 @@ namespace {
 
 const Mac kSvcMac{{0x02, 0x76, 0x73, 0, 0, 0x01}};
 
-void check_eth(const std::vector<uint8_t>& out, std::span<const uint8_t> in, uint16_t type) {
+// `to`: where the reply must go (an ICMP reply to the frame's source MAC, an
+// ARP reply to the sender hardware address inside the ARP message).
+void check_eth(const std::vector<uint8_t>& out, const uint8_t* to, uint16_t type) {
     FUZZ_CHECK(out.size() >= 60);
-    FUZZ_CHECK(std::memcmp(out.data(), in.data() + 6, 6) == 0);
+    FUZZ_CHECK(std::memcmp(out.data(), to, 6) == 0);
     FUZZ_CHECK(std::memcmp(out.data() + 6, kSvcMac.bytes.data(), 6) == 0);
     FUZZ_CHECK(be16(out.data() + 12) == type);
 }
@@ -53,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> in(frame.get(), len);
 
     if (auto r = make_arp_reply(in, kSvcMac, svc_ip)) {
-        check_eth(*r, in, kEtherTypeArp);
+        check_eth(*r, in.data() + 14 + 8, kEtherTypeArp);
         FUZZ_CHECK(r->size() == 60);
         const uint8_t* arp = r->data() + 14;
         FUZZ_CHECK(be16(arp + 6) == 2 && fuzz::be32(arp + 14) == svc_ip.value);
@@ -63,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (auto s = arp_sender(in)) FUZZ_CHECK(len >= 42 && be16(in.data() + 12) == kEtherTypeArp);
     if (auto r = make_icmp_echo_reply(in, kSvcMac, svc_ip)) {
-        check_eth(*r, in, kEtherTypeIpv4);
+        check_eth(*r, in.data() + 6, kEtherTypeIpv4);
         const uint32_t icmp_len = check_icmp(*r, svc_ip);
         const uint8_t* ip_in = in.data() + 14;
         const uint32_t ihl = (ip_in[0] & 0x0f) * 4u;
@@ -73,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(std::memcmp(icmp + 4, ip_in + ihl + 4, icmp_len - 4) == 0);  // id, seq, payload
     }
     if (auto r = make_icmp_time_exceeded(in, kSvcMac, svc_ip)) {
-        check_eth(*r, in, kEtherTypeIpv4);
+        check_eth(*r, in.data() + 6, kEtherTypeIpv4);
         const uint32_t icmp_len = check_icmp(*r, svc_ip);
         FUZZ_CHECK(20 + icmp_len <= 576);
         const uint8_t* icmp = r->data() + 14 + 20;
