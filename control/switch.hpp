@@ -31,6 +31,7 @@ struct rte_rcu_qsbr;
 namespace vsw {
 
 class XdpSteering;
+class XdpInterfaceClaim;
 
 // What a reload changed, for logs and the CLI.
 struct ApplySummary {
@@ -89,6 +90,7 @@ private:
         Mac gateway_mac;
         uint64_t last_arp_tsc = 0;
         std::shared_ptr<const XdpSteering> xdp;  // AF_XDP: vsw's XDP program's maps
+        std::shared_ptr<const XdpInterfaceClaim> xdp_claim;  // AF_XDP: our hold on the interface
     };
     struct PortState {
         PortConfig cfg;

@@ -44,6 +44,13 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
     } else {
         auto devargs = af_xdp_devargs(cfg.device);  // AF_XDP: with xdp_prog=<vsw's program>
         if (!devargs) return tl::unexpected(devargs.error());
+        if (const std::string ifname = af_xdp_interface(cfg.device); is_af_xdp_device(cfg.device) && !ifname.empty()) {
+            std::string note;
+            auto claim = XdpInterfaceClaim::take(ifname, note);
+            if (!claim) return tl::unexpected(claim.error());
+            if (!note.empty()) spdlog::warn("uplink {}: {}", cfg.name, note);
+            st.xdp_claim = std::make_shared<const XdpInterfaceClaim>(std::move(*claim));
+        }
         auto port = create_device_port(*devargs, pool_);
         if (!port) return tl::unexpected(port.error());
         st.port_id = *port;

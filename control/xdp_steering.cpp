@@ -3,6 +3,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -178,6 +183,44 @@ tl::expected<std::string, std::string> af_xdp_devargs(const std::string& devargs
     if (path->find(',') != std::string::npos)
         return tl::unexpected(fmt::format("XDP object path '{}' must not contain ','", *path));
     return devargs + ",xdp_prog=" + *path;
+}
+
+std::string af_xdp_interface(const std::string& devargs) {
+    const size_t at = devargs.find(",iface=");
+    if (at == std::string::npos) return "";
+    const size_t from = at + 7;
+    return devargs.substr(from, devargs.find(',', from) - from);
+}
+
+tl::expected<XdpInterfaceClaim, std::string> XdpInterfaceClaim::take(const std::string& ifname, std::string& note) {
+    ::mkdir("/run/lock", 0755);
+    const std::string path = "/run/lock/vsw-xdp-" + ifname + ".lock";
+    UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!lock) return tl::unexpected(fmt::format("{}: {}", path, std::strerror(errno)));
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+        return tl::unexpected(fmt::format("interface {} is the AF_XDP uplink of another running vswd", ifname));
+    const unsigned ifindex = ::if_nametoindex(ifname.c_str());
+    if (ifindex == 0) return XdpInterfaceClaim(std::move(lock));  // the PMD reports a missing interface
+    LIBBPF_OPTS(bpf_xdp_query_opts, opts);
+    if (bpf_xdp_query(static_cast<int>(ifindex), 0, &opts) != 0) return XdpInterfaceClaim(std::move(lock));
+    struct Attached {
+        uint32_t id;
+        uint32_t mode_flag;
+    };
+    for (const Attached a : {Attached{opts.drv_prog_id, XDP_FLAGS_DRV_MODE}, Attached{opts.skb_prog_id, XDP_FLAGS_SKB_MODE},
+                             Attached{opts.hw_prog_id, XDP_FLAGS_HW_MODE}}) {
+        if (a.id == 0) continue;
+        if (!XdpSteering::from_program(a.id))
+            return tl::unexpected(fmt::format("interface {} already has an XDP program (id {}) that is not vsw's: "
+                                              "detach it first (ip link set {} xdp off)",
+                                              ifname, a.id, ifname));
+        // Ours, and no running vswd holds the interface: a dead vswd's leftover.
+        if (int rc = bpf_xdp_detach(static_cast<int>(ifindex), a.mode_flag, nullptr); rc != 0)
+            return tl::unexpected(fmt::format("interface {}: cannot detach the stale vsw XDP program {}: {}", ifname,
+                                              a.id, err(rc)));
+        note = fmt::format("removed the XDP program {} that a stopped vswd left on {}", a.id, ifname);
+    }
+    return XdpInterfaceClaim(std::move(lock));
 }
 
 }  // namespace vsw

@@ -83,4 +83,22 @@ bool is_af_xdp_device(const std::string& devargs);
 // user's own xdp_prog= wins; vswd then finds no vsw maps and only logs it).
 tl::expected<std::string, std::string> af_xdp_devargs(const std::string& devargs);
 
+// The interface an AF_XDP device string names ("iface=..."), or "".
+std::string af_xdp_interface(const std::string& devargs);
+
+// An AF_XDP uplink's hold on its interface, for the uplink's life: an flock
+// on /run/lock/vsw-xdp-<ifname>.lock, so two vswds never share an interface.
+// Taking it also clears what a vswd that died (kill -9, a crash) left on the
+// interface: its XDP program stays attached, and the next start would fail
+// with "XDP program already attached". Only a program with vsw's maps is
+// detached; another program on the interface is an error.
+class XdpInterfaceClaim {
+public:
+    static tl::expected<XdpInterfaceClaim, std::string> take(const std::string& ifname, std::string& note);
+
+private:
+    explicit XdpInterfaceClaim(UniqueFd lock) : lock_(std::move(lock)) {}
+    UniqueFd lock_;
+};
+
 }  // namespace vsw
