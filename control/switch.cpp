@@ -372,13 +372,14 @@ void Switch::publish() {
         if (net == networks_.end()) continue;
         attach(p.port_id, net->second.id, p.worker, p.tx_ring, p.cfg.mac);
     }
+    // The MAC budgets of the ports about to appear are in place before they do.
+    update_mac_budget();
     std::unique_ptr<Topology> old = std::move(topology_);
     topology_ = std::move(t);
     shared_->topology.store(topology_.get(), std::memory_order_release);
     // Wait until every worker has passed a quiescent state (or is offline).
     rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
     refresh_port_names();
-    update_mac_budget();
 }
 
 void Switch::refresh_port_names() {

@@ -136,6 +136,7 @@ private:
     std::unique_ptr<Fdb> fdb_;
     MacBudget mac_budget_;
     std::array<uint64_t, kMaxPorts> macs_refused_{};  // learn events refused by the budget, per port
+    std::array<bool, kMaxPorts> macs_full_logged_{};
     std::unique_ptr<Topology> topology_;   // the snapshot workers see now
     uint64_t generation_ = 0;
 

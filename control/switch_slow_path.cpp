@@ -76,14 +76,16 @@ void Switch::learn_mac(const FdbKey& key, uint16_t port, uint64_t now_tsc) {
 void Switch::sync_macs_full() {
     for (uint16_t p = 0; p < kMaxPorts; ++p) {
         const bool full = !mac_budget_.has_room(p);
-        const bool was = shared_->macs_full[p].exchange(full, std::memory_order_relaxed);
-        if (was == full || mac_budget_.port_max(p) == 0) continue;  // no change, or no such port
-        if (full)
+        shared_->macs_full[p].store(full, std::memory_order_relaxed);
+        // Logged once per episode, for ports that exist (a port id not in use has no room either).
+        const bool exists = mac_budget_.port_max(p) != 0;
+        if (full && exists && !macs_full_logged_[p])
             spdlog::warn("port {}: MAC budget used ({} of max_macs {}, or its network's): frames from new source "
                          "MACs are dropped (mac_limit)", port_name(p), mac_budget_.port_count(p), mac_budget_.port_max(p));
-        else
+        else if (!full && macs_full_logged_[p])
             spdlog::info("port {}: room for new MACs again ({} of {})", port_name(p), mac_budget_.port_count(p),
                          mac_budget_.port_max(p));
+        macs_full_logged_[p] = full && exists;
     }
 }
 

@@ -19,8 +19,11 @@
 # any traffic:
 #   - mbufs in use back at the baseline (a leaked mbuf never comes back);
 #   - FDB entries and NAT sessions back at the baseline;
-#   - RSS: no growth over the second half of the run (tables are allocated at
-#     start but their pages are touched as they fill, so RSS rises at first).
+#   - RSS: the peak of the second half of the run no higher than the peak of
+#     the first half (tables are allocated at start but their pages are
+#     touched as they fill, so RSS rises at first; RSS also counts the
+#     guests' memory vswd maps while a vhost-user guest is attached, which
+#     comes and goes with the generator runs, so compare peaks).
 # Prints a table and writes perf/results/soak-<stamp>.json. Exit 1 if a check fails.
 #
 # Environment: SOAK_MINUTES=30, SOAK_RATE=100000, PERF_BUILD_DIR=<repo>/build,
@@ -193,14 +196,14 @@ samples = [json.loads(l) for l in open(sys.argv[1])]
 out, minutes, rate, reloads, reload_failures = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 base, end = samples[0], samples[-1]
 run = [s for s in samples if s["phase"] == "run"]
-half = run[len(run) // 2:] if run else []
-rss_second_half = (max(s["rss_kb"] for s in half) - half[0]["rss_kb"]) if len(half) > 1 else 0
+first, second = run[:len(run) // 2], run[len(run) // 2:]
+rss_second_half = (max(s["rss_kb"] for s in second) - max(s["rss_kb"] for s in first)) if first and second else 0
 created = end["nat_created"] - base["nat_created"]
 checks = {
     "mbufs back to baseline": end["mbufs_in_use"] == base["mbufs_in_use"],
     "FDB back to baseline": end["fdb"] <= base["fdb"],
     "NAT sessions back to baseline": end["nat_sessions"] <= base["nat_sessions"],
-    "RSS flat over the second half (< 1 MB)": rss_second_half < 1024,
+    "RSS peak of the second half within 1 MB of the first half's": rss_second_half < 1024,
     "no failed reload": reload_failures == 0,
     "sessions were churned": created > 0,
 }
@@ -211,7 +214,7 @@ for i, s in enumerate(samples):
               f"{s['nat_sessions']:>8} {s['nat_created'] - base['nat_created']:>10}")
 print(f"{minutes:g} min at {rate} new sessions/s offered: {created} sessions created, {reloads} reloads, "
       f"peak {max(s['nat_sessions'] for s in samples)} live sessions, peak RSS {max(s['rss_kb'] for s in samples)/1024:.1f} MB, "
-      f"RSS growth over the second half {rss_second_half} kB")
+      f"RSS peak growth from the first half to the second {rss_second_half} kB")
 print("drops at the end:", end["drops"])
 for k, ok in checks.items():
     print(f"  {'ok  ' if ok else 'FAIL'} {k}")

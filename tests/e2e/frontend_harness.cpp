@@ -35,11 +35,15 @@ std::string config_yaml(bool with_a4) {
     std::ostringstream y;
     y << "switch: {cores: [1], hugepages: off, run_dir: " << H.run_dir << ", state_dir: " << H.state_dir
       << ", file_prefix: " << H.vswd_prefix << ", log_level: info}\n"
+      << "uplinks:\n"
+      << "  wan: {device: \"net_vhost_wan,iface=" << H.run_dir
+      << "/wan.sock\", address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
       << "networks:\n"
       << "  net-a: {mode: internal}\n"
       << "  net-b: {mode: internal}\n"
       << "  net-s: {mode: internal, subnet: 10.9.0.0/24, dhcp: {}}\n"
       << "  net-x: {mode: internal, subnet: 10.8.0.0/24, dhcp: {}, max_macs: 100}\n"
+      << "  net-n: {mode: nat, subnet: 10.7.0.0/24, uplink: wan, max_sessions: 100, max_sessions_per_guest: 40}\n"
       << "ports:\n"
       << "  a1: {network: net-a}\n"
       << "  a2: {network: net-a}\n"
@@ -49,7 +53,9 @@ std::string config_yaml(bool with_a4) {
       << "  s2: {network: net-s}\n"
       << "  x1: {network: net-x, max_macs: 64, max_leases: 2}\n"
       << "  x2: {network: net-x}\n"
-      << "  x3: {network: net-x}\n";
+      << "  x3: {network: net-x}\n"
+      << "  n1: {network: net-n}\n"
+      << "  n2: {network: net-n}\n";
     if (with_a4) y << "  a4: {network: net-a}\n";
     return y.str();
 }
@@ -393,6 +399,13 @@ void on_fatal_signal(int sig) {
     raise(sig);
 }
 
+// The vswd ports and the uplinks we attach a frontend to, in vdev order.
+std::vector<std::string> frontend_names() {
+    std::vector<std::string> v = kInitialPorts;
+    v.insert(v.end(), kUplinkFrontends.begin(), kUplinkFrontends.end());
+    return v;
+}
+
 bool start_vswd() {
     const int log_fd = open(H.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0) return false;
@@ -413,7 +426,7 @@ bool start_vswd() {
     while (Clock::now() < deadline) {
         if (!vswd_alive()) return false;
         bool ready = fs::exists(H.run_dir + "/vswd.sock");
-        for (const auto& p : kInitialPorts) ready = ready && fs::exists(H.run_dir + "/" + p + ".sock");
+        for (const auto& p : frontend_names()) ready = ready && fs::exists(H.run_dir + "/" + p + ".sock");
         if (ready) return true;
         usleep(20000);
     }
@@ -430,9 +443,10 @@ bool start_eal() {
     std::vector<std::string> args = {"frontend_test", "--no-huge", "--single-file-segments", "-m", "256",
                                      "--no-pci", "--file-prefix", H.fe_prefix, "--lcores", "0@0",
                                      "--log-level=lib.eal:warning"};
-    for (size_t i = 0; i < kInitialPorts.size(); ++i) {
+    const std::vector<std::string> names = frontend_names();
+    for (size_t i = 0; i < names.size(); ++i) {
         args.push_back("--vdev");
-        args.push_back("net_virtio_user" + std::to_string(i) + ",path=" + H.run_dir + "/" + kInitialPorts[i] +
+        args.push_back("net_virtio_user" + std::to_string(i) + ",path=" + H.run_dir + "/" + names[i] +
                        ".sock,queues=1,queue_size=1024");
     }
     std::vector<char*> argv;
@@ -442,7 +456,7 @@ bool start_eal() {
     H.pool = rte_pktmbuf_pool_create("fe_mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      static_cast<int>(rte_socket_id()));
     if (H.pool == nullptr) return false;
-    for (size_t i = 0; i < kInitialPorts.size(); ++i) {
+    for (size_t i = 0; i < names.size(); ++i) {
         uint16_t id = 0;
         const std::string dev = "net_virtio_user" + std::to_string(i);
         if (rte_eth_dev_get_port_by_name(dev.c_str(), &id) != 0) {
@@ -456,7 +470,7 @@ bool start_eal() {
             std::fprintf(stderr, "frontend_test: cannot start %s\n", dev.c_str());
             return false;
         }
-        H.port[kInitialPorts[i]] = id;
+        H.port[names[i]] = id;
     }
     return true;
 }

@@ -52,7 +52,10 @@ inline constexpr uint16_t kEtherTypeArp = 0x0806;
 inline constexpr uint16_t kEtherTypeTest = 0x88b5;  // IEEE local experimental
 
 // The ports vswd starts with, in vdev order (net_virtio_user<i>).
-inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2", "x1", "x2", "x3"};
+inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2", "x1", "x2", "x3", "n1", "n2"};
+// The NAT uplink "wan" is a vhost-user device too (<run_dir>/wan.sock): the
+// test process plays the far side of it (the gateway and the internet).
+inline const std::vector<std::string> kUplinkFrontends = {"wan"};
 
 // ---------------------------------------------------------------------------
 // The vswd child, temp dir, our EAL and virtio-user ports.

@@ -361,12 +361,16 @@ TEST_F(Frontend, ReloadRejectsBrokenConfigAndKeepsLinks) {
 
     // (b4) A valid file whose uplink device cannot be created, with a new port
     // a5: the apply fails halfway and is rolled back, a5 included.
-    write_file(H.config, good + "  a5: {network: net-a}\nuplinks:\n  wan: {device: \"net_null7,no_such_key=1\", "
-                                "address: 203.0.113.10/24, gateway: 203.0.113.1}\n");
+    std::string failing = good + "  a5: {network: net-a}\n";
+    failing.replace(failing.find("uplinks:\n"), 9,
+                    "uplinks:\n  bad: {device: \"net_null7,no_such_key=1\", address: 198.18.0.10/24, "
+                    "gateway: 198.18.0.1}\n");
+    write_file(H.config, failing);
     r = vswctl("reload", true);
     std::printf("[ INFO     ] reload that fails halfway: exit %d: %s", r.status, r.out.c_str());
     EXPECT_NE(r.status, 0) << r.out;
     EXPECT_NE(r.out.find("rolled back to the running config"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("uplink bad: cannot create device"), std::string::npos) << r.out;
     EXPECT_FALSE(vswd_ports().count("a5")) << "the rolled-back port is still there";
     EXPECT_FALSE(fs::exists(H.run_dir + "/a5.sock"));
     expect_a1_forwards("a rolled-back reload");
@@ -410,9 +414,9 @@ TEST_F(Frontend, ReloadRejectsBrokenConfigAndKeepsLinks) {
     // The new port works: attach a fourth frontend to a4's socket.
     const std::string sock = H.run_dir + "/a4.sock";
     ASSERT_TRUE(fs::exists(sock));
-    ASSERT_EQ(rte_dev_probe(("net_virtio_user9,path=" + sock + ",queues=1,queue_size=1024").c_str()), 0);
+    ASSERT_EQ(rte_dev_probe(("net_virtio_user99,path=" + sock + ",queues=1,queue_size=1024").c_str()), 0);
     uint16_t a4 = 0;
-    ASSERT_EQ(rte_eth_dev_get_port_by_name("net_virtio_user9", &a4), 0);
+    ASSERT_EQ(rte_eth_dev_get_port_by_name("net_virtio_user99", &a4), 0);
     H.port["a4"] = a4;
     rte_eth_conf conf{};
     ASSERT_EQ(rte_eth_dev_configure(a4, 1, 1, &conf), 0);
