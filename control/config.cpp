@@ -12,13 +12,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <set>
-#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>

@@ -58,7 +58,9 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcpp_args="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
 fi
+build_start=$SECONDS
 ninja -C "$BUILD" -j2 "${targets[@]/#/tests/fuzz/}"
+echo "== built in $((SECONDS - build_start)) s"
 
 # A 32 MiB quarantine (default 256) doubles the rate of the allocation-heavy
 # targets (config, dhcp) here and still catches a use after free of recent memory.
@@ -101,6 +103,6 @@ for t in "${targets[@]}"; do
   fi
   summary+=("$(printf '%-22s %12s execs  %8s exec/s  cov %6s  corpus %6s  %s' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$n_corpus" "$result")")
 done
-echo "== summary (${seconds} s per target)"
+echo "== summary (${seconds} s per target; ${SECONDS} s in all)"
 printf '%s\n' "${summary[@]}"
 exit "$failed"
