@@ -24,9 +24,13 @@ namespace config_internal {
 // misread. Explicit tags other than YAML's core ones (!!binary, !custom) and
 // NUL bytes inside strings (a path "a\0b" is cut short by every system call)
 // are refused with their place; the walk is bounded, so aliases that fan out
-// (a "billion laughs" file) cannot make it run for long.
+// (a "billion laughs" file) cannot make it run for long, and so is its depth:
+// an alias inside the node it names ("a: &x {n: *x}") makes a tree without
+// end, whose ever longer key paths took gigabytes within the node budget
+// (found by tests/fuzz/fuzz_config). A vsw config is about 6 levels deep.
 void check_document(const YAML::Node& root, const std::string& file) {
     constexpr size_t kMaxNodes = 200000;
+    constexpr size_t kMaxDepth = 32;
     static const std::set<std::string> kCoreTags = {
         "", "?", "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
         "tag:yaml.org,2002:null", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"};
@@ -34,26 +38,35 @@ void check_document(const YAML::Node& root, const std::string& file) {
         ConfigError e{file, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, key, std::move(msg)};
         throw LoadFailure{std::move(e)};
     };
+    struct Item {
+        YAML::Node node;
+        std::string path;
+        size_t depth;
+    };
     size_t visited = 0;
-    std::vector<std::pair<YAML::Node, std::string>> todo{{root, ""}};
+    std::vector<Item> todo{{root, "", 0}};
     while (!todo.empty()) {
-        auto [node, path] = std::move(todo.back());
+        auto [node, path, depth] = std::move(todo.back());
         todo.pop_back();
         if (++visited > kMaxNodes)
             fail(node.Mark(), path, "the document has more than " + std::to_string(kMaxNodes) +
                                         " nodes (aliases expanding?): not a vsw config");
+        if (depth > kMaxDepth)
+            fail(node.Mark(), path, "the document nests deeper than " + std::to_string(kMaxDepth) +
+                                        " levels (an alias inside the node it names?): not a vsw config");
         if (!kCoreTags.count(node.Tag()))
             fail(node.Mark(), path, "tag '" + node.Tag() + "' is not allowed: write plain values");
         if (node.IsScalar()) {
             if (node.Scalar().find('\0') != std::string::npos)
                 fail(node.Mark(), path, "a NUL byte inside a value is not allowed");
         } else if (node.IsSequence()) {
-            for (size_t i = 0; i < node.size(); ++i) todo.emplace_back(node[i], path + "[" + std::to_string(i) + "]");
+            for (size_t i = 0; i < node.size(); ++i)
+                todo.push_back({node[i], path + "[" + std::to_string(i) + "]", depth + 1});
         } else if (node.IsMap()) {
             for (auto it = node.begin(); it != node.end(); ++it) {
                 const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-                todo.emplace_back(it->first, path);
-                todo.emplace_back(it->second, join(path, key));
+                todo.push_back({it->first, path, depth + 1});
+                todo.push_back({it->second, join(path, key), depth + 1});
             }
         }
     }
