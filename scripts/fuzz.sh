@@ -52,9 +52,9 @@ fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   # plain + -O1: the sanitizers' usual level, and a quicker build than -O2;
-  # line tables only (enough for symbolized stack traces). -Werror is left to
-  # the gcc build: clang 14's warnings differ.
-  CXX=clang++ CC=clang meson setup "$BUILD" -Dfuzz=true --buildtype=plain -Dwerror=false \
+  # line tables only (enough for symbolized stack traces); asserts on. -Werror
+  # is left to the gcc build: clang 14's warnings differ.
+  CXX=clang++ CC=clang meson setup "$BUILD" -Dfuzz=true --buildtype=plain -Db_ndebug=false -Dwerror=false \
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcpp_args="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
 fi
