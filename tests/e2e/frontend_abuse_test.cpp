@@ -109,16 +109,7 @@ TEST_F(Frontend, MacFloodIsContainedToThePort) {
 }
 
 Bytes arp_request(const MacAddr& me, const uint8_t my_ip[4], const uint8_t target[4]) {
-    Bytes arp(28, 0);
-    put16(arp, 0, 1);
-    put16(arp, 2, kEtherTypeIpv4);
-    arp[4] = 6;
-    arp[5] = 4;
-    put16(arp, 6, 1);
-    std::memcpy(&arp[8], me.data(), 6);
-    std::memcpy(&arp[14], my_ip, 4);
-    std::memcpy(&arp[24], target, 4);
-    return frame(kBroadcast, me, kEtherTypeArp, arp);
+    return arp_frame(1, kBroadcast, me, my_ip, MacAddr{}, target);
 }
 
 bool is_arp_reply_to(const Bytes& f, const MacAddr& me) {
@@ -251,17 +242,9 @@ TEST_F(Frontend, NatHoggingIsCappedPerGuest) {
             if (f.size() < 42 || get16(f, 12) != kEtherTypeArp || get16(f, 20) != 1 ||
                 std::memcmp(&f[38], gw_ip, 4) != 0)
                 continue;
-            Bytes arp(28, 0);
-            put16(arp, 0, 1);
-            put16(arp, 2, kEtherTypeIpv4);
-            arp[4] = 6, arp[5] = 4;
-            put16(arp, 6, 2);
-            std::memcpy(&arp[8], gw.data(), 6);
-            std::memcpy(&arp[14], gw_ip, 4);
-            std::memcpy(&arp[18], &f[22], 10);  // target = the asker's MAC and IP
             MacAddr asker;
-            std::memcpy(asker.data(), &f[6], 6);
-            send1("wan", frame(asker, gw, kEtherTypeArp, arp));
+            std::memcpy(asker.data(), &f[22], 6);  // the asker (its IP is at f[28])
+            send1("wan", arp_frame(2, asker, gw, gw_ip, asker, &f[28]));
             answered = true;
         }
     }

@@ -235,6 +235,21 @@ Bytes frame(const MacAddr& dst, const MacAddr& src, uint16_t type, std::span<con
 
 Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
+Bytes arp_frame(uint16_t op, const MacAddr& eth_dst, const MacAddr& sender, const uint8_t sender_ip[4],
+                const MacAddr& target, const uint8_t target_ip[4]) {
+    Bytes arp(28, 0);
+    put16(arp, 0, 1);  // Ethernet
+    put16(arp, 2, kEtherTypeIpv4);
+    arp[4] = 6;
+    arp[5] = 4;
+    put16(arp, 6, op);
+    std::memcpy(&arp[8], sender.data(), 6);
+    std::memcpy(&arp[14], sender_ip, 4);
+    std::memcpy(&arp[18], target.data(), 6);
+    std::memcpy(&arp[24], target_ip, 4);
+    return frame(eth_dst, sender, kEtherTypeArp, arp);
+}
+
 uint16_t checksum(const uint8_t* p, size_t n) {
     uint32_t sum = 0;
     for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);

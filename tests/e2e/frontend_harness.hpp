@@ -138,6 +138,9 @@ Bytes frame(const MacAddr& dst, const MacAddr& src, uint16_t type, std::span<con
             size_t min_len = 60);
 
 Bytes text(const std::string& s);
+// An ARP frame for IPv4 over Ethernet (op 1 request, 2 reply), from `sender` to `eth_dst`.
+Bytes arp_frame(uint16_t op, const MacAddr& eth_dst, const MacAddr& sender, const uint8_t sender_ip[4],
+                const MacAddr& target, const uint8_t target_ip[4]);
 
 // The Internet checksum of p[0, n) (0 when p already holds a valid one).
 uint16_t checksum(const uint8_t* p, size_t n);

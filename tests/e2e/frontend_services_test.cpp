@@ -139,38 +139,14 @@ TEST_F(Frontend, ServiceArpRepliesUnderLoad) {
     auto requester = [](uint32_t i) {
         return MacAddr{0x02, 0x00, 0x5e, 0x81, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
     };
+    auto ip_of = [](uint32_t i) { return std::array<uint8_t, 4>{10, 9, 0, static_cast<uint8_t>(1 + i % 99)}; };
     auto request = [&](uint32_t i) {
-        const MacAddr me = requester(i);
-        Bytes arp(28, 0);
-        put16(arp, 0, 1);
-        put16(arp, 2, kEtherTypeIpv4);
-        arp[4] = 6;
-        arp[5] = 4;
-        put16(arp, 6, 1);
-        std::memcpy(&arp[8], me.data(), 6);
-        const uint8_t ip[4] = {10, 9, 0, static_cast<uint8_t>(1 + i % 99)};
-        std::memcpy(&arp[14], ip, 4);
-        std::memcpy(&arp[24], server_ip, 4);
-        return frame(kBroadcast, me, kEtherTypeArp, arp);
+        return arp_frame(1, kBroadcast, requester(i), ip_of(i).data(), MacAddr{}, server_ip);
     };
     auto expected_reply = [&](uint32_t i) {
-        const MacAddr me = requester(i);
-        Bytes arp(28, 0);
-        put16(arp, 0, 1);
-        put16(arp, 2, kEtherTypeIpv4);
-        arp[4] = 6;
-        arp[5] = 4;
-        put16(arp, 6, 2);
-        std::memcpy(&arp[8], svc.data(), 6);
-        std::memcpy(&arp[14], server_ip, 4);
-        std::memcpy(&arp[18], me.data(), 6);
-        const uint8_t ip[4] = {10, 9, 0, static_cast<uint8_t>(1 + i % 99)};
-        std::memcpy(&arp[24], ip, 4);
-        return frame(me, svc, kEtherTypeArp, arp);
+        return arp_frame(2, requester(i), svc, server_ip, requester(i), ip_of(i).data());
     };
 
-    // The port's share of the slow path is 1000 frames/s with a burst of
-    // 256: send 16 every 20 ms (800/s) with at most 128 unanswered.
     constexpr uint32_t kTotal = 3000, kWindow = 128;
     const Stats before = stats();
     const uint16_t s1 = port_of("s1");
