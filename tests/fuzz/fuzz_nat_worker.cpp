@@ -14,6 +14,10 @@
 //         bit 4: the network may hold only 4 sessions
 //         bit 5: only 4 masquerade ports
 //         bit 6: a guest may hold only 2 sessions
+//         bit 7: checksums: every IPv4 frame's header checksum and (unless
+//                it is a fragment) TCP/UDP/ICMP checksum are made right
+//                before it enters, and every frame that leaves must have
+//                them right too (after NAT, hairpin, ICMP error translation)
 //   op bits 0-1: 0 guest A, 1 guest B, 2 the uplink, 3 a control step (below)
 //      bit 2: the frame's L4 checksum is partial (a guest's checksum offload)
 //      bit 3: after this frame's burst, the workers do not drain their
@@ -246,8 +250,76 @@ void apply_flags(Topology& t, uint8_t flags) {
     }
 }
 
+// An IPv4 frame whose lengths hang together (what parse_l4 also demands),
+// and whether its L4 checksum can be computed (not a fragment; TCP, UDP or
+// ICMP with the checksum field inside). NAT never changes what this says.
+struct Ipv4Shape {
+    bool ip = false, l4 = false;
+    uint32_t ihl = 0, total = 0;
+    uint8_t proto = 0;
+};
+Ipv4Shape shape(const uint8_t* f, uint32_t len) {
+    Ipv4Shape s;
+    if (len < 34 || fuzz::be16(f + 12) != 0x0800) return s;
+    const uint8_t* ip = f + 14;
+    s.ihl = (ip[0] & 0x0f) * 4u;
+    s.total = fuzz::be16(ip + 2);
+    if ((ip[0] >> 4) != 4 || s.ihl < 20 || s.total < s.ihl || 14 + s.total > len) return s;
+    s.ip = true;
+    s.proto = ip[9];
+    const uint32_t l4_len = s.total - s.ihl;
+    const bool fragment = (fuzz::be16(ip + 6) & 0x3fff) != 0;
+    s.l4 = !fragment && ((s.proto == 6 && l4_len >= 20) || (s.proto == 17 && l4_len >= 8) || (s.proto == 1 && l4_len >= 8));
+    return s;
+}
+uint32_t l4_sum_offset(uint8_t proto) { return proto == 6 ? 16 : proto == 17 ? 6 : 2; }
+
+// Makes the frame's checksums right (flags bit 7). A UDP length is set to
+// the IPv4 payload's, so that every checksum covers the same bytes.
+void fix_checksums(uint8_t* f, uint32_t len) {
+    const Ipv4Shape s = shape(f, len);
+    if (!s.ip) return;
+    uint8_t* ip = f + 14;
+    if (s.l4) {
+        uint8_t* l4 = ip + s.ihl;
+        const uint32_t l4_len = s.total - s.ihl;
+        if (s.proto == 17) {
+            l4[4] = static_cast<uint8_t>(l4_len >> 8);
+            l4[5] = static_cast<uint8_t>(l4_len);
+        }
+        uint8_t* sum = l4 + l4_sum_offset(s.proto);
+        sum[0] = sum[1] = 0;
+        uint32_t acc = 0;
+        if (s.proto != 1) {
+            const uint8_t pseudo[12] = {ip[12], ip[13], ip[14], ip[15], ip[16], ip[17], ip[18], ip[19], 0, s.proto,
+                                        static_cast<uint8_t>(l4_len >> 8), static_cast<uint8_t>(l4_len)};
+            acc = fuzz::ones_sum(pseudo, 12);
+        }
+        uint16_t c = static_cast<uint16_t>(~fuzz::ones_sum(l4, l4_len, acc));
+        if (s.proto == 17 && c == 0) c = 0xffff;
+        sum[0] = static_cast<uint8_t>(c >> 8);
+        sum[1] = static_cast<uint8_t>(c);
+    }
+    ip[10] = ip[11] = 0;
+    const uint16_t c = static_cast<uint16_t>(~fuzz::ones_sum(ip, s.ihl));
+    ip[10] = static_cast<uint8_t>(c >> 8);
+    ip[11] = static_cast<uint8_t>(c);
+}
+
+// What left a port when every frame came in with right checksums.
+void check_checksums(const uint8_t* f, uint32_t len) {
+    const Ipv4Shape s = shape(f, len);
+    if (!s.ip) return;
+    const uint8_t* ip = f + 14;
+    FUZZ_CHECK(fuzz::ip_header_verifies(ip, s.ihl));
+    if (!s.l4) return;
+    const uint8_t* l4 = ip + s.ihl;
+    if (s.proto == 17 && fuzz::be16(l4 + 6) == 0) return;  // "no checksum"
+    FUZZ_CHECK(fuzz::l4_verifies(ip, s.proto, l4, s.total - s.ihl));
+}
+
 // An mbuf holding `len` bytes; everything around them is poisoned.
-rte_mbuf* make_mbuf(const uint8_t* p, uint16_t len, bool partial_csum) {
+rte_mbuf* make_mbuf(const uint8_t* p, uint16_t len, bool partial_csum, bool fix_sums) {
     rte_mbuf* m = rte_pktmbuf_alloc(g->pool);
     if (m == nullptr) {
         std::fprintf(stderr, "fuzz_nat_worker: mbuf pool empty (%u in use): leaked mbufs\n",
@@ -259,6 +331,7 @@ rte_mbuf* make_mbuf(const uint8_t* p, uint16_t len, bool partial_csum) {
     char* d = rte_pktmbuf_append(m, len);
     if (d == nullptr) std::abort();
     std::memcpy(d, p, len);
+    if (fix_sums) fix_checksums(reinterpret_cast<uint8_t*>(d), len);
     if (partial_csum) m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
     ASAN_POISON_MEMORY_REGION(buf, m->data_off);
     ASAN_POISON_MEMORY_REGION(d + len, m->buf_len - m->data_off - len);
@@ -300,8 +373,9 @@ struct Run {
     uint64_t tsc = 1'000'000;
     uint32_t clock_s = 0;
     bool fragments_seen = false;  // an IPv4 fragment came in: the fragment tables may hold entries
+    bool sums_right = false;      // flags bit 7: frames enter with right checksums; they must leave so
 
-    explicit Run(uint8_t flags) : topo(g->base) {
+    explicit Run(uint8_t flags) : topo(g->base), sums_right(flags & 0x80) {
         apply_flags(topo, flags);
         for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w].emplace(*g->shared, w);
     }
@@ -324,7 +398,13 @@ struct Run {
     // The control thread and the guests: take what left the ports.
     void drain_outputs() {
         DatapathShared& sh = *g->shared;
-        for (uint16_t i = 0; i < kPorts; ++i) free_ring(g->tx_rings[i]);
+        for (uint16_t i = 0; i < kPorts; ++i) {
+            rte_mbuf* m;
+            while (rte_ring_dequeue(g->tx_rings[i], reinterpret_cast<void**>(&m)) == 0) {
+                if (sums_right) check_checksums(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+                rte_pktmbuf_free(m);
+            }
+        }
         free_ring(sh.slow_path_ring);
         LearnEvent ev;
         while (rte_ring_sc_dequeue_elem(sh.learn_ring, &ev, sizeof ev) == 0) {
@@ -539,7 +619,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         hold = op & 0x08;
         if (len >= 34 && fuzz::be16(data + i + 12) == 0x0800 && (fuzz::be16(data + i + 20) & 0x3fff) != 0)
             run.fragments_seen = true;
-        pkts[n++] = make_mbuf(data + i, len, op & 0x04);
+        pkts[n++] = make_mbuf(data + i, len, op & 0x04, run.sums_right);
         i += len;
         if ((op & 0x10) || n == kBurst) {
             run.burst(burst_port, pkts, n, hold);

@@ -454,6 +454,11 @@ def seeds_nat_worker():
     write(t, "ports4-" + "many-flows", b"\x20" + b"".join(seeds["many-flows"]))
     write(t, "guestcap2-" + "many-flows", b"\x40" + b"".join(seeds["many-flows"]))
     write(t, "2w-ports4-" + "many-flows", b"\x21" + b"".join(seeds["many-flows"]))
+    # Every conversation again with flags bit 7: what leaves must carry right checksums.
+    for name, recs in seeds.items():
+        write(t, "sums-" + name, b"\x80" + b"".join(recs))
+    for name in ("forward-tcp", "hairpin", "icmp-errors-in", "fragments-both-ways", "dns-udp"):
+        write(t, "sums-2w-" + name, b"\x81" + b"".join(seeds[name]))
 
 def seeds_config():
     t = "fuzz_config"
