@@ -52,9 +52,11 @@
 #include <rte_ring_elem.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <iterator>
 #include <new>
@@ -552,6 +554,19 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (rc < 0) die("rte_eal_init");
     g->runtime_dir = rte_eal_get_runtime_dir();
     std::atexit(cleanup_eal);
+    // A run that crashed (libFuzzer leaves with _Exit) left its runtime
+    // directory behind: remove those whose process is gone.
+    {
+        std::error_code ec;
+        const std::filesystem::path parent = std::filesystem::path(g->runtime_dir).parent_path();
+        for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+            const std::string name = e.path().filename().string();
+            if (name.rfind("vswfuzz", 0) != 0 || name.size() == 7) continue;
+            const std::string pid = name.substr(7);
+            if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+            if (kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
+        }
+    }
 
     g->pool = rte_pktmbuf_pool_create("fuzzpool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     if (g->pool == nullptr) die("mbuf pool");
