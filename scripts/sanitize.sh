@@ -7,6 +7,7 @@
 # Installs the dependencies, configures (once) build-asan/ with gcc and
 # -Db_sanitize=address,undefined, builds it and runs the `unit` and `e2e`
 # suites; --all adds `guests` (real QEMU guests, about 5 more minutes).
+# VSW_JOBS=N builds with N jobs (default 2).
 # Other arguments go to `meson test` (a --suite of yours replaces the default
 # selection, e.g. `--suite unit`; or name tests: `frontend`).
 #
@@ -45,7 +46,11 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcpp_args="-fno-omit-frame-pointer -Wno-maybe-uninitialized"
 fi
-ninja -C "$BUILD"
+# Two compile jobs unless VSW_JOBS says otherwise: a sanitized compile of the
+# larger files takes over 1 GB of memory.
+build_start=$SECONDS
+ninja -C "$BUILD" -j "${VSW_JOBS:-2}"
+echo "== built in $((SECONDS - build_start)) s"
 
 reports="$PWD/$BUILD/sanitizer-reports"
 rm -rf "$reports"
@@ -65,12 +70,14 @@ export LSAN_OPTIONS="$common:suppressions=$PWD/tests/sanitizers/lsan.supp"
 # non-recoverable check dies even when suppressed.
 export UBSAN_OPTIONS="$common:halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp"
 
+test_start=$SECONDS
 set +e
 # Sanitized code runs slower: double the tests' timeouts.
 meson test -C "$BUILD" --print-errorlogs --num-processes 2 --timeout-multiplier 2 \
   "${suites[@]}" "${args[@]}" | tee "$BUILD/test-output.txt"
 rc=${PIPESTATUS[0]}
 set -e
+echo "== tests ran in $((SECONDS - test_start)) s"
 
 # A report file that only lists the suppressions used is not a finding.
 findings=0
