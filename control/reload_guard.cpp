@@ -1,5 +1,7 @@
 #include "reload_guard.hpp"
 
+#include "reload_plan.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -16,15 +18,12 @@ std::optional<std::string> reload_objection(const Config& running, const Config&
             "if that is what you want, run `vswctl reload --allow-empty`",
             next.source_file, running.networks.size(), running.ports.size());
     if (options.force) return std::nullopt;
+    // The plan says which ports go away, for good or to be re-created.
+    const Plan plan = diff(running, next);
     std::vector<std::string> cut_off;
-    for (const std::string& name : connected_ports) {
-        auto now = running.ports.find(name);
-        if (now == running.ports.end()) continue;
-        auto then = next.ports.find(name);
-        if (then == next.ports.end())
-            cut_off.push_back(name + " (removed)");
-        else if (then->second.socket != now->second.socket || then->second.client != now->second.client)
-            cut_off.push_back(name + " (socket changes)");
+    for (const std::string& name : plan.names(Action::remove_port)) {
+        if (!connected_ports.count(name)) continue;
+        cut_off.push_back(name + (next.ports.count(name) ? " (socket changes)" : " (removed)"));
     }
     if (cut_off.empty()) return std::nullopt;
     return fmt::format(

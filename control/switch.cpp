@@ -31,35 +31,6 @@ constexpr unsigned kSlowPathRingSize = 1024;
 constexpr unsigned kLearnRingSize = 4096;
 constexpr unsigned kTxRingSize = 1024;
 
-bool same_vhost_endpoint(const PortConfig& a, const PortConfig& b) {
-    return a.socket == b.socket && a.client == b.client;
-}
-
-bool same_host_interface(const NetworkConfig& a, const NetworkConfig& b) {
-    return a.host_interface == b.host_interface && (!a.host_interface || a.subnet == b.subnet);
-}
-
-// What, changed in an uplink, needs its DPDK port re-created.
-bool same_uplink_device(const UplinkConfig& a, const UplinkConfig& b) {
-    return a.device == b.device && a.kernel == b.kernel && a.address == b.address && a.prefix_len == b.prefix_len;
-}
-
-// What, changed in an uplink, invalidates the sessions of the NAT networks on
-// it: outside ports now outside the range (and owned by other workers, whose
-// slices are cut from the range), or DNS sessions to the old resolver.
-bool same_uplink_sessions(const UplinkConfig& a, const UplinkConfig& b) {
-    return a.port_first == b.port_first && a.port_last == b.port_last && a.resolver == b.resolver;
-}
-
-// What, changed in a NAT network, invalidates its sessions.
-bool same_nat(const NetworkConfig& a, const NetworkConfig& b) {
-    if (a.nat.has_value() != b.nat.has_value()) return false;
-    if (!a.nat) return true;
-    return a.subnet == b.subnet && a.nat->gateway == b.nat->gateway && a.nat->dns == b.nat->dns &&
-           a.nat->uplink == b.nat->uplink;
-}
-
-
 }  // namespace
 
 Mac service_mac_for(const std::string& network_name) {
@@ -391,68 +362,57 @@ void Switch::refresh_port_names() {
         if (n.host_port) port_names_[*n.host_port] = n.cfg.host_interface->name;
 }
 
-ApplySummary Switch::apply(const Config& next) {
-    ApplySummary sum;
-    source_file_ = next.source_file;
-    if (sw_.cores != next.switch_config.cores || sw_.hugepages != next.switch_config.hugepages ||
-        sw_.run_dir != next.switch_config.run_dir || sw_.file_prefix != next.switch_config.file_prefix ||
-        sw_.memory_mb != next.switch_config.memory_mb || sw_.state_dir != next.switch_config.state_dir)
-        sum.notes.push_back("changes to switch.cores/hugepages/run_dir/state_dir/file_prefix/memory_mb take effect at restart");
-    sw_.mac_aging = next.switch_config.mac_aging;
-    sw_.log_level = next.switch_config.log_level;
-    spdlog::set_level(spdlog::level::from_str(sw_.log_level));
-
-    // Phase 1: decide what goes. A port goes when it is removed or its vhost
-    // endpoint changed; a host interface when its network goes or it changed.
-    std::vector<std::string> ports_to_remove;
-    for (const auto& [name, p] : ports_) {
-        auto it = next.ports.find(name);
-        if (it == next.ports.end()) {
-            ports_to_remove.push_back(name);
-            sum.removed.push_back("port " + name);
-        } else if (!same_vhost_endpoint(p.cfg, it->second)) {
-            ports_to_remove.push_back(name);
-        }
-    }
-    std::vector<std::string> uplinks_to_remove;
-    for (const auto& [name, u] : uplinks_) {
-        auto it = next.uplinks.find(name);
-        if (it == next.uplinks.end()) {
-            uplinks_to_remove.push_back(name);
-            sum.removed.push_back("uplink " + name);
-        } else if (!same_uplink_device(u.cfg, it->second)) {
-            uplinks_to_remove.push_back(name);
-        }
-    }
-    std::vector<std::string> nets_to_remove, host_ifaces_to_remove;
+// The config the switch runs now, as diff() needs it. What failed to come
+// up is left out (a port, uplink or network is absent; a host interface is
+// dropped from its network), so that the next reload tries it again.
+Config Switch::running_config() const {
+    Config c;
+    c.source_file = source_file_;
+    c.switch_config = sw_;
     for (const auto& [name, n] : networks_) {
-        auto it = next.networks.find(name);
-        if (it == next.networks.end()) {
-            nets_to_remove.push_back(name);
-            sum.removed.push_back("network " + name);
-        } else if (!same_host_interface(n.cfg, it->second)) {
-            host_ifaces_to_remove.push_back(name);
-        }
+        NetworkConfig cfg = n.cfg;
+        if (cfg.host_interface && !n.host_port) cfg.host_interface.reset();
+        c.networks.emplace(name, std::move(cfg));
     }
+    for (const auto& [name, p] : ports_) c.ports.emplace(name, p.cfg);
+    for (const auto& [name, u] : uplinks_) c.uplinks.emplace(name, u.cfg);
+    return c;
+}
 
-    // Phase 2: unpublish what goes, wait for the workers, then destroy it.
-    if (!ports_to_remove.empty() || !nets_to_remove.empty() || !host_ifaces_to_remove.empty() ||
-        !uplinks_to_remove.empty()) {
-        std::vector<UplinkState> doomed_uplinks;
-        for (const auto& name : uplinks_to_remove) {
-            doomed_uplinks.push_back(uplinks_[name]);
-            uplinks_.erase(name);
-            for (auto& [nname, n] : networks_)
-                if (n.cfg.nat && n.cfg.nat->uplink == name) ++nat_epoch_[n.id];
-        }
-        std::vector<PortState> doomed_ports;
-        for (const auto& name : ports_to_remove) {
-            doomed_ports.push_back(ports_[name]);
-            ports_.erase(name);
-        }
-        std::vector<NetworkState> doomed_hosts;
-        for (const auto& name : host_ifaces_to_remove) {
-            NetworkState& n = networks_[name];
+void ApplySummary::failed(const std::string& what, const std::string& error) {
+    for (auto* lines : {&added, &changed})
+        std::erase_if(*lines, [&](const std::string& l) { return l == what || l.starts_with(what + " ("); });
+    errors.push_back(what + ": " + error);
+}
+
+ApplySummary Switch::apply(const Config& next) {
+    const Plan plan = diff(running_config(), next);
+    ApplySummary sum{plan.added, plan.removed, plan.changed, plan.unchanged, {}, plan.notes};
+    source_file_ = next.source_file;
+    unpublish_and_destroy(plan);
+    for (const PlanStep& step : plan.steps) {
+        if (auto ok = carry_out(step, next); !ok) sum.failed(ok.error().first, ok.error().second);
+    }
+    update_xdp_steering();  // forwards and port ranges may have changed
+    publish();
+    return sum;
+}
+
+// The removals of a plan: taken out of the model, published (so no worker
+// sees them any more), then destroyed.
+void Switch::unpublish_and_destroy(const Plan& plan) {
+    std::vector<UplinkState> doomed_uplinks;
+    std::vector<PortState> doomed_ports;
+    std::vector<NetworkState> doomed_hosts, doomed_nets;
+    for (const PlanStep& step : plan.steps) {
+        switch (step.action) {
+        case Action::remove_port:
+            doomed_ports.push_back(ports_.at(step.name));
+            ports_.erase(step.name);
+            break;
+        case Action::remove_host_interface: {
+            NetworkState& n = networks_.at(step.name);
+            if (!n.host_port) break;  // it never came up
             NetworkState h;
             h.cfg = n.cfg;
             h.host_port = n.host_port;
@@ -460,123 +420,109 @@ ApplySummary Switch::apply(const Config& next) {
             n.host_port.reset();
             n.host_tx_ring = nullptr;
             doomed_hosts.push_back(std::move(h));
+            break;
         }
-        std::vector<NetworkState> doomed_nets;
-        for (const auto& name : nets_to_remove) {
-            doomed_nets.push_back(std::move(networks_[name]));
-            networks_.erase(name);
-        }
-        publish();
-        for (auto& p : doomed_ports) {
-            ports_[p.cfg.name] = p;  // remove_port() works on the map
-            remove_port(p.cfg.name);
-        }
-        for (auto& h : doomed_hosts) remove_host_interface(h);
-        for (auto& u : doomed_uplinks) {
-            uplinks_[u.cfg.name] = u;  // remove_uplink() works on the map
-            remove_uplink(u.cfg.name);
-        }
-        for (auto& n : doomed_nets) {
-            remove_host_interface(n);
-            const uint16_t id = n.id;
-            fdb_->remove_if([&](const FdbKey& k, uint16_t) { return k.network == id; });
-            ++nat_epoch_[id];  // its sessions expire on the workers
-            neighbors_.erase(id);
+        case Action::remove_uplink:
+            doomed_uplinks.push_back(uplinks_.at(step.name));
+            uplinks_.erase(step.name);
+            break;
+        case Action::remove_network:
+            doomed_nets.push_back(std::move(networks_.at(step.name)));
+            networks_.erase(step.name);
+            break;
+        default: break;
         }
     }
-
-    // Phase 3: uplinks that are new or recreated; settings of the others.
-    for (const auto& [name, ucfg] : next.uplinks) {
-        auto it = uplinks_.find(name);
-        if (it != uplinks_.end()) {
-            UplinkState& up = it->second;
-            if (up.cfg == ucfg) continue;
-            if (up.cfg.gateway != ucfg.gateway) up.gateway_resolved = false;
-            std::string what = " (gateway; sessions kept)";
-            if (!same_uplink_sessions(up.cfg, ucfg)) {
-                what = " (port range or resolver: sessions of its NAT networks flushed)";
-                for (auto& [nname, n] : networks_)
-                    if (n.cfg.nat && n.cfg.nat->uplink == name) ++nat_epoch_[n.id];
-            }
-            sum.changed.push_back("uplink " + name + what);
-            up.cfg = ucfg;
-            continue;
-        }
-        const bool recreated = std::find(uplinks_to_remove.begin(), uplinks_to_remove.end(), name) !=
-                               uplinks_to_remove.end();
-        if (auto ok = add_uplink(ucfg); !ok) {
-            sum.errors.push_back("uplink " + name + ": " + ok.error());
-            continue;
-        }
-        (recreated ? sum.changed : sum.added).push_back("uplink " + name);
-    }
-
-    // Phase 4: networks that are new or changed.
-    for (const auto& [name, ncfg] : next.networks) {
-        auto it = networks_.find(name);
-        const bool is_new = it == networks_.end();
-        if (is_new) {
-            const uint16_t id = free_network_id();
-            if (id == kNoNetwork) {
-                sum.errors.push_back("network " + name + ": too many networks");
-                continue;
-            }
-            NetworkState st;
-            st.id = id;
-            st.service_mac = service_mac_for(name);
-            it = networks_.emplace(name, std::move(st)).first;
-            ++nat_epoch_[id];
-            sum.added.push_back("network " + name);
-        } else if (it->second.cfg != ncfg) {
-            const NetworkConfig& old = it->second.cfg;
-            std::string what;
-            if (old.nat && ncfg.nat && !same_nat(old, ncfg)) what = " (NAT sessions flushed)";
-            else if (old.nat && ncfg.nat && old.nat != ncfg.nat) what = " (port forwards, timeouts or max_sessions; sessions kept)";
-            sum.changed.push_back("network " + name + what);
-        }
-        NetworkState& st = it->second;
-        if (!is_new && !same_nat(st.cfg, ncfg)) ++nat_epoch_[st.id];
-        st.cfg = ncfg;
-        if (ncfg.dhcp && ncfg.subnet) {
-            if (st.dhcp) {
-                st.dhcp->reconfigure(*ncfg.subnet, *ncfg.dhcp);
-            } else {
-                st.dhcp = std::make_unique<DhcpServer>(name, *ncfg.subnet, *ncfg.dhcp, st.service_mac,
-                                                       next.switch_config.state_dir + "/leases-" + name + ".json");
-            }
-        } else {
-            st.dhcp.reset();
-        }
-        if (ncfg.host_interface && !st.host_port) {
-            if (auto ok = add_host_interface(st); !ok)
-                sum.errors.push_back("network " + name + ": " + ok.error());
-        }
-    }
-
-    // Phase 5: ports that are new or whose endpoint changed.
-    for (const auto& [name, pcfg] : next.ports) {
-        auto it = ports_.find(name);
-        if (it != ports_.end()) {
-            if (it->second.cfg != pcfg) {
-                flush_fdb_port(it->second.port_id);
-                sum.changed.push_back("port " + name);
-            } else {
-                sum.unchanged.push_back("port " + name);
-            }
-            it->second.cfg = pcfg;
-            continue;
-        }
-        const bool recreated = std::find(ports_to_remove.begin(), ports_to_remove.end(), name) !=
-                               ports_to_remove.end();
-        if (auto ok = add_port(pcfg); !ok) {
-            sum.errors.push_back("port " + name + ": " + ok.error());
-            continue;
-        }
-        (recreated ? sum.changed : sum.added).push_back("port " + name);
-    }
-    update_xdp_steering();  // forwards and port ranges may have changed
+    if (doomed_ports.empty() && doomed_hosts.empty() && doomed_uplinks.empty() && doomed_nets.empty()) return;
     publish();
-    return sum;
+    for (auto& p : doomed_ports) {
+        ports_[p.cfg.name] = p;  // remove_port() works on the map
+        remove_port(p.cfg.name);
+    }
+    for (auto& h : doomed_hosts) remove_host_interface(h);
+    for (auto& u : doomed_uplinks) {
+        uplinks_[u.cfg.name] = u;  // remove_uplink() works on the map
+        remove_uplink(u.cfg.name);
+    }
+    for (auto& n : doomed_nets) {
+        remove_host_interface(n);
+        const uint16_t id = n.id;
+        fdb_->remove_if([&](const FdbKey& k, uint16_t) { return k.network == id; });
+        ++nat_epoch_[id];  // its sessions expire on the workers
+        neighbors_.erase(id);
+    }
+}
+
+// One step of a plan other than a removal. On failure: the summary line it
+// concerns ("port vm1") and the error.
+tl::expected<void, std::pair<std::string, std::string>> Switch::carry_out(const PlanStep& step, const Config& next) {
+    const std::string& name = step.name;
+    auto fail = [&](const char* kind, const std::string& error) {
+        return tl::unexpected(std::pair(std::string(kind) + " " + name, error));
+    };
+    switch (step.action) {
+    case Action::update_switch:
+        sw_.mac_aging = next.switch_config.mac_aging;
+        sw_.log_level = next.switch_config.log_level;
+        spdlog::set_level(spdlog::level::from_str(sw_.log_level));
+        break;
+    case Action::remove_port:
+    case Action::remove_host_interface:
+    case Action::remove_uplink:
+    case Action::remove_network: break;  // unpublish_and_destroy()
+    case Action::create_uplink:
+        if (auto ok = add_uplink(next.uplinks.at(name)); !ok) return fail("uplink", ok.error());
+        break;
+    case Action::update_uplink: {
+        UplinkState& up = uplinks_.at(name);
+        const UplinkConfig& cfg = next.uplinks.at(name);
+        if (up.cfg.gateway != cfg.gateway) up.gateway_resolved = false;
+        up.cfg = cfg;
+        break;
+    }
+    case Action::create_network: {
+        const uint16_t id = free_network_id();
+        if (id == kNoNetwork) return fail("network", "too many networks");
+        NetworkState st;
+        st.id = id;
+        st.service_mac = service_mac_for(name);
+        networks_.emplace(name, std::move(st));
+        ++nat_epoch_[id];  // no session of an earlier network with this id survives
+        configure_network(networks_.at(name), next.networks.at(name));
+        break;
+    }
+    case Action::update_network: configure_network(networks_.at(name), next.networks.at(name)); break;
+    case Action::create_host_interface: {
+        auto it = networks_.find(name);
+        if (it == networks_.end()) break;  // the network itself failed
+        if (auto ok = add_host_interface(it->second); !ok) return fail("host_interface of network", ok.error());
+        break;
+    }
+    case Action::flush_nat_sessions:
+        if (auto it = networks_.find(name); it != networks_.end()) ++nat_epoch_[it->second.id];
+        break;
+    case Action::create_port:
+        if (auto ok = add_port(next.ports.at(name)); !ok) return fail("port", ok.error());
+        break;
+    case Action::update_port: ports_.at(name).cfg = next.ports.at(name); break;
+    case Action::forget_port_macs: flush_fdb_port(ports_.at(name).port_id); break;
+    }
+    return {};
+}
+
+// A network's settings and its DHCP server (host interface aside).
+void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
+    st.cfg = cfg;
+    if (cfg.dhcp && cfg.subnet) {
+        if (st.dhcp) {
+            st.dhcp->reconfigure(*cfg.subnet, *cfg.dhcp);
+        } else {
+            st.dhcp = std::make_unique<DhcpServer>(cfg.name, *cfg.subnet, *cfg.dhcp, st.service_mac,
+                                                   sw_.state_dir + "/leases-" + cfg.name + ".json");
+        }
+    } else {
+        st.dhcp.reset();
+    }
 }
 
 nlohmann::json ApplySummary::to_json() const {

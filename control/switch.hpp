@@ -23,6 +23,7 @@
 #include "config.hpp"
 #include "dhcp/dhcp_server.hpp"
 #include "mac_budget.hpp"
+#include "reload_plan.hpp"
 
 struct rte_mempool;
 struct rte_ring;
@@ -36,6 +37,8 @@ class XdpInterfaceClaim;
 // What a reload changed, for logs and the CLI.
 struct ApplySummary {
     std::vector<std::string> added, removed, changed, unchanged, errors, notes;
+    // `what` ("port vm1") did not come up: its line moves to the errors.
+    void failed(const std::string& what, const std::string& error);
     nlohmann::json to_json() const;
     std::string to_string() const;
 };
@@ -53,7 +56,8 @@ public:
 
     DatapathShared& shared() { return *shared_; }
 
-    // Brings the running switch to `next`: only what differs is touched.
+    // Brings the running switch to `next`: carries out diff(running, next),
+    // so only what differs is touched.
     ApplySummary apply(const Config& next);
 
     // Control-thread duties: call poll_slow_path() often (every ms), and
@@ -102,6 +106,10 @@ private:
 
     Switch() = default;
 
+    Config running_config() const;
+    void unpublish_and_destroy(const Plan& plan);
+    tl::expected<void, std::pair<std::string, std::string>> carry_out(const PlanStep& step, const Config& next);
+    void configure_network(NetworkState& st, const NetworkConfig& cfg);
     void remove_port(const std::string& name);
     void remove_host_interface(NetworkState& net);
     tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
