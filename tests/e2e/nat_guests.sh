@@ -101,6 +101,22 @@ mkdir -p "$WORK/www"
 echo hello-from-internet > "$WORK/www/index.html"
 ip netns exec "$NETNS" python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
 GUEST_PIDS+=($!)
+# Answers every request with the source port it came from (the outside port
+# vsw chose), so the guest's console shows which range a connection used.
+cat > "$WORK/port_echo.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = str(self.client_address[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("198.51.100.7", 8090), H).serve_forever()
+PY
+ip netns exec "$NETNS" python3 "$WORK/port_echo.py" > "$WORK/port_echo.log" 2>&1 &
+GUEST_PIDS+=($!)
 ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
     --listen-address=198.51.100.53 --address=/www.example.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
     --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
@@ -126,6 +142,13 @@ traceroute -n -q 1 -w 2 -m 4 198.51.100.7 2>&1 | tee /tmp/tr.txt
 grep -q "^ 1  10.0.2.2 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-GATEWAY; exit 1; }
 grep -q "^ 2  198.51.100.7 " /tmp/tr.txt || { echo VMA-TRACEROUTE-NO-TARGET; exit 1; }
 echo VMA-READY
+# On a poke at 9998: a connection out every 0.2 s, each line naming the
+# outside port the server saw (for the port range reload below).
+nc -l -p 9998 > /dev/null
+while :; do
+    p=$(timeout 5 wget -q -O - http://198.51.100.7:8090/) && echo "LOOP-OK $p" || echo "LOOP-FAIL"
+    sleep 0.2
+done &
 nc -l -p 9999 > /dev/null
 G
 cat > "$WORK/vmb.sh" <<'G'
@@ -200,7 +223,7 @@ keep="[(s['proto'],s['inside'],s['outside'],s['remote']) for s in d['data'] if s
 before=$(vswctl --json sessions | json_get "sorted($keep)")
 sed -i 's/{name: web, proto: tcp, host_port: 8080,/{name: web2, proto: tcp, host_port: 8081,/' "$CONFIG"
 summary=$(vswctl reload) || fail "reload refused"
-case $summary in *"network natnet0 (port forwards"*"sessions kept)"*) ;; *) fail "reload summary does not name the change: $summary" ;; esac
+case $summary in *"network natnet0 (port_forwards; sessions kept)"*) ;; *) fail "reload summary does not name the change: $summary" ;; esac
 page=$(in_host curl -s -m 10 http://203.0.113.10:8081/) || fail "the forward added by reload does not work"
 [ "$page" = hello-from-nat-guest ] || fail "port forward 8081 gave '$page'"
 if in_host curl -s -m 3 http://203.0.113.10:8080/ > /dev/null; then fail "the removed forward still works"; fi
@@ -233,6 +256,31 @@ if [ "${VSW_CORES:-1}" != 1 ]; then
     handoffs=$(vswctl --json stats | json_get "sum(w['nat_handoffs'] for w in d['data']['workers'])")
     [ "$handoffs" -gt 0 ] || fail "two workers but no NAT handoff: the handoff path was not exercised"
 fi
+# Reload that moves the uplink's port range under live traffic (with two
+# workers, each worker's slice moves too): the change is reported, natnet0's
+# sessions are flushed, every connection after it leaves from the new range
+# and gets its reply (none handed to a worker that does not own its port).
+in_host bash -c "echo go > /dev/tcp/192.168.56.15/9998" || fail "could not start vma's connection loop"
+loop_lines() { grep -c "LOOP-" "$WORK/vma.log" || true; }
+for _ in $(seq 100); do [ "$(loop_lines)" -ge 5 ] && break; sleep 0.2; done
+grep "LOOP-OK" "$WORK/vma.log" | awk '{ if ($2 < 20000 || $2 > 29999) bad = 1 } END { exit bad }' \
+    || fail "before the reload, connections left outside 20000-29999: $(grep LOOP- "$WORK/vma.log" | tr '\n' ' ')"
+sed -i 's/    ports: 20000-29999/    ports: 40000-40999/' "$CONFIG"
+mark=$(loop_lines)
+summary=$(vswctl reload) || fail "port range reload refused"
+case $summary in *"uplink wan (ports: sessions of its NAT networks flushed)"*) ;; *) fail "reload summary does not name the port range: $summary" ;; esac
+for _ in $(seq 150); do [ "$(loop_lines)" -ge $((mark + 22)) ] && break; sleep 0.2; done
+# The connection in flight when the reload lands may be cut; the 20 after it
+# must all work, from the new range.
+after=$(grep "LOOP-" "$WORK/vma.log" | tail -n +$((mark + 3)) | head -20)
+[ "$(echo "$after" | grep -c LOOP-OK)" = 20 ] || fail "connections failed after the port range reload: $(echo "$after" | tr '\n' ' ')"
+echo "$after" | awk '{ if ($2 < 40000 || $2 > 40999) bad = 1 } END { exit bad }' \
+    || fail "connections left outside the new range 40000-40999: $(echo "$after" | tr '\n' ' ')"
+outside=$(vswctl --json sessions | json_get "sorted({int(s['outside'].split(':')[1]) for s in d['data'] if s['network']=='natnet0' and not s['forward'] and s['proto']!='icmp'})")
+python3 -c "import sys; p = eval(sys.argv[1]); sys.exit(0 if p and all(40000 <= x <= 40999 for x in p) else 1)" "$outside" \
+    || fail "natnet0 still has sessions outside the new range: $outside"
+log "reload moved the uplink's port range to 40000-40999 under live traffic: 20 connections after it all answered, from ports $(echo "$after" | awk '{print $2}' | sort -n | sed -n '1p;$p' | tr '\n' ' ')"
+
 release_guest 192.168.56.15
 wait_guest vma || fail "vma's script failed"
 vswctl stats
