@@ -20,6 +20,7 @@
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
 #include "run_dir.hpp"
+#include "topology_builder.hpp"
 
 namespace vsw {
 
@@ -234,115 +235,27 @@ void Switch::flush_fdb_port(uint16_t port_id) {
     fdb_->remove_if([&](const FdbKey&, uint16_t port) { return port == port_id; });
 }
 
+// The model build_topology() reads: the running objects as plain values.
+TopologyModel Switch::topology_model() const {
+    TopologyModel m;
+    m.generation = generation_;
+    m.n_workers = n_workers_;
+    std::copy(std::begin(nat_epoch_), std::end(nat_epoch_), m.nat_epoch.begin());
+    for (const auto& [name, up] : uplinks_)
+        m.uplinks[name] = {up.cfg, up.id, up.port_id, up.worker, up.tx_ring, up.mac, up.gateway_resolved,
+                           up.gateway_mac};
+    for (const auto& [name, net] : networks_)
+        m.networks[name] = {net.cfg, net.id, net.service_mac, net.dhcp != nullptr, net.host_port, net.host_tx_ring};
+    for (const auto& [name, p] : ports_) m.ports[name] = {p.cfg, p.port_id, p.worker, p.tx_ring};
+    m.neighbors = neighbors_;
+    return m;
+}
+
 // Builds a snapshot of the current model and swaps it in; returns once no
 // worker can still see the previous one, which is then freed.
 void Switch::publish() {
-    auto t = std::make_unique<Topology>();
-    t->generation = ++generation_;
-    auto attach = [&](uint16_t port_id, uint16_t net_id, uint16_t worker, rte_ring* ring,
-                      const std::optional<Mac>& pinned) {
-        PortSlot& ps = t->ports[port_id];
-        ps.active = true;
-        ps.network = net_id;
-        ps.worker = worker;
-        ps.tx_ring = ring;
-        ps.mac_pinned = pinned.has_value();
-        if (pinned) ps.pinned_mac = *pinned;
-        NetworkSlot& ns = t->networks[net_id];
-        ns.ports[ns.n_ports++] = port_id;
-        WorkerSlot& ws = t->workers[worker];
-        ws.ports[ws.n_ports++] = port_id;
-    };
-    t->n_workers = static_cast<uint16_t>(n_workers_);
-    std::copy(std::begin(nat_epoch_), std::end(nat_epoch_), std::begin(t->nat_epoch));
-    for (const auto& [name, up] : uplinks_) {
-        UplinkSlot& us = t->uplinks[up.id];
-        us.active = true;
-        us.port = up.port_id;
-        us.mac = up.mac;
-        us.address = up.cfg.address.to_be();
-        us.gateway_resolved = up.gateway_resolved;
-        us.gateway_mac = up.gateway_mac;
-        // Each worker owns an equal slice of the masquerade range.
-        const uint32_t span = static_cast<uint32_t>(up.cfg.port_last) - up.cfg.port_first + 1;
-        for (unsigned w = 0; w < n_workers_; ++w) {
-            us.slice[w].first = static_cast<uint16_t>(up.cfg.port_first + span * w / n_workers_);
-            us.slice[w].last = static_cast<uint16_t>(up.cfg.port_first + span * (w + 1) / n_workers_ - 1);
-        }
-        PortSlot& ps = t->ports[up.port_id];
-        ps.active = true;
-        ps.uplink = up.id;
-        ps.worker = up.worker;
-        ps.tx_ring = up.tx_ring;
-        WorkerSlot& ws = t->workers[up.worker];
-        ws.ports[ws.n_ports++] = up.port_id;
-    }
-    for (const auto& [name, net] : networks_) {
-        NetworkSlot& ns = t->networks[net.id];
-        ns.active = true;
-        ServiceAddresses& svc = ns.services;
-        svc.mac = net.service_mac;
-        auto add_ip = [&](Ipv4 ip) {
-            if (!svc.has_ip_be(ip.to_be()) && svc.n_ips < kMaxServiceIps) svc.ips_be[svc.n_ips++] = ip.to_be();
-        };
-        if (net.dhcp) {
-            svc.enabled = true;
-            svc.dhcp = true;
-            add_ip(net.cfg.dhcp->server);
-        }
-        if (net.cfg.nat) {
-            const NatConfig& nc = *net.cfg.nat;
-            auto up = uplinks_.find(nc.uplink);
-            svc.enabled = true;
-            svc.routed = true;
-            add_ip(nc.gateway);
-            if (nc.dns) {
-                add_ip(*nc.dns);
-                svc.dns_be = nc.dns->to_be();
-            }
-            NatNetworkInfo& nn = ns.nat;
-            nn.enabled = up != uplinks_.end();
-            nn.uplink = up != uplinks_.end() ? up->second.id : kNoUplink;
-            nn.subnet = net.cfg.subnet->network.to_be();
-            nn.mask = Ipv4{net.cfg.subnet->mask()}.to_be();
-            nn.gateway = nc.gateway.to_be();
-            nn.has_dns = nc.dns.has_value() && up != uplinks_.end() && up->second.cfg.resolver.has_value();
-            nn.dns = nc.dns ? nc.dns->to_be() : 0;
-            nn.resolver = nn.has_dns ? up->second.cfg.resolver->to_be() : 0;
-            nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp,
-                           nc.timeouts.icmp};
-            // Each worker holds its own sessions: the network's cap is shared out.
-            nn.max_sessions = (nc.max_sessions + n_workers_ - 1) / n_workers_;
-            nn.max_sessions_per_guest = (nc.max_sessions_per_guest + n_workers_ - 1) / n_workers_;
-            if (up == uplinks_.end()) continue;
-            UplinkSlot& us = t->uplinks[up->second.id];
-            for (const PortForward& pf : nc.port_forwards) {
-                if (us.n_forwards >= kMaxForwards) break;
-                ForwardRule& r = us.forwards[us.n_forwards++];
-                r.proto = pf.proto;
-                r.host_port = pf.host_port;
-                r.network = net.id;
-                r.guest_ip = pf.guest_ip.to_be();
-                r.guest_port = __builtin_bswap16(pf.guest_port);
-                auto nb = neighbors_.find(net.id);
-                if (nb != neighbors_.end()) {
-                    auto m = nb->second.find(pf.guest_ip.value);
-                    if (m != nb->second.end()) {
-                        r.guest_mac_known = true;
-                        r.guest_mac = m->second;
-                    }
-                }
-                us.reserved[us.n_reserved++] = pf.host_port;
-            }
-            std::sort(us.reserved, us.reserved + us.n_reserved);
-        }
-        if (net.host_port) attach(*net.host_port, net.id, 0, net.host_tx_ring, std::nullopt);
-    }
-    for (const auto& [name, p] : ports_) {
-        auto net = networks_.find(p.cfg.network);
-        if (net == networks_.end()) continue;
-        attach(p.port_id, net->second.id, p.worker, p.tx_ring, p.cfg.mac);
-    }
+    ++generation_;
+    std::unique_ptr<Topology> t = build_topology(topology_model());
     // The MAC budgets of the ports about to appear are in place before they do.
     update_mac_budget();
     std::unique_ptr<Topology> old = std::move(topology_);

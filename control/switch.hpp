@@ -24,6 +24,7 @@
 #include "dhcp/dhcp_server.hpp"
 #include "mac_budget.hpp"
 #include "reload_plan.hpp"
+#include "topology_builder.hpp"
 
 struct rte_mempool;
 struct rte_ring;
@@ -107,6 +108,7 @@ private:
     Switch() = default;
 
     Config running_config() const;
+    TopologyModel topology_model() const;
     void unpublish_and_destroy(const Plan& plan);
     tl::expected<void, std::pair<std::string, std::string>> carry_out(const PlanStep& step, const Config& next);
     void configure_network(NetworkState& st, const NetworkConfig& cfg);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "nat_packets.hpp"
+#include "topology_builder.hpp"
 #include "worker.hpp"
 
 namespace vsw::nat_worker_test {
@@ -58,6 +59,27 @@ const uint32_t kRemote2 = ip4(192, 0, 2, 33);
 constexpr uint16_t kFwdTcp = 20050;      // -> guest B:80, inside the masquerade range (reserved)
 constexpr uint16_t kFwdUnknown = 20070;  // UDP -> 10.0.2.17:69, whose MAC is not known yet
 const nat::PortSlice kSlice{20000, 20099};
+
+// The switch config of the fixture's topology: kGateway, kDns, kResolver,
+// kUplinkIp, kSlice and the two forwards above, in YAML.
+inline const char* kConfig = R"(
+uplinks:
+  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, resolver: 9.9.9.9, ports: 20000-20099}
+networks:
+  nat:
+    mode: nat
+    subnet: 10.0.2.0/24
+    gateway: 10.0.2.2
+    dns: 10.0.2.3
+    uplink: wan
+    timeouts: {tcp_established: 1000, tcp_transitory: 100, udp: 50, icmp: 20}
+    port_forwards:
+      - {name: web, proto: tcp, host_port: 20050, guest_ip: 10.0.2.16, guest_port: 80}
+      - {name: tftp, proto: udp, host_port: 20070, guest_ip: 10.0.2.17, guest_port: 69}
+ports:
+  a: {network: nat}
+  b: {network: nat}
+)";
 
 inline Bytes with_macs(Bytes f, const Mac& dst, const Mac& src) {
     std::memcpy(&f[0], dst.bytes.data(), 6);
@@ -109,70 +131,19 @@ protected:
             shared_->fragment_tables[w] = frags_[w].get();
         }
 
-        // What Switch::publish() builds for one NAT network (0) on one uplink (0).
-        topo_ = std::make_unique<Topology>();
-        Topology& t = *topo_;
-        t.n_workers = 1;
-        t.nat_epoch[0] = 5;
-        for (uint16_t i : {kA, kB}) {
-            PortSlot& ps = t.ports[g_port_ids[i]];
-            ps.active = true;
-            ps.network = 0;
-            ps.worker = 0;
-            NetworkSlot& ns = t.networks[0];
-            ns.ports[ns.n_ports++] = g_port_ids[i];
-        }
-        NetworkSlot& ns = t.networks[0];
-        ns.active = true;
-        ServiceAddresses& svc = ns.services;
-        svc.enabled = true;
-        svc.routed = true;
-        svc.mac = kSvcMac;
-        svc.ips_be[svc.n_ips++] = kGateway;
-        svc.ips_be[svc.n_ips++] = kDns;
-        svc.dns_be = kDns;
-        NatNetworkInfo& nn = ns.nat;
-        nn.enabled = true;
-        nn.uplink = 0;
-        nn.subnet = ip4(10, 0, 2, 0);
-        nn.mask = ip4(255, 255, 255, 0);
-        nn.gateway = kGateway;
-        nn.has_dns = true;
-        nn.dns = kDns;
-        nn.resolver = kResolver;
-        nn.timeouts = nat::Timeouts{1000, 100, 50, 20};
-
-        PortSlot& ups = t.ports[g_port_ids[kUp]];
-        ups.active = true;
-        ups.uplink = 0;
-        ups.worker = 0;
-        UplinkSlot& up = t.uplinks[0];
-        up.active = true;
-        up.port = g_port_ids[kUp];
-        up.mac = kUpMac;
-        up.address = kUplinkIp;
-        up.gateway_resolved = true;
-        up.gateway_mac = kGwMac;
-        up.slice[0] = kSlice;
-        ForwardRule& fwd = up.forwards[up.n_forwards++];
-        fwd.proto = kProtoTcp;
-        fwd.host_port = kFwdTcp;
-        fwd.network = 0;
-        fwd.guest_ip = kGuestB;
-        fwd.guest_port = htons(80);
-        fwd.guest_mac_known = true;
-        fwd.guest_mac = kMacB;
-        ForwardRule& unknown = up.forwards[up.n_forwards++];
-        unknown.proto = kProtoUdp;
-        unknown.host_port = kFwdUnknown;
-        unknown.network = 0;
-        unknown.guest_ip = ip4(10, 0, 2, 17);
-        unknown.guest_port = htons(69);
-        unknown.guest_mac_known = false;
-        up.reserved[up.n_reserved++] = kFwdTcp;
-        up.reserved[up.n_reserved++] = kFwdUnknown;
-        WorkerSlot& ws = t.workers[0];
-        for (uint16_t i = 0; i < kPorts; ++i) ws.ports[ws.n_ports++] = g_port_ids[i];
+        // What Switch::publish() builds (build_topology) for kConfig: one NAT
+        // network (0) with guests A and B on one uplink (0), all on worker 0.
+        auto cfg = load_config_string(kConfig, "nat_worker_fixture.yaml");
+        ASSERT_TRUE(cfg) << cfg.error().to_string();
+        TopologyModel m;
+        m.n_workers = 1;
+        m.nat_epoch[0] = 5;
+        m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g_port_ids[kUp], 0, nullptr, kUpMac, true, kGwMac};
+        m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, false, std::nullopt, nullptr};
+        m.ports["a"] = {cfg->ports.at("a"), g_port_ids[kA], 0, nullptr};
+        m.ports["b"] = {cfg->ports.at("b"), g_port_ids[kB], 0, nullptr};
+        m.neighbors[0][Ipv4::from_be(kGuestB).value] = kMacB;  // forward "web" knows its guest
+        topo_ = build_topology(m);
 
         // Guest B is known to the FDB already (guest A is learned from its
         // first routed frame in each test): replies go to one port, not flooded.

@@ -1,0 +1,144 @@
+#include "topology_builder.hpp"
+
+#include <algorithm>
+
+namespace vsw {
+
+namespace {
+
+// Each worker owns an equal slice of the uplink's masquerade range.
+void slice_ports(const UplinkConfig& cfg, unsigned n_workers, UplinkSlot& us) {
+    const uint32_t span = static_cast<uint32_t>(cfg.port_last) - cfg.port_first + 1;
+    for (unsigned w = 0; w < n_workers; ++w) {
+        us.slice[w].first = static_cast<uint16_t>(cfg.port_first + span * w / n_workers);
+        us.slice[w].last = static_cast<uint16_t>(cfg.port_first + span * (w + 1) / n_workers - 1);
+    }
+}
+
+ServiceAddresses services_of(const TopologyModel::Network& net) {
+    ServiceAddresses svc;
+    svc.mac = net.service_mac;
+    auto add_ip = [&](Ipv4 ip) {
+        if (!svc.has_ip_be(ip.to_be()) && svc.n_ips < kMaxServiceIps) svc.ips_be[svc.n_ips++] = ip.to_be();
+    };
+    if (net.dhcp && net.cfg.dhcp) {
+        svc.enabled = true;
+        svc.dhcp = true;
+        add_ip(net.cfg.dhcp->server);
+    }
+    if (net.cfg.nat) {
+        const NatConfig& nc = *net.cfg.nat;
+        svc.enabled = true;
+        svc.routed = true;
+        add_ip(nc.gateway);
+        if (nc.dns) {
+            add_ip(*nc.dns);
+            svc.dns_be = nc.dns->to_be();
+        }
+    }
+    return svc;
+}
+
+NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink* up, unsigned n_workers) {
+    const NatConfig& nc = *cfg.nat;
+    NatNetworkInfo nn;
+    nn.enabled = up != nullptr;
+    nn.uplink = up != nullptr ? up->id : kNoUplink;
+    nn.subnet = cfg.subnet->network.to_be();
+    nn.mask = Ipv4{cfg.subnet->mask()}.to_be();
+    nn.gateway = nc.gateway.to_be();
+    nn.has_dns = nc.dns.has_value() && up != nullptr && up->cfg.resolver.has_value();
+    nn.dns = nc.dns ? nc.dns->to_be() : 0;
+    nn.resolver = nn.has_dns ? up->cfg.resolver->to_be() : 0;
+    nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp, nc.timeouts.icmp};
+    // Each worker holds its own sessions: the network's caps are shared out.
+    nn.max_sessions = (nc.max_sessions + n_workers - 1) / n_workers;
+    nn.max_sessions_per_guest = (nc.max_sessions_per_guest + n_workers - 1) / n_workers;
+    return nn;
+}
+
+// The network's port forwards, on its uplink, with the guests' MACs where known.
+void add_forwards(const TopologyModel& model, const TopologyModel::Network& net, UplinkSlot& us) {
+    auto nb = model.neighbors.find(net.id);
+    for (const PortForward& pf : net.cfg.nat->port_forwards) {
+        if (us.n_forwards >= kMaxForwards) break;
+        ForwardRule& r = us.forwards[us.n_forwards++];
+        r.proto = pf.proto;
+        r.host_port = pf.host_port;
+        r.network = net.id;
+        r.guest_ip = pf.guest_ip.to_be();
+        r.guest_port = __builtin_bswap16(pf.guest_port);
+        if (nb != model.neighbors.end()) {
+            auto m = nb->second.find(pf.guest_ip.value);
+            if (m != nb->second.end()) {
+                r.guest_mac_known = true;
+                r.guest_mac = m->second;
+            }
+        }
+        us.reserved[us.n_reserved++] = pf.host_port;
+    }
+    std::sort(us.reserved, us.reserved + us.n_reserved);
+}
+
+}  // namespace
+
+std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
+    auto t = std::make_unique<Topology>();
+    t->generation = model.generation;
+    t->n_workers = static_cast<uint16_t>(model.n_workers);
+    std::copy(model.nat_epoch.begin(), model.nat_epoch.end(), std::begin(t->nat_epoch));
+    auto poll = [&](uint16_t worker, uint16_t port_id) {
+        WorkerSlot& ws = t->workers[worker];
+        ws.ports[ws.n_ports++] = port_id;
+    };
+    auto attach = [&](uint16_t port_id, uint16_t net_id, uint16_t worker, rte_ring* ring,
+                      const std::optional<Mac>& pinned) {
+        PortSlot& ps = t->ports[port_id];
+        ps.active = true;
+        ps.network = net_id;
+        ps.worker = worker;
+        ps.tx_ring = ring;
+        ps.mac_pinned = pinned.has_value();
+        if (pinned) ps.pinned_mac = *pinned;
+        NetworkSlot& ns = t->networks[net_id];
+        ns.ports[ns.n_ports++] = port_id;
+        poll(worker, port_id);
+    };
+
+    for (const auto& [name, up] : model.uplinks) {
+        UplinkSlot& us = t->uplinks[up.id];
+        us.active = true;
+        us.port = up.port_id;
+        us.mac = up.mac;
+        us.address = up.cfg.address.to_be();
+        us.gateway_resolved = up.gateway_resolved;
+        us.gateway_mac = up.gateway_mac;
+        slice_ports(up.cfg, model.n_workers, us);
+        PortSlot& ps = t->ports[up.port_id];
+        ps.active = true;
+        ps.uplink = up.id;
+        ps.worker = up.worker;
+        ps.tx_ring = up.tx_ring;
+        poll(up.worker, up.port_id);
+    }
+    for (const auto& [name, net] : model.networks) {
+        NetworkSlot& ns = t->networks[net.id];
+        ns.active = true;
+        ns.services = services_of(net);
+        if (net.cfg.nat) {
+            auto up = model.uplinks.find(net.cfg.nat->uplink);
+            const TopologyModel::Uplink* uplink = up != model.uplinks.end() ? &up->second : nullptr;
+            ns.nat = nat_info_of(net.cfg, uplink, model.n_workers);
+            if (uplink != nullptr) add_forwards(model, net, t->uplinks[uplink->id]);
+        }
+        if (net.host_port) attach(*net.host_port, net.id, 0, net.host_tx_ring, std::nullopt);
+    }
+    for (const auto& [name, p] : model.ports) {
+        auto net = model.networks.find(p.cfg.network);
+        if (net == model.networks.end()) continue;
+        attach(p.port_id, net->second.id, p.worker, p.tx_ring, p.cfg.mac);
+    }
+    return t;
+}
+
+}  // namespace vsw
