@@ -2,27 +2,11 @@
 
 #include <cstring>
 
+#include "../common/bytes.hpp"
+#include "../common/checksum.hpp"
 #include "../datapath/frame.hpp"
 
 namespace vsw {
-
-namespace {
-
-void store_be16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-
-}  // namespace
-
-uint16_t internet_checksum(std::span<const uint8_t> data, uint32_t initial) {
-    uint64_t sum = initial;
-    size_t i = 0;
-    for (; i + 1 < data.size(); i += 2) sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
-    if (i < data.size()) sum += static_cast<uint32_t>(data[i] << 8);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(~sum & 0xffff);
-}
 
 std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip) {
     constexpr size_t kArpLen = 28;
@@ -116,12 +100,12 @@ std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t
     store_be16(ip_out + 10, 0);
     std::memcpy(ip_out + 12, iph + 16, 4);  // from the address that was pinged
     std::memcpy(ip_out + 16, iph + 12, 4);
-    store_be16(ip_out + 10, internet_checksum({ip_out, 20}));
+    put16(ip_out + 10, ipv4_header_checksum(ip_out));
     uint8_t* icmp_out = ip_out + 20;
     std::memcpy(icmp_out, icmp, icmp_len);
     icmp_out[0] = 0;  // echo reply
     store_be16(icmp_out + 2, 0);
-    store_be16(icmp_out + 2, internet_checksum({icmp_out, icmp_len}));
+    put16(icmp_out + 2, internet_checksum(icmp_out, icmp_len));
     if (out.size() < 60) out.resize(60, 0);
     return out;
 }
@@ -157,12 +141,12 @@ std::optional<std::vector<uint8_t>> make_icmp_time_exceeded(std::span<const uint
     const uint32_t from_be = from.to_be();
     std::memcpy(ip_out + 12, &from_be, 4);
     std::memcpy(ip_out + 16, iph + 12, 4);
-    store_be16(ip_out + 10, internet_checksum({ip_out, 20}));
+    put16(ip_out + 10, ipv4_header_checksum(ip_out));
     uint8_t* icmp = ip_out + 20;
     icmp[0] = 11;  // time exceeded
     icmp[1] = 0;   // in transit
     std::memcpy(icmp + 8, iph, quoted);
-    store_be16(icmp + 2, internet_checksum({icmp, 8 + quoted}));
+    put16(icmp + 2, internet_checksum(icmp, 8 + quoted));
     if (out.size() < 60) out.resize(60, 0);
     return out;
 }

@@ -34,7 +34,4 @@ struct ArpSender {
 };
 std::optional<ArpSender> arp_sender(std::span<const uint8_t> frame);
 
-// RFC 1071 checksum over `data` (returned in network byte order as stored in a header).
-uint16_t internet_checksum(std::span<const uint8_t> data, uint32_t initial = 0);
-
 }  // namespace vsw

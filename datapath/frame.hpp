@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../common/bytes.hpp"
 #include "addr.hpp"
 #include "limits.hpp"
 
@@ -40,12 +41,8 @@ enum class FrameClass : uint8_t {
     routed,      // IPv4 to the gateway of a NAT network, for another address: NAT it out
 };
 
-inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-inline uint32_t load_u32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
+// Stored (network order) 32-bit field: get32(); host-order 16-bit: load_be16().
+inline uint32_t load_u32(const uint8_t* p) { return get32(p); }
 
 // A frame addressed to the services' MAC: the slow path answers what is for a
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4

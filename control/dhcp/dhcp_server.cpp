@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "../../common/bytes.hpp"
+#include "../../common/checksum.hpp"
+
 namespace vsw {
 
 namespace {
@@ -52,32 +55,6 @@ enum : uint8_t {
     kOptRebinding = 59, kOptEnd = 255,
 };
 
-uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t rd32(const uint8_t* p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void wr16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-void wr32(uint8_t* p, uint32_t v) {
-    p[0] = static_cast<uint8_t>(v >> 24);
-    p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8);
-    p[3] = static_cast<uint8_t>(v);
-}
-
-// One's complement sum of 16-bit big-endian words (odd tail padded with 0).
-uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
-    for (size_t i = 0; i + 1 < n; i += 2) acc += rd16(p + i);
-    if (n & 1) acc += uint32_t{p[n - 1]} << 8;
-    return acc;
-}
-uint16_t fold(uint32_t acc) {
-    while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-    return static_cast<uint16_t>(~acc & 0xffff);
-}
-
 using Options = std::map<uint8_t, std::vector<uint8_t>>;
 
 // Parses the options in [p, p+n). Repeated options are concatenated (RFC 3396).
@@ -109,7 +86,7 @@ void put_option(std::vector<uint8_t>& o, uint8_t code, const uint8_t* data, size
 }
 void put_u32(std::vector<uint8_t>& o, uint8_t code, uint32_t v) {
     uint8_t b[4];
-    wr32(b, v);
+    store_be32(b, v);
     put_option(o, code, b, 4);
 }
 
@@ -147,7 +124,7 @@ std::optional<Request> parse_frame(std::span<const uint8_t> f) {
     const uint8_t* b = f.data();
     const size_t n = f.size();
     if (n < kEthHeader) return std::nullopt;
-    if (rd16(b + 12) != kEtherTypeIpv4) return std::nullopt;
+    if (load_be16(b + 12) != kEtherTypeIpv4) return std::nullopt;
     Request rq;
     std::copy_n(b + 6, 6, rq.src_mac.bytes.begin());
 
@@ -158,27 +135,27 @@ std::optional<Request> parse_frame(std::span<const uint8_t> f) {
     if ((ip[0] >> 4) != 4) return std::nullopt;
     const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
     if (ihl < kIpHeader || ihl > ip_avail) return std::nullopt;
-    const size_t total = rd16(ip + 2);
+    const size_t total = load_be16(ip + 2);
     if (total < ihl + kUdpHeader || total > ip_avail) return std::nullopt;  // Ethernet padding ok
-    if ((rd16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // a fragment (MF or offset)
+    if ((load_be16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // a fragment (MF or offset)
     if (ip[9] != kIpProtoUdp) return std::nullopt;
 
     // UDP
     const uint8_t* udp = ip + ihl;
-    const size_t udp_len = rd16(udp + 4);
+    const size_t udp_len = load_be16(udp + 4);
     if (udp_len < kUdpHeader || udp_len > total - ihl) return std::nullopt;
-    if (rd16(udp + 2) != kServerPort) return std::nullopt;
+    if (load_be16(udp + 2) != kServerPort) return std::nullopt;
 
     // BOOTP
     const uint8_t* m = udp + kUdpHeader;
     const size_t mlen = udp_len - kUdpHeader;
     if (mlen < kOptionsOffset) return std::nullopt;
     if (m[kOp] != 1 || m[kHtype] != 1 || m[kHlen] != 6) return std::nullopt;
-    if (rd32(m + kBootpFixed) != kMagicCookie) return std::nullopt;
-    rq.xid = rd32(m + kXid);
-    rq.flags = rd16(m + kFlags);
-    rq.ciaddr = Ipv4{rd32(m + kCiaddr)};
-    rq.giaddr = Ipv4{rd32(m + kGiaddr)};
+    if (load_be32(m + kBootpFixed) != kMagicCookie) return std::nullopt;
+    rq.xid = load_be32(m + kXid);
+    rq.flags = load_be16(m + kFlags);
+    rq.ciaddr = Ipv4{load_be32(m + kCiaddr)};
+    rq.giaddr = Ipv4{load_be32(m + kGiaddr)};
     std::copy_n(m + kChaddr, 16, rq.chaddr.begin());
     std::copy_n(m + kChaddr, 6, rq.mac.bytes.begin());
 
@@ -196,11 +173,11 @@ std::optional<Request> parse_frame(std::span<const uint8_t> f) {
     }
     if (auto it = opts.find(kOptRequestedIp); it != opts.end()) {
         if (it->second.size() != 4) return std::nullopt;
-        rq.requested = Ipv4{rd32(it->second.data())};
+        rq.requested = Ipv4{load_be32(it->second.data())};
     }
     if (auto it = opts.find(kOptServerId); it != opts.end()) {
         if (it->second.size() != 4) return std::nullopt;
-        rq.server_id = Ipv4{rd32(it->second.data())};
+        rq.server_id = Ipv4{load_be32(it->second.data())};
     }
     if (auto it = opts.find(kOptHostname); it != opts.end())
         rq.hostname = sanitize_dhcp_hostname(it->second);
@@ -601,7 +578,7 @@ std::vector<uint8_t> DhcpServer::build_reply(const Request& rq, uint8_t type, Ip
             for (const Ipv4& a : config_.dns) {
                 if (d.size() + 4 > 255) break;
                 uint8_t b[4];
-                wr32(b, a.value);
+                store_be32(b, a.value);
                 d.insert(d.end(), b, b + 4);
             }
             put_option(o, kOptDns, d.data(), d.size());
@@ -646,45 +623,41 @@ std::vector<uint8_t> DhcpServer::build_reply(const Request& rq, uint8_t type, Ip
     // Ethernet
     std::copy(dst_mac.bytes.begin(), dst_mac.bytes.end(), f.begin());
     std::copy(server_mac_.bytes.begin(), server_mac_.bytes.end(), f.begin() + 6);
-    wr16(&f[12], kEtherTypeIpv4);
+    store_be16(&f[12], kEtherTypeIpv4);
 
     // IPv4
     uint8_t* ip = &f[kEthHeader];
     ip[0] = 0x45;
-    wr16(ip + 2, static_cast<uint16_t>(ip_len));
-    wr16(ip + 6, 0x4000);  // DF
+    store_be16(ip + 2, static_cast<uint16_t>(ip_len));
+    store_be16(ip + 6, 0x4000);  // DF
     ip[8] = 64;
     ip[9] = kIpProtoUdp;
-    wr32(ip + 12, config_.server.value);
-    wr32(ip + 16, dst_ip.value);
-    wr16(ip + 10, fold(sum16(ip, kIpHeader)));
+    store_be32(ip + 12, config_.server.value);
+    store_be32(ip + 16, dst_ip.value);
+    put16(ip + 10, ipv4_header_checksum(ip));
 
     // BOOTP
     uint8_t* m = ip + kIpHeader + kUdpHeader;
     m[kOp] = 2;  // BOOTREPLY
     m[kHtype] = 1;
     m[kHlen] = 6;
-    wr32(m + kXid, rq.xid);
-    wr16(m + kSecs, 0);
-    wr16(m + kFlags, flags);
-    if (type == kAck) wr32(m + kCiaddr, rq.ciaddr.value);
-    wr32(m + kYiaddr, yiaddr.value);
-    wr32(m + kSiaddr, 0);
-    wr32(m + kGiaddr, rq.giaddr.value);
+    store_be32(m + kXid, rq.xid);
+    store_be16(m + kSecs, 0);
+    store_be16(m + kFlags, flags);
+    if (type == kAck) store_be32(m + kCiaddr, rq.ciaddr.value);
+    store_be32(m + kYiaddr, yiaddr.value);
+    store_be32(m + kSiaddr, 0);
+    store_be32(m + kGiaddr, rq.giaddr.value);
     std::copy(rq.chaddr.begin(), rq.chaddr.end(), m + kChaddr);
-    wr32(m + kBootpFixed, kMagicCookie);
+    store_be32(m + kBootpFixed, kMagicCookie);
     std::copy(o.begin(), o.end(), m + kOptionsOffset);  // the rest stays zero (pad)
 
     // UDP, with the pseudo-header checksum.
     uint8_t* udp = ip + kIpHeader;
-    wr16(udp, kServerPort);
-    wr16(udp + 2, dst_port);
-    wr16(udp + 4, static_cast<uint16_t>(udp_len));
-    uint32_t acc = sum16(ip + 12, 8);  // source and destination addresses
-    acc += kIpProtoUdp;
-    acc += static_cast<uint32_t>(udp_len);
-    uint16_t csum = fold(sum16(udp, udp_len, acc));
-    wr16(udp + 6, csum == 0 ? 0xffff : csum);
+    store_be16(udp, kServerPort);
+    store_be16(udp + 2, dst_port);
+    store_be16(udp + 4, static_cast<uint16_t>(udp_len));
+    put16(udp + 6, ipv4_l4_checksum(ip, udp));  // with the pseudo-header; never 0
     return f;
 }
 

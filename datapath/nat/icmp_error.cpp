@@ -2,22 +2,6 @@
 
 namespace vsw::nat {
 
-namespace {
-
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-}  // namespace
-
-uint16_t internet_checksum(const uint8_t* p, uint32_t len) {
-    uint64_t sum = 0;
-    uint32_t i = 0;
-    for (; i + 1 < len; i += 2) sum += be16(p + i);
-    if (i < len) sum += static_cast<uint32_t>(p[i]) << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    const uint16_t host = static_cast<uint16_t>(~sum);
-    return static_cast<uint16_t>(host >> 8 | host << 8);  // stored in network order
-}
-
 L4Parse parse_icmp_error(const uint8_t* f, uint32_t len, const L4View& outer, EmbeddedView& e) {
     e = EmbeddedView{};
     if (outer.proto != kProtoIcmp || !is_icmp_error(outer.icmp_type)) return L4Parse::unsupported;
@@ -31,7 +15,7 @@ L4Parse parse_icmp_error(const uint8_t* f, uint32_t len, const L4View& outer, Em
     if ((ip[0] >> 4) != 4 || ihl < 20) return L4Parse::malformed;
     e.l4 = e.l3 + ihl;
     if (e.l4 + 8 > e.end) return L4Parse::malformed;
-    if ((be16(ip + 6) & 0x1fff) != 0) return L4Parse::fragment;
+    if ((load_be16(ip + 6) & 0x1fff) != 0) return L4Parse::fragment;
     e.proto = ip[9];
     e.src_ip = get32(ip + 12);
     e.dst_ip = get32(ip + 16);

@@ -49,7 +49,5 @@ void rewrite_embedded(uint8_t* frame, const L4View& outer, EmbeddedView& e, bool
 // fixing only the IPv4 header checksum (ICMP has no pseudo-header).
 void rewrite_outer_ip(uint8_t* frame, L4View& outer, bool source, uint32_t ip);
 
-// The Internet checksum (RFC 1071) of `len` bytes, as stored (network order).
-uint16_t internet_checksum(const uint8_t* p, uint32_t len);
 
 }  // namespace vsw::nat

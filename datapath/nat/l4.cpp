@@ -4,8 +4,6 @@ namespace vsw::nat {
 
 namespace {
 
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
 // Offset of the L4 checksum field, or 0 when the protocol has none to fix.
 uint32_t l4_checksum_offset(const L4View& v) {
     switch (v.proto) {
@@ -56,16 +54,16 @@ void rewrite(uint8_t* f, L4View& v, bool source, uint32_t ip, uint16_t port) {
 
 L4Parse parse_l4(const uint8_t* f, uint32_t len, L4View& v) {
     v = L4View{};
-    if (len < 14 + 20 || be16(f + 12) != 0x0800) return L4Parse::not_ipv4;
+    if (len < 14 + 20 || load_be16(f + 12) != 0x0800) return L4Parse::not_ipv4;
     const uint8_t* ip = f + v.l3;
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-    v.ip_total = be16(ip + 2);
+    v.ip_total = load_be16(ip + 2);
     if ((ip[0] >> 4) != 4 || ihl < 20 || v.ip_total < ihl || v.l3 + v.ip_total > len) return L4Parse::malformed;
     v.proto = ip[9];
     v.ttl = ip[8];
     v.src_ip = get32(ip + 12);
     v.dst_ip = get32(ip + 16);
-    const uint16_t frag = be16(ip + 6);
+    const uint16_t frag = load_be16(ip + 6);
     v.ip_id = get16(ip + 4);
     v.more_fragments = (frag & 0x2000) != 0;
     if ((frag & 0x1fff) != 0) return L4Parse::fragment;
@@ -85,7 +83,7 @@ L4Parse parse_l4(const uint8_t* f, uint32_t len, L4View& v) {
         }
         case kProtoUdp:
             // A first fragment holds only part of the datagram that UDP's length covers.
-            if (l4_len < 8 || be16(l4 + 4) < 8 || (!v.first_fragment && be16(l4 + 4) > l4_len))
+            if (l4_len < 8 || load_be16(l4 + 4) < 8 || (!v.first_fragment && load_be16(l4 + 4) > l4_len))
                 return L4Parse::malformed;
             v.src_port = get16(l4);
             v.dst_port = get16(l4 + 2);

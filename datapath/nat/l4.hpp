@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../../common/bytes.hpp"
+#include "../../common/checksum.hpp"
+
 namespace vsw::nat {
 
 inline constexpr uint8_t kProtoIcmp = 1;
@@ -46,24 +49,8 @@ inline constexpr uint8_t kIcmpEchoReply = 0, kIcmpEchoRequest = 8;
 // echo request/reply are translated.
 L4Parse parse_l4(const uint8_t* frame, uint32_t len, L4View& v);
 
-// One's-complement checksum arithmetic, RFC 1624: the checksum `sum` (as
-// stored, network order) after a 16-bit field changes from `from` to `to`.
-inline uint16_t csum_replace16(uint16_t sum, uint16_t from, uint16_t to) {
-    uint32_t s = static_cast<uint16_t>(~sum) + static_cast<uint32_t>(static_cast<uint16_t>(~from)) + to;
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return static_cast<uint16_t>(~s);
-}
-inline uint16_t csum_replace32(uint16_t sum, uint32_t from, uint32_t to) {
-    sum = csum_replace16(sum, static_cast<uint16_t>(from >> 16), static_cast<uint16_t>(to >> 16));
-    return csum_replace16(sum, static_cast<uint16_t>(from), static_cast<uint16_t>(to));
-}
-
-// Field access in the frame, in network byte order as stored.
-inline uint16_t get16(const uint8_t* p) { uint16_t v; std::memcpy(&v, p, 2); return v; }
-inline uint32_t get32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
-inline void put16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
-inline void put32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+// Checksum arithmetic (csum_replace16/32) and field access (get16, put16,
+// ...) are in common/checksum.hpp and common/bytes.hpp.
 
 // Rewrites the source (or destination) address and port of the parsed packet
 // and fixes the IPv4 and L4 checksums. For ICMP echo the "port" is the

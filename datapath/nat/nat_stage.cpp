@@ -36,8 +36,8 @@ void complete_l4_checksum(rte_mbuf* m, uint8_t* f, const nat::L4View& v) {
     if (v.proto != nat::kProtoTcp && v.proto != nat::kProtoUdp) return;
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f + v.l3);
     uint8_t* sum = f + v.l4 + (v.proto == nat::kProtoTcp ? 16 : 6);
-    nat::put16(sum, 0);
-    nat::put16(sum, rte_ipv4_udptcp_cksum(ip, f + v.l4));
+    put16(sum, 0);
+    put16(sum, rte_ipv4_udptcp_cksum(ip, f + v.l4));
     m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
 }
 

@@ -12,6 +12,7 @@
 #include "nat/icmp_error.hpp"
 #include "nat/l4.hpp"
 
+using namespace vsw;
 using namespace vsw::nat;
 
 namespace {

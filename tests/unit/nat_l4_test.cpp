@@ -16,6 +16,7 @@
 #include "nat/l4.hpp"
 #include "nat_packets.hpp"
 
+using namespace vsw;
 using namespace vsw::nat;
 using namespace nat_test;
 

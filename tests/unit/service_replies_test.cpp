@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "../../control/service_replies.hpp"
+#include "checksum.hpp"
 #include "frame.hpp"
 
 using namespace vsw;
@@ -23,13 +24,9 @@ std::vector<uint8_t> echo_request(uint32_t dst) {
     std::vector<uint8_t> f = {0x02, 0x76, 0x73, 1, 2, 3, 0x52, 0x54, 0, 0, 0, 1, 0x08, 0x00};
     std::vector<uint8_t> ip = {0x45, 0, 0, 36, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0, 192, 168, 56, 101};
     for (int i = 3; i >= 0; --i) ip.push_back(static_cast<uint8_t>(dst >> (8 * i)));
-    const uint16_t ipsum = internet_checksum(ip);
-    ip[10] = static_cast<uint8_t>(ipsum >> 8);
-    ip[11] = static_cast<uint8_t>(ipsum);
+    put16(&ip[10], internet_checksum(ip.data(), ip.size()));
     std::vector<uint8_t> icmp = {8, 0, 0, 0, 0xab, 0xcd, 0, 1, 'p', 'i', 'n', 'g', 0, 0, 0, 0};
-    const uint16_t sum = internet_checksum(icmp);
-    icmp[2] = static_cast<uint8_t>(sum >> 8);
-    icmp[3] = static_cast<uint8_t>(sum);
+    put16(&icmp[2], internet_checksum(icmp.data(), icmp.size()));
     f.insert(f.end(), ip.begin(), ip.end());
     f.insert(f.end(), icmp.begin(), icmp.end());
     return f;
@@ -58,11 +55,11 @@ TEST(IcmpEcho, RepliesWithValidChecksums) {
     ASSERT_TRUE(reply);
     const auto& r = *reply;
     std::span<const uint8_t> ip(&r[14], 20);
-    EXPECT_EQ(internet_checksum(ip), 0);  // a valid header sums to 0
+    EXPECT_EQ(internet_checksum(ip.data(), ip.size()), 0);  // a valid header sums to 0
     EXPECT_EQ(load_u32(&r[14 + 12]), kServiceIp.to_be());
     std::span<const uint8_t> icmp(&r[34], 16);
     EXPECT_EQ(icmp[0], 0);  // echo reply
-    EXPECT_EQ(internet_checksum(icmp), 0);
+    EXPECT_EQ(internet_checksum(icmp.data(), icmp.size()), 0);
     EXPECT_EQ(icmp[8], 'p');
 }
 
