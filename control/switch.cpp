@@ -50,24 +50,24 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
     s->shared_ = std::make_unique<DatapathShared>();
     s->shared_->tsc_hz = rte_get_tsc_hz();
 
-    s->pool_ = rte_pktmbuf_pool_create("vsw_mbufs", kMbufs, kMbufCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                       static_cast<int>(rte_socket_id()));
-    if (s->pool_ == nullptr) return tl::unexpected(fmt::format("mbuf pool: {}", rte_strerror(rte_errno)));
+    const int socket = static_cast<int>(rte_socket_id());
+    s->pool_.reset(rte_pktmbuf_pool_create("vsw_mbufs", kMbufs, kMbufCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket));
+    if (!s->pool_) return tl::unexpected(fmt::format("mbuf pool: {}", rte_strerror(rte_errno)));
 
     const size_t qsbr_size = rte_rcu_qsbr_get_memsize(n_workers);
-    s->qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("vsw_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
-    if (s->qsbr_ == nullptr || rte_rcu_qsbr_init(s->qsbr_, n_workers) != 0)
+    s->qsbr_.reset(static_cast<rte_rcu_qsbr*>(rte_zmalloc("vsw_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE)));
+    if (!s->qsbr_ || rte_rcu_qsbr_init(s->qsbr_.get(), n_workers) != 0)
         return tl::unexpected(std::string("cannot create the RCU variable"));
-    s->shared_->qsbr = s->qsbr_;
+    s->shared_->qsbr = s->qsbr_.get();
 
-    s->shared_->slow_path_ring =
-        rte_ring_create("vsw_slow_path", kSlowPathRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    s->shared_->learn_ring = rte_ring_create_elem("vsw_learn", sizeof(LearnEvent), kLearnRingSize,
-                                                  static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (s->shared_->slow_path_ring == nullptr || s->shared_->learn_ring == nullptr)
-        return tl::unexpected(fmt::format("rings: {}", rte_strerror(rte_errno)));
+    s->slow_path_ring_.reset(rte_ring_create("vsw_slow_path", kSlowPathRingSize, socket, RING_F_SC_DEQ));
+    s->learn_ring_.reset(
+        rte_ring_create_elem("vsw_learn", sizeof(LearnEvent), kLearnRingSize, socket, RING_F_SC_DEQ));
+    if (!s->slow_path_ring_ || !s->learn_ring_) return tl::unexpected(fmt::format("rings: {}", rte_strerror(rte_errno)));
+    s->shared_->slow_path_ring = s->slow_path_ring_.get();
+    s->shared_->learn_ring = s->learn_ring_.get();
 
-    s->fdb_ = Fdb::create("vsw_fdb", kFdbEntries, s->qsbr_);
+    s->fdb_ = Fdb::create("vsw_fdb", kFdbEntries, s->qsbr_.get());
     if (!s->fdb_) return tl::unexpected(fmt::format("FDB: {}", rte_strerror(rte_errno)));
     s->shared_->fdb = s->fdb_.get();
 
@@ -78,12 +78,12 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
         s->nat_tables_.push_back(std::move(table));
         s->fragment_tables_.push_back(std::make_unique<nat::FragmentTable>());
         s->shared_->fragment_tables[w] = s->fragment_tables_.back().get();
-        s->shared_->nat_out2in_rings[w] = rte_ring_create(fmt::format("vsw_nat_o2i{}", w).c_str(), 1024,
-                                                          static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-        s->shared_->nat_in2out_rings[w] = rte_ring_create(fmt::format("vsw_nat_i2o{}", w).c_str(), 1024,
-                                                          static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-        if (!s->shared_->nat_out2in_rings[w] || !s->shared_->nat_in2out_rings[w])
-            return tl::unexpected(fmt::format("NAT rings: {}", rte_strerror(rte_errno)));
+        for (const char* dir : {"o2i", "i2o"}) {
+            MbufRing ring(rte_ring_create(fmt::format("vsw_nat_{}{}", dir, w).c_str(), 1024, socket, RING_F_SC_DEQ));
+            if (!ring) return tl::unexpected(fmt::format("NAT rings: {}", rte_strerror(rte_errno)));
+            (dir[0] == 'o' ? s->shared_->nat_out2in_rings : s->shared_->nat_in2out_rings)[w] = ring.get();
+            s->nat_handoff_rings_.push_back(std::move(ring));
+        }
     }
     s->topology_ = std::make_unique<Topology>();
     s->shared_->topology.store(s->topology_.get(), std::memory_order_release);
@@ -100,23 +100,7 @@ Switch::~Switch() {
     std::vector<std::string> ups;
     for (auto& [name, u] : uplinks_) ups.push_back(name);
     for (const auto& name : ups) remove_uplink(name);
-    for (unsigned w = 0; w < n_workers_; ++w) {
-        for (rte_ring* r : {shared_->nat_out2in_rings[w], shared_->nat_in2out_rings[w]}) {
-            rte_mbuf* m;
-            while (r != nullptr && rte_ring_sc_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-            rte_ring_free(r);
-        }
-    }
-    if (shared_->slow_path_ring != nullptr) {
-        rte_mbuf* m;
-        while (rte_ring_sc_dequeue(shared_->slow_path_ring, reinterpret_cast<void**>(&m)) == 0)
-            rte_pktmbuf_free(m);
-        rte_ring_free(shared_->slow_path_ring);
-    }
-    rte_ring_free(shared_->learn_ring);
-    fdb_.reset();
-    rte_free(qsbr_);
-    rte_mempool_free(pool_);
+    // The rings, FDB, RCU variable and pool go with their handles, the pool last.
 }
 
 uint16_t Switch::least_loaded_worker() const {
@@ -137,11 +121,11 @@ uint16_t Switch::free_network_id() const {
     return kNoNetwork;
 }
 
-tl::expected<rte_ring*, std::string> Switch::make_tx_ring(uint16_t port_id) {
+tl::expected<MbufRing, std::string> Switch::make_tx_ring(uint16_t port_id) {
     // Ring names must be unique while they live; the generation makes them so.
     const std::string name = fmt::format("vsw_tx{}_{}", port_id, ++generation_);
-    rte_ring* r = rte_ring_create(name.c_str(), kTxRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (r == nullptr) return tl::unexpected(fmt::format("tx ring: {}", rte_strerror(rte_errno)));
+    MbufRing r(rte_ring_create(name.c_str(), kTxRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ));
+    if (!r) return tl::unexpected(fmt::format("tx ring: {}", rte_strerror(rte_errno)));
     return r;
 }
 
@@ -162,7 +146,7 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
         if (!stale) return tl::unexpected(stale.error());
         if (*stale == StaleSocket::removed) spdlog::warn("port {}: removed stale socket {}", cfg.name, cfg.socket);
     }
-    auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_);
+    auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_.get());
     if (!id) return tl::unexpected(id.error());
     auto ring = make_tx_ring(*id);
     if (!ring) {
@@ -174,8 +158,8 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
     st.cfg = cfg;
     st.port_id = *id;
     st.worker = least_loaded_worker();
-    st.tx_ring = *ring;
-    ports_[cfg.name] = st;
+    st.tx_ring = std::move(*ring);
+    ports_[cfg.name] = std::move(st);
     spdlog::info("port {}: vhost-user {} on {} (dpdk port {}, worker {})", cfg.name,
                  cfg.client ? "client" : "server", cfg.socket, *id, st.worker);
     return {};
@@ -188,18 +172,13 @@ void Switch::remove_port(const std::string& name) {
     PortState& st = it->second;
     flush_fdb_port(st.port_id);
     destroy_port(st.port_id);
-    if (st.tx_ring != nullptr) {
-        rte_mbuf* m;
-        while (rte_ring_sc_dequeue(st.tx_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-        rte_ring_free(st.tx_ring);
-    }
     spdlog::info("port {}: removed", name);
-    ports_.erase(it);
+    ports_.erase(it);  // its tx ring goes, with the mbufs left in it
 }
 
 tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     const HostInterfaceConfig& hi = *net.cfg.host_interface;
-    auto id = create_tap_port(hi.name, service_mac_for("host:" + net.cfg.name), pool_);
+    auto id = create_tap_port(hi.name, service_mac_for("host:" + net.cfg.name), pool_.get());
     if (!id) return tl::unexpected(id.error());
     if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len, hi.netns); !ok) {
         destroy_port(*id);
@@ -212,7 +191,7 @@ tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     }
     reset_port_counters(*id);
     net.host_port = *id;
-    net.host_tx_ring = *ring;
+    net.host_tx_ring = std::move(*ring);
     spdlog::info("network {}: host interface {} {}/{}{} (dpdk port {})", net.cfg.name, hi.name,
                  hi.address.to_string(), net.cfg.subnet->prefix_len,
                  hi.netns.empty() ? "" : " in netns " + hi.netns, *id);
@@ -223,12 +202,9 @@ void Switch::remove_host_interface(NetworkState& net) {
     if (!net.host_port) return;
     flush_fdb_port(*net.host_port);
     destroy_port(*net.host_port);
-    rte_mbuf* m;
-    while (rte_ring_sc_dequeue(net.host_tx_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-    rte_ring_free(net.host_tx_ring);
     spdlog::info("network {}: host interface removed", net.cfg.name);
     net.host_port.reset();
-    net.host_tx_ring = nullptr;
+    net.host_tx_ring.reset();
 }
 
 void Switch::flush_fdb_port(uint16_t port_id) {
@@ -242,11 +218,12 @@ TopologyModel Switch::topology_model() const {
     m.n_workers = n_workers_;
     std::copy(std::begin(nat_epoch_), std::end(nat_epoch_), m.nat_epoch.begin());
     for (const auto& [name, up] : uplinks_)
-        m.uplinks[name] = {up.cfg, up.id, up.port_id, up.worker, up.tx_ring, up.mac, up.gateway_resolved,
+        m.uplinks[name] = {up.cfg, up.id, up.port_id, up.worker, up.tx_ring.get(), up.mac, up.gateway_resolved,
                            up.gateway_mac};
     for (const auto& [name, net] : networks_)
-        m.networks[name] = {net.cfg, net.id, net.service_mac, net.dhcp != nullptr, net.host_port, net.host_tx_ring};
-    for (const auto& [name, p] : ports_) m.ports[name] = {p.cfg, p.port_id, p.worker, p.tx_ring};
+        m.networks[name] = {net.cfg,      net.id,        net.service_mac, net.dhcp != nullptr,
+                            net.host_port, net.host_tx_ring.get()};
+    for (const auto& [name, p] : ports_) m.ports[name] = {p.cfg, p.port_id, p.worker, p.tx_ring.get()};
     m.neighbors = neighbors_;
     return m;
 }
@@ -262,7 +239,7 @@ void Switch::publish() {
     topology_ = std::move(t);
     shared_->topology.store(topology_.get(), std::memory_order_release);
     // Wait until every worker has passed a quiescent state (or is offline).
-    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    rte_rcu_qsbr_synchronize(qsbr_.get(), RTE_QSBR_THRID_INVALID);
     refresh_port_names();
 }
 
@@ -320,7 +297,7 @@ void Switch::unpublish_and_destroy(const Plan& plan) {
     for (const PlanStep& step : plan.steps) {
         switch (step.action) {
         case Action::remove_port:
-            doomed_ports.push_back(ports_.at(step.name));
+            doomed_ports.push_back(std::move(ports_.at(step.name)));
             ports_.erase(step.name);
             break;
         case Action::remove_host_interface: {
@@ -329,14 +306,13 @@ void Switch::unpublish_and_destroy(const Plan& plan) {
             NetworkState h;
             h.cfg = n.cfg;
             h.host_port = n.host_port;
-            h.host_tx_ring = n.host_tx_ring;
+            h.host_tx_ring = std::move(n.host_tx_ring);
             n.host_port.reset();
-            n.host_tx_ring = nullptr;
             doomed_hosts.push_back(std::move(h));
             break;
         }
         case Action::remove_uplink:
-            doomed_uplinks.push_back(uplinks_.at(step.name));
+            doomed_uplinks.push_back(std::move(uplinks_.at(step.name)));
             uplinks_.erase(step.name);
             break;
         case Action::remove_network:
@@ -349,13 +325,15 @@ void Switch::unpublish_and_destroy(const Plan& plan) {
     if (doomed_ports.empty() && doomed_hosts.empty() && doomed_uplinks.empty() && doomed_nets.empty()) return;
     publish();
     for (auto& p : doomed_ports) {
-        ports_[p.cfg.name] = p;  // remove_port() works on the map
-        remove_port(p.cfg.name);
+        const std::string name = p.cfg.name;
+        ports_[name] = std::move(p);  // remove_port() works on the map
+        remove_port(name);
     }
     for (auto& h : doomed_hosts) remove_host_interface(h);
     for (auto& u : doomed_uplinks) {
-        uplinks_[u.cfg.name] = u;  // remove_uplink() works on the map
-        remove_uplink(u.cfg.name);
+        const std::string name = u.cfg.name;
+        uplinks_[name] = std::move(u);  // remove_uplink() works on the map
+        remove_uplink(name);
     }
     for (auto& n : doomed_nets) {
         remove_host_interface(n);

@@ -21,6 +21,7 @@
 #include "../datapath/topology.hpp"
 #include "../datapath/worker.hpp"
 #include "config.hpp"
+#include "dpdk_handles.hpp"
 #include "dhcp/dhcp_server.hpp"
 #include "mac_budget.hpp"
 #include "reload_plan.hpp"
@@ -82,14 +83,14 @@ private:
         Mac service_mac;
         std::unique_ptr<DhcpServer> dhcp;
         std::optional<uint16_t> host_port;   // the TAP port of a host-only network
-        rte_ring* host_tx_ring = nullptr;
+        MbufRing host_tx_ring;
     };
     struct UplinkState {
         UplinkConfig cfg;
         uint8_t id = 0;
         uint16_t port_id = 0;
         uint16_t worker = 0;
-        rte_ring* tx_ring = nullptr;
+        MbufRing tx_ring;
         Mac mac;                      // our MAC on the uplink
         bool gateway_resolved = false;
         Mac gateway_mac;
@@ -101,7 +102,7 @@ private:
         PortConfig cfg;
         uint16_t port_id = 0;
         uint16_t worker = 0;
-        rte_ring* tx_ring = nullptr;
+        MbufRing tx_ring;
         bool link_up = false;
     };
 
@@ -123,7 +124,7 @@ private:
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
     tl::expected<void, std::string> add_host_interface(NetworkState& net);
-    tl::expected<rte_ring*, std::string> make_tx_ring(uint16_t port_id);
+    tl::expected<MbufRing, std::string> make_tx_ring(uint16_t port_id);
     uint16_t least_loaded_worker() const;
     uint16_t free_network_id() const;
     void publish();
@@ -139,10 +140,14 @@ private:
     const NetworkState* network_of_port(uint16_t port_id) const;
     std::string port_name(uint16_t port_id) const;
 
+    // Declared in the order they are made: destroyed in reverse, the pool last.
+    Mempool pool_;
+    Qsbr qsbr_;
     std::unique_ptr<DatapathShared> shared_;
     unsigned n_workers_ = 0;
-    rte_mempool* pool_ = nullptr;
-    rte_rcu_qsbr* qsbr_ = nullptr;
+    MbufRing slow_path_ring_;
+    Ring learn_ring_;
+    std::vector<MbufRing> nat_handoff_rings_;  // both directions of every worker
     std::unique_ptr<Fdb> fdb_;
     MacBudget mac_budget_;
     std::array<uint64_t, kMaxPorts> macs_refused_{};  // learn events refused by the budget, per port

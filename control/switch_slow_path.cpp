@@ -157,7 +157,7 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
 // handoff ring (only the owning worker touches the port's tx queue).
 void Switch::inject(uint16_t port_id, std::span<const uint8_t> frame) {
     rte_ring* ring = topology_->ports[port_id].tx_ring;
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_.get());
     if (ring == nullptr || m == nullptr) {
         ++inject_failed_;
         if (m != nullptr) rte_pktmbuf_free(m);

@@ -31,7 +31,7 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
     st.cfg = cfg;
     st.id = id;
     if (cfg.kernel) {
-        auto port = create_tap_port(cfg.kernel->name, service_mac_for("kernel:" + cfg.name), pool_);
+        auto port = create_tap_port(cfg.kernel->name, service_mac_for("kernel:" + cfg.name), pool_.get());
         if (!port) return tl::unexpected(port.error());
         if (auto ok = configure_host_interface(cfg.kernel->name, cfg.kernel->address, cfg.prefix_len, cfg.kernel->netns);
             !ok) {
@@ -51,7 +51,7 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
             if (!note.empty()) spdlog::warn("uplink {}: {}", cfg.name, note);
             st.xdp_claim = std::make_shared<const XdpInterfaceClaim>(std::move(*claim));
         }
-        auto port = create_device_port(*devargs, pool_);
+        auto port = create_device_port(*devargs, pool_.get());
         if (!port) return tl::unexpected(port.error());
         st.port_id = *port;
         if (is_af_xdp_device(cfg.device)) {
@@ -78,13 +78,13 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
         return tl::unexpected(ring.error());
     }
     reset_port_counters(st.port_id);
-    st.tx_ring = *ring;
+    st.tx_ring = std::move(*ring);
     st.worker = least_loaded_worker();
     shared_->link_up[st.port_id].store(true);
     spdlog::info("uplink {}: {} address {}/{} gateway {} mac {} (dpdk port {})", cfg.name,
                  cfg.kernel ? "kernel interface " + cfg.kernel->name : "device " + cfg.device,
                  cfg.address.to_string(), cfg.prefix_len, cfg.gateway.to_string(), st.mac.to_string(), st.port_id);
-    uplinks_[cfg.name] = st;
+    uplinks_[cfg.name] = std::move(st);
     update_xdp_steering();
     return {};
 }
@@ -95,9 +95,6 @@ void Switch::remove_uplink(const std::string& name) {
     if (it == uplinks_.end()) return;
     UplinkState& up = it->second;
     destroy_port(up.port_id);
-    rte_mbuf* m;
-    while (rte_ring_sc_dequeue(up.tx_ring, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-    rte_ring_free(up.tx_ring);
     spdlog::info("uplink {}: removed", name);
     uplinks_.erase(it);
 }

@@ -189,7 +189,7 @@ nlohmann::json Switch::stats() const {
             {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},
             {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}},
             // What a leak would show first: mbufs that never come back (perf/soak.sh).
-            {"mbufs", {{"in_use", rte_mempool_in_use_count(pool_)}, {"size", pool_->size}}}};
+            {"mbufs", {{"in_use", rte_mempool_in_use_count(pool_.get())}, {"size", pool_->size}}}};
 }
 
 nlohmann::json Switch::fdb() const {
