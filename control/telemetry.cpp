@@ -5,7 +5,7 @@
 #include <atomic>
 #include <string>
 
-#include "switch.hpp"
+#include "switch/switch.hpp"
 
 namespace vsw {
 

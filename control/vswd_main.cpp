@@ -25,13 +25,13 @@
 #include <fstream>
 #include <thread>
 
-#include "config.hpp"
+#include "config/config.hpp"
 #include "ctl_server.hpp"
 #include "eal_args.hpp"
-#include "reload_guard.hpp"
-#include "resource_budget.hpp"
-#include "run_dir.hpp"
-#include "switch.hpp"
+#include "config/reload_guard.hpp"
+#include "config/resource_budget.hpp"
+#include "switch/run_dir.hpp"
+#include "switch/switch.hpp"
 #include "telemetry.hpp"
 
 using namespace vsw;

@@ -1,6 +1,6 @@
 // The datapath's view of the configuration: an immutable snapshot built by
 // the control thread and published to the workers with RCU (see
-// control/switch.cpp). A worker loads the pointer once per round and never
+// control/switch/switch.cpp). A worker loads the pointer once per round and never
 // sees a half-built table; the control thread frees a snapshot only after
 // every worker has passed a quiescent state.
 #pragma once

@@ -1,6 +1,6 @@
 /* Which frames arriving on an AF_XDP uplink belong to vsw and which to the
  * kernel: the decision of vsw's XDP program (vsw_uplink.bpf.c), and the
- * layout of the maps the control plane (control/xdp_steering.cpp) fills.
+ * layout of the maps the control plane (control/switch/xdp_steering.cpp) fills.
  *
  * Plain C over a byte range [data, end), so one copy serves the BPF program,
  * vswd and the host-side unit test (tests/unit/xdp_steer_test.cpp). Every

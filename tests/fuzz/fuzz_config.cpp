@@ -1,4 +1,4 @@
-// Fuzzes vsw::load_config_string (control/config.cpp), the YAML loader:
+// Fuzzes vsw::load_config_string (control/config/config.cpp), the YAML loader:
 // whatever the text, it returns a Config or a ConfigError, never throws,
 // crashes or hangs. An exception that escaped it would end here uncaught
 // (std::terminate: a crash that libFuzzer records).

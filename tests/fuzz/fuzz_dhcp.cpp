@@ -1,4 +1,4 @@
-// Fuzzes vsw::DhcpServer::handle_frame and expire (control/dhcp): a fresh
+// Fuzzes vsw::DhcpServer::handle_frame and expire (control/services/dhcp): a fresh
 // server for 192.168.56.0/24 per input (no lease file), fed a sequence of
 // client frames so that whole exchanges (DISCOVER, REQUEST, RENEW, RELEASE,
 // DECLINE, INFORM) can happen.
@@ -21,7 +21,7 @@
 #include <set>
 #include <span>
 
-#include "../../control/dhcp/dhcp_server.hpp"
+#include "../../control/services/dhcp/dhcp_server.hpp"
 #include "fuzz_common.hpp"
 
 using namespace vsw;

@@ -1,5 +1,5 @@
 // Fuzzes the replies the control thread builds for the virtual services
-// (control/service_replies.hpp): ARP replies, ICMP echo replies, ICMP "time
+// (control/services/service_replies.hpp): ARP replies, ICMP echo replies, ICMP "time
 // exceeded" and the ARP sender parser, all on the same raw frame.
 //
 // Input: one byte choosing the service address (bit 0: the NAT gateway
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <span>
 
-#include "../../control/service_replies.hpp"
+#include "../../control/services/service_replies.hpp"
 #include "frame.hpp"
 #include "fuzz_common.hpp"
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "../../control/config.hpp"
+#include "../../control/config/config.hpp"
 
 namespace vsw {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "../../control/dhcp/dhcp_server.hpp"
+#include "../../control/services/dhcp/dhcp_server.hpp"
 
 namespace dhcp_test {
 

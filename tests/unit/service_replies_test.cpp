@@ -1,7 +1,7 @@
 // ARP and ICMP echo replies of the switch's virtual services.
 #include <gtest/gtest.h>
 
-#include "../../control/service_replies.hpp"
+#include "../../control/services/service_replies.hpp"
 #include "checksum.hpp"
 #include "frame.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <ctime>
 
-#include "service_replies.hpp"
+#include "../services/service_replies.hpp"
 #include "switch.hpp"
 
 namespace vsw {

@@ -12,7 +12,7 @@
 
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
-#include "service_replies.hpp"
+#include "../services/service_replies.hpp"
 #include "switch.hpp"
 #include "xdp_steering.hpp"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "../datapath/topology.hpp"
-#include "config.hpp"
+#include "../../datapath/topology.hpp"
+#include "../config/config.hpp"
 
 struct rte_ring;
 

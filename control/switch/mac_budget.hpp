@@ -14,7 +14,7 @@
 #include <array>
 #include <cstdint>
 
-#include "../datapath/limits.hpp"
+#include "../../datapath/limits.hpp"
 
 namespace vsw {
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "../datapath/addr.hpp"
+#include "../../datapath/addr.hpp"
 
 namespace vsw {
 

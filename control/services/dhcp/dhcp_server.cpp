@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "../../common/bytes.hpp"
-#include "../../common/checksum.hpp"
+#include "../../../common/bytes.hpp"
+#include "../../../common/checksum.hpp"
 
 namespace vsw {
 

@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "../datapath/xdp/steer.h"
+#include "../../datapath/xdp/steer.h"
 
 #ifndef VSW_XDP_OBJECT
 #define VSW_XDP_OBJECT ""

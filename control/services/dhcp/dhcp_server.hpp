@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "../../datapath/addr.hpp"
-#include "../config.hpp"
+#include "../../../datapath/addr.hpp"
+#include "../../config/config.hpp"
 
 namespace vsw {
 

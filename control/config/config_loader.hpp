@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "../datapath/limits.hpp"
+#include "../../datapath/limits.hpp"
 #include "config.hpp"
 
 namespace vsw::config_internal {

@@ -17,14 +17,14 @@
 #include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
-#include "../datapath/fdb.hpp"
-#include "../datapath/topology.hpp"
-#include "../datapath/worker.hpp"
-#include "config.hpp"
+#include "../../datapath/fdb.hpp"
+#include "../../datapath/topology.hpp"
+#include "../../datapath/worker.hpp"
+#include "../config/config.hpp"
 #include "dpdk_handles.hpp"
-#include "dhcp/dhcp_server.hpp"
+#include "../services/dhcp/dhcp_server.hpp"
 #include "mac_budget.hpp"
-#include "reload_plan.hpp"
+#include "../config/reload_plan.hpp"
 #include "topology_builder.hpp"
 
 struct rte_mempool;

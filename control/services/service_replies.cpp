@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "../common/bytes.hpp"
-#include "../common/checksum.hpp"
-#include "../datapath/frame.hpp"
+#include "../../common/bytes.hpp"
+#include "../../common/checksum.hpp"
+#include "../../datapath/frame.hpp"
 
 namespace vsw {
 
