@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli_parse.hpp"
 #include "ctl_server.hpp"
 
 using nlohmann::json;
@@ -146,7 +147,9 @@ void print_sessions(const json& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"vswctl - inspect and reload a running vswd"};
+    CLI::App app{"vswctl - inspect and reload a running vswd", "vswctl"};
+    app.set_version_flag("--version", std::string("vswctl ") + VSW_VERSION);
+    app.footer("Exit status: 0 done; 1 vswd refused the command or could not be reached; 2 usage error.");
     const char* env_socket = std::getenv("VSW_SOCKET");
     std::string socket = env_socket != nullptr ? env_socket : "/run/vsw/vswd.sock";
     bool as_json = false;
@@ -169,7 +172,7 @@ int main(int argc, char** argv) {
                                            "apply a file that declares no networks (removes everything)");
     app.get_subcommand("reload")->add_flag("--force", force, "apply even if it disconnects connected guests");
     for (auto* sub : app.get_subcommands({})) sub->add_flag("--json", as_json, "print the raw JSON answer");
-    CLI11_PARSE(app, argc, argv);
+    if (auto rc = vsw::parse_command_line(app, argc, argv)) return *rc;
 
     const std::string cmd = app.get_subcommands().front()->get_name();
     json request{{"cmd", cmd}};
@@ -179,7 +182,7 @@ int main(int argc, char** argv) {
     auto resp = vsw::ctl_request(socket, request);
     if (!resp) {
         std::fprintf(stderr, "vswctl: %s\n", resp.error().c_str());
-        return 2;
+        return 1;
     }
     const json& r = *resp;
     if (as_json) {

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+
+#include "cli_parse.hpp"
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -228,12 +230,25 @@ int run(const std::string& config_path, Config cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"vswd - a DPDK virtual switch for VMs (vhost-user ports, host-only/internal networks)"};
+    CLI::App app{
+        "vswd - a DPDK virtual switch for virtual machines. VM NICs attach over vhost-user; the YAML\n"
+        "topology puts each on a network:\n"
+        "  host-only  VMs and the host (a kernel interface) on one subnet, with a DHCP server\n"
+        "  internal   plain L2 among VMs\n"
+        "  nat        a virtual gateway, DHCP and DNS; outbound traffic masqueraded onto an uplink\n"
+        "             (AF_XDP, a kernel TAP, or any DPDK device); port forwards reach the guests\n"
+        "Operate it with vswctl (show, stats, reload, ...); SIGHUP reloads the file too.",
+        "vswd"};
+    app.set_version_flag("--version", std::string("vswd ") + VSW_VERSION);
+    app.footer("Exit status: 0 stopped cleanly (or --check: valid); 1 bad config or failed to start; 2 usage error.");
     std::string config_path = "/etc/vsw/vsw.yaml";
     std::string check_path;
+    std::string log_level;
     app.add_option("-c,--config", config_path, "YAML topology to run")->capture_default_str();
-    app.add_option("--check", check_path, "validate a YAML file and exit (0 = valid)");
-    CLI11_PARSE(app, argc, argv);
+    app.add_option("--check", check_path, "validate a YAML file and exit (0 = valid, 1 = not)");
+    app.add_option("--log-level", log_level, "overrides switch.log_level at start")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    if (auto rc = parse_command_line(app, argc, argv)) return *rc;
 
     auto logger = spdlog::stderr_color_mt("vswd");
     spdlog::set_default_logger(logger);
@@ -254,5 +269,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
         return 1;
     }
+    if (!log_level.empty()) cfg->switch_config.log_level = log_level;
     return run(config_path, *cfg);
 }
