@@ -16,6 +16,7 @@
 
 #include "../../../datapath/addr.hpp"
 #include "../../config/config.hpp"
+#include "dhcp_wire.hpp"
 
 namespace vsw {
 
@@ -46,10 +47,6 @@ struct DhcpClientPort {
 };
 inline constexpr uint32_t kDhcpMessagesPerSecond = 20;
 
-// A client's hostname option made safe to store and print: printable ASCII
-// without spaces, up to the first NUL, at most 63 bytes.
-std::string sanitize_dhcp_hostname(const std::vector<uint8_t>& raw);
-
 class DhcpServer {
 public:
     // `lease_file`: where leases persist ("" = not persisted). Existing leases
@@ -74,7 +71,7 @@ public:
 
 private:
     // implementation-defined members
-    struct Request;                 // a parsed client message (dhcp_server.cpp)
+    using Request = dhcp::Request;  // a parsed client message (dhcp_wire.hpp)
     struct Entry {
         DhcpLease lease;
         int64_t offer_until = 0;    // offered_only: the reservation ends then
@@ -116,8 +113,7 @@ private:
     std::optional<std::vector<uint8_t>> on_inform(const Request& rq);
     std::vector<uint8_t> ack(const Request& rq, Ipv4 ip, int64_t now);
     std::vector<uint8_t> nak(const Request& rq);
-    std::vector<uint8_t> build_reply(const Request& rq, uint8_t type, Ipv4 yiaddr,
-                                     bool lease_options) const;
+    dhcp::ReplySettings settings() const { return {config_, subnet_, server_mac_}; }
 };
 
 }  // namespace vsw
