@@ -1,5 +1,5 @@
 // vswctl: the operator's CLI for a running vswd (talks to <run_dir>/vswd.sock).
-//   vswctl [--socket PATH] [--json] show|stats|fdb|leases|sessions [NETWORK]|reload
+//   vswctl [--socket PATH] [--json] show|stats|fdb|leases|sessions [NETWORK] [--guest IP] [--proto P] [--limit N]|reload
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -133,7 +133,7 @@ void print_leases(const json& d) {
                    l["static"].get<bool>() ? std::string("never") : str(l, "expires_in") + "s", str(l, "hostname"));
 }
 
-void print_sessions(const json& d) {
+void print_sessions(const json& d, size_t matched) {
     fmt::print("{:<14} {:<5} {:<22} {:<22} {:<22} {:<12} {:>6} {:>10} {:>10}\n", "NETWORK", "PROTO", "INSIDE",
                "OUTSIDE", "REMOTE", "STATE", "IDLE", "PKTS_OUT", "PKTS_IN");
     for (const json& s : d)
@@ -141,7 +141,10 @@ void print_sessions(const json& d) {
                    str(s, "proto"), str(s, "inside"), str(s, "outside"), str(s, "remote"),
                    s.value("forward", false) ? str(s, "state") + "/fwd" : str(s, "state"), str(s, "idle"),
                    str(s, "packets_out"), str(s, "packets_in"));
-    fmt::print("{} session(s)\n", d.size());
+    if (matched > d.size())
+        fmt::print("{} of {} matching session(s) shown (--limit)\n", d.size(), matched);
+    else
+        fmt::print("{} session(s)\n", d.size());
 }
 
 }  // namespace
@@ -162,6 +165,13 @@ int main(int argc, char** argv) {
     app.get_subcommand("stats")->add_flag("--cycles", cycles, "cycles per packet by datapath stage");
     app.get_subcommand("sessions")->description("NAT sessions (inside, outside, remote, state, idle, packets)");
     app.get_subcommand("sessions")->add_option("network", network, "only this NAT network");
+    std::string guest, proto;
+    int64_t limit = 0;
+    app.get_subcommand("sessions")->add_option("--guest", guest, "only this guest's (inside address)");
+    app.get_subcommand("sessions")->add_option("--proto", proto, "only tcp, udp or icmp")
+        ->check(CLI::IsMember({"tcp", "udp", "icmp"}));
+    app.get_subcommand("sessions")->add_option("--limit", limit, "list at most N (default 4096, at most 65536)")
+        ->check(CLI::Range(int64_t{1}, int64_t{65536}));
     app.get_subcommand("show")->description("networks, ports, link state, learned MACs");
     app.get_subcommand("stats")->description("per-port rx/tx packets and bytes, drops by reason");
     app.get_subcommand("fdb")->description("learned MAC table");
@@ -177,6 +187,9 @@ int main(int argc, char** argv) {
     const std::string cmd = app.get_subcommands().front()->get_name();
     json request{{"cmd", cmd}};
     if (!network.empty()) request["network"] = network;
+    if (!guest.empty()) request["guest"] = guest;
+    if (!proto.empty()) request["proto"] = proto;
+    if (limit != 0) request["limit"] = limit;
     if (allow_empty) request["allow_empty"] = true;
     if (force) request["force"] = true;
     auto resp = vsw::ctl_request(socket, request);
@@ -199,7 +212,7 @@ int main(int argc, char** argv) {
     else if (cmd == "stats") print_stats(d);
     else if (cmd == "fdb") print_fdb(d);
     else if (cmd == "leases") print_leases(d);
-    else if (cmd == "sessions") print_sessions(d);
+    else if (cmd == "sessions") print_sessions(d, r.value("matched", d.size()));
     else if (cmd == "reload") {
         for (const char* k : {"added", "removed", "changed"})
             for (const json& x : d[k]) fmt::print("{}: {}\n", k, x.get<std::string>());

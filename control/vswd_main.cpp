@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-
-#include "cli_parse.hpp"
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +25,7 @@
 #include <fstream>
 #include <thread>
 
+#include "cli_parse.hpp"
 #include "config/config.hpp"
 #include "ctl_server.hpp"
 #include "eal_args.hpp"
@@ -100,6 +99,35 @@ nlohmann::json reload(Switch& sw, const std::string& config_path, Config& runnin
 }
 
 // Handles one vswctl request.
+// vswctl sessions [NETWORK] [--guest IP] [--proto P] [--limit N]: at most
+// `limit` sessions in the reply (never more than kMaxSessionLimit), and how
+// many matched.
+nlohmann::json sessions(Switch& sw, const nlohmann::json& req) {
+    Switch::SessionFilter f;
+    f.network = req.value("network", "");
+    if (req.contains("guest")) {
+        auto ip = Ipv4::parse(req.value("guest", ""));
+        if (!ip) return {{"ok", false}, {"error", "guest: not an IPv4 address"}};
+        f.guest = *ip;
+    }
+    if (req.contains("proto")) {
+        const std::string p = req.value("proto", "");
+        if (p == "tcp") f.proto = 6;
+        else if (p == "udp") f.proto = 17;
+        else if (p == "icmp") f.proto = 1;
+        else return {{"ok", false}, {"error", "proto: tcp, udp or icmp"}};
+    }
+    if (req.contains("limit")) {
+        const int64_t limit = req.value("limit", int64_t{0});
+        if (limit < 1 || limit > static_cast<int64_t>(Switch::kMaxSessionLimit))
+            return {{"ok", false}, {"error", fmt::format("limit: 1..{}", Switch::kMaxSessionLimit)}};
+        f.limit = static_cast<size_t>(limit);
+    }
+    size_t matched = 0;
+    nlohmann::json data = sw.sessions(f, &matched);
+    return {{"ok", true}, {"data", std::move(data)}, {"matched", matched}, {"limit", f.limit}};
+}
+
 nlohmann::json handle_request(Switch& sw, const std::string& config_path, Config& running,
                               const nlohmann::json& req) {
     const std::string cmd = req.value("cmd", "");
@@ -107,7 +135,7 @@ nlohmann::json handle_request(Switch& sw, const std::string& config_path, Config
     if (cmd == "stats") return {{"ok", true}, {"data", sw.stats()}};
     if (cmd == "fdb") return {{"ok", true}, {"data", sw.fdb()}};
     if (cmd == "leases") return {{"ok", true}, {"data", sw.leases()}};
-    if (cmd == "sessions") return {{"ok", true}, {"data", sw.sessions(req.value("network", ""))}};
+    if (cmd == "sessions") return sessions(sw, req);
     if (cmd == "reload") return reload(sw, config_path, running, req);
     return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
 }

@@ -72,7 +72,17 @@ public:
     nlohmann::json stats() const;
     nlohmann::json fdb() const;
     nlohmann::json leases() const;
-    nlohmann::json sessions(const std::string& network) const;  // NAT sessions (diagnostic snapshot)
+    // NAT sessions (a diagnostic snapshot): those matching `filter`, at most
+    // filter.limit of them, and how many matched in all.
+    struct SessionFilter {
+        std::string network;             // "" = every network
+        std::optional<Ipv4> guest;       // the inside address
+        std::optional<uint8_t> proto;    // 6, 17 or 1
+        size_t limit = kDefaultSessionLimit;
+    };
+    static constexpr size_t kDefaultSessionLimit = 4096;
+    static constexpr size_t kMaxSessionLimit = 65536;  // a reply is never larger
+    nlohmann::json sessions(const SessionFilter& filter, size_t* matched) const;
     nlohmann::json port_counters_json(bool only_nonzero_drops) const;  // thread-safe
     std::set<std::string> connected_ports() const;  // ports whose guest is attached (link up)
 

@@ -177,7 +177,7 @@ void Switch::resolve_neighbors() {
     }
 }
 
-nlohmann::json Switch::sessions(const std::string& network) const {
+nlohmann::json Switch::sessions(const SessionFilter& filter, size_t* matched) const {
     // A diagnostic snapshot: workers keep changing their tables while it is read.
     nlohmann::json out = nlohmann::json::array();
     auto ip = [](uint32_t be) { return Ipv4::from_be(be).to_string(); };
@@ -188,15 +188,20 @@ nlohmann::json Switch::sessions(const std::string& network) const {
             if (u.id == id) return u.cfg.address.to_string();
         return std::string("?");
     };
+    const size_t limit = std::min(filter.limit, kMaxSessionLimit);
+    size_t found = 0;
     for (unsigned w = 0; w < n_workers_; ++w) {
         const nat::NatTable& t = *nat_tables_[w];
         for (uint32_t i = 0; i < t.slots(); ++i) {
             const nat::Session s = t.sessions()[i];
             if (!s.in_use) continue;
+            if (filter.proto && s.in.proto != *filter.proto) continue;
+            if (filter.guest && s.in.in_ip != filter.guest->to_be()) continue;
             std::string net;
             for (const auto& [name, n] : networks_)
                 if (n.id == s.in.network) net = name;
-            if (!network.empty() && net != network) continue;
+            if (!filter.network.empty() && net != filter.network) continue;
+            if (++found > limit) continue;  // counted, not listed
             static const char* kState[] = {"-", "syn_sent", "established", "closing", "closed"};
             const char* proto = s.in.proto == 6 ? "tcp" : s.in.proto == 17 ? "udp" : "icmp";
             out.push_back({{"network", net}, {"proto", proto}, {"worker", w},
@@ -208,6 +213,7 @@ nlohmann::json Switch::sessions(const std::string& network) const {
                            {"packets_out", s.packets_out}, {"packets_in", s.packets_in}});
         }
     }
+    if (matched != nullptr) *matched = found;
     return out;
 }
 

@@ -28,6 +28,8 @@ expect 2 "^vswctl: A subcommand is required" -- "$VSWCTL"
 expect 2 "Run 'vswctl --help' for usage" -- "$VSWCTL" frobnicate
 expect 2 "Run 'vswd --help' for usage" -- "$VSWD" --no-such-option
 expect 2 "log-level: loud not in" -- "$VSWD" --log-level loud
+expect 2 "limit" -- "$VSWCTL" sessions --limit 0
+expect 2 "proto" -- "$VSWCTL" sessions --proto sctp
 expect 1 "cannot connect to /nonexistent/vswd.sock" -- "$VSWCTL" -s /nonexistent/vswd.sock show
 expect 1 "No such file|cannot" -- "$VSWD" --check /nonexistent/vsw.yaml
 # A usage error is one line and the hint, not CLI11's help dump.

@@ -243,6 +243,17 @@ for net in natnet0 natnet1; do
     n=$(echo "$sessions" | json_get "sum(1 for s in d['data'] if s['network']=='$net' and s['inside'].startswith('10.0.2.15:'))")
     [ "$n" -gt 0 ] || fail "no sessions of 10.0.2.15 in $net"
 done
+# Filters and the limit: the reply holds at most --limit sessions and says
+# how many matched.
+n_all=$(echo "$sessions" | json_get "len(d['data'])")
+one=$(vswctl --json sessions --limit 1)
+[ "$(echo "$one" | json_get "len(d['data'])")" = 1 ] || fail "sessions --limit 1 listed more than one"
+[ "$(echo "$one" | json_get "d['matched']")" -ge 2 ] || fail "sessions --limit 1 does not count the others: $one"
+vswctl sessions --limit 1 | grep -q "^1 of [0-9]* matching session(s) shown" || fail "the text output does not say the list was cut"
+tcp=$(vswctl --json sessions natnet0 --proto tcp --guest 10.0.2.15)
+echo "$tcp" | json_get "all(s['proto'] == 'tcp' and s['inside'].startswith('10.0.2.15:') and s['network'] == 'natnet0' for s in d['data']) and len(d['data']) > 0" | grep -q True \
+    || fail "sessions --proto tcp --guest 10.0.2.15 listed others (or none): $tcp"
+log "sessions: $n_all in all; --limit 1 and --proto/--guest filters work"
 fwd=$(echo "$sessions" | json_get "sum(1 for s in d['data'] if s['forward'])")
 [ "$fwd" -gt 0 ] || fail "no port-forward session listed"
 mixed=$(echo "$sessions" | json_get "len({(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet0'} & {(s['proto'],s['outside']) for s in d['data'] if s['network']=='natnet1'})")
