@@ -9,9 +9,7 @@
 // counts loss, reordering and one-way latency (p50/p99/max; both ends run on
 // this host, so the TSC is common).
 //
-//   vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix]
-//          [--flows N] [--rate PPS] [--duration S] [--unidir]
-//          [--trial S] [--loss-pct P] [--precision F] [--max-trials N] [--json]
+//   vswgen EAL-ARGS -- [options]   (vswgen_options.*; --help lists them)
 //
 // throughput: send at --rate packets/s in total over all ports (0 = as fast as
 //   the switch takes them) for --duration seconds, report what arrived.
@@ -50,6 +48,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vswgen_histogram.hpp"
+#include "vswgen_options.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -61,6 +62,9 @@
 #include <vector>
 
 using json = nlohmann::ordered_json;
+using vswgen::Histogram;
+using vswgen::Options;
+using vswgen::parse_options;
 
 namespace {
 
@@ -74,70 +78,7 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
 
-struct Options {
-    std::string mode = "throughput";
-    std::string size = "64";
-    unsigned flows = 1;
-    double rate = 0;          // total pps over all ports, 0 = max
-    double duration = 10;
-    double trial = 5;         // ndr trial length
-    double loss_pct = 0;      // ndr tolerance
-    double precision = 0.02;  // ndr stop when (hi-lo)/hi < precision
-    unsigned max_trials = 12;
-    unsigned warmup_rounds = 3;
-    bool unidir = false;
-    bool json_out = false;
-    // NAT roles (see the top comment); empty = every port "l2"
-    std::vector<std::string> roles;
-    rte_ether_addr src_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};  // inside frames' source
-    rte_ether_addr dst_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe}};  // inside frames' destination (NAT gateway)
-    uint32_t src_ip = (10u << 24) | 2;                 // inside socket s: src_ip + s
-    uint16_t src_port = 10000;
-    uint32_t sockets = 0;                              // 0 = min(flows, 1024)
-    uint32_t dst_ip = (198u << 24) | (18u << 16) | 1;  // remote r: dst_ip + (r & 0xffff)
-    uint16_t dst_port = 5000;                          //           dst_port + (r >> 16)
-    bool new_flows = false;
-    double arp_wait = 0;       // s to wait for an ARP request on each reflect/sink port
-};
-
 enum class Role : uint8_t { L2, Inside, Reflect, Sink };
-
-// Log-linear latency histogram over TSC cycles: 16 sub-buckets per power of
-// two (relative error < 6.25%), exact max.
-struct Histogram {
-    static constexpr unsigned kSub = 16;
-    std::array<uint64_t, 64 * kSub> b{};
-    uint64_t count = 0, max = 0;
-    static unsigned index(uint64_t v) {
-        if (v < kSub) return unsigned(v);
-        unsigned msb = 63 - __builtin_clzll(v);
-        unsigned sub = unsigned(v >> (msb - 4)) & (kSub - 1);
-        return (msb - 3) * kSub + sub;
-    }
-    static double value(unsigned i) {  // bucket midpoint
-        if (i < kSub) return i;
-        unsigned msb = i / kSub + 3, sub = i % kSub;
-        double lo = double((uint64_t(kSub) | sub) << (msb - 4));
-        return lo + double(uint64_t(1) << (msb - 4)) / 2;
-    }
-    void add(uint64_t v) {
-        ++b[index(v)];
-        ++count;
-        if (v > max) max = v;
-    }
-    double percentile(double p) const {
-        if (count == 0) return 0;
-        uint64_t want = uint64_t(p * double(count - 1)) + 1, seen = 0;
-        for (unsigned i = 0; i < b.size(); ++i)
-            if ((seen += b[i]) >= want) return std::min(value(i), double(max));
-        return double(max);
-    }
-    void merge(const Histogram& o) {
-        for (unsigned i = 0; i < b.size(); ++i) b[i] += o.b[i];
-        count += o.count;
-        max = std::max(max, o.max);
-    }
-};
 
 struct TxState {
     uint16_t port = 0;
@@ -583,71 +524,6 @@ bool passes(const Gen& g, const json& t, double rate) {
     return loss <= g.opt.loss_pct && tx_pps >= 0.99 * rate;
 }
 
-[[noreturn]] void usage(int rc) {
-    std::fprintf(stderr,
-                 "usage: vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix] [--flows N]\n"
-                 "       [--rate PPS] [--duration S] [--unidir] [--trial S] [--loss-pct P]\n"
-                 "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n"
-                 "       [--roles l2|inside|reflect|sink,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
-                 "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n");
-    std::exit(rc);
-}
-
-Options parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) usage(2);
-            return argv[++i];
-        };
-        if (a == "--mode") o.mode = next();
-        else if (a == "--size") o.size = next();
-        else if (a == "--flows") o.flows = std::strtoul(next().c_str(), nullptr, 10);
-        else if (a == "--rate") o.rate = std::strtod(next().c_str(), nullptr);
-        else if (a == "--duration") o.duration = std::strtod(next().c_str(), nullptr);
-        else if (a == "--trial") o.trial = std::strtod(next().c_str(), nullptr);
-        else if (a == "--loss-pct") o.loss_pct = std::strtod(next().c_str(), nullptr);
-        else if (a == "--precision") o.precision = std::strtod(next().c_str(), nullptr);
-        else if (a == "--max-trials") o.max_trials = std::strtoul(next().c_str(), nullptr, 10);
-        else if (a == "--warmup-rounds") o.warmup_rounds = std::strtoul(next().c_str(), nullptr, 10);
-        else if (a == "--unidir") o.unidir = true;
-        else if (a == "--roles") {
-            std::string v = next();
-            for (size_t b = 0, e; b <= v.size(); b = e + 1) {
-                e = v.find(',', b);
-                if (e == std::string::npos) e = v.size();
-                o.roles.push_back(v.substr(b, e - b));
-            }
-        }
-        else if (a == "--src-mac" || a == "--dst-mac") {
-            rte_ether_addr& mac = a == "--src-mac" ? o.src_mac : o.dst_mac;
-            if (rte_ether_unformat_addr(next().c_str(), &mac) != 0) usage(2);
-        }
-        else if (a == "--src-ip" || a == "--dst-ip") {
-            unsigned b[4];
-            if (std::sscanf(next().c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4) usage(2);
-            (a == "--src-ip" ? o.src_ip : o.dst_ip) = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-        }
-        else if (a == "--src-port") o.src_port = uint16_t(std::strtoul(next().c_str(), nullptr, 10));
-        else if (a == "--dst-port") o.dst_port = uint16_t(std::strtoul(next().c_str(), nullptr, 10));
-        else if (a == "--sockets") o.sockets = std::strtoul(next().c_str(), nullptr, 10);
-        else if (a == "--new-flows") o.new_flows = true;
-        else if (a == "--arp-wait") o.arp_wait = std::strtod(next().c_str(), nullptr);
-        else if (a == "--json") o.json_out = true;
-        else if (a == "-h" || a == "--help") usage(0);
-        else { std::fprintf(stderr, "vswgen: unknown option %s\n", a.c_str()); usage(2); }
-    }
-    if (o.mode != "throughput" && o.mode != "ndr") usage(2);
-    for (const auto& r : o.roles)
-        if (r != "l2" && r != "inside" && r != "reflect" && r != "sink") {
-            std::fprintf(stderr, "vswgen: --roles: unknown role %s\n", r.c_str());
-            std::exit(2);
-        }
-    if (o.flows == 0 || o.flows > (1u << 24)) { std::fprintf(stderr, "vswgen: --flows 1..16M\n"); std::exit(2); }
-    return o;
-}
-
 bool wait_links(Gen& g, double seconds) {
     uint64_t deadline = rte_rdtsc() + uint64_t(seconds * double(g.hz));
     while (rte_rdtsc() < deadline && !g_stop) {
@@ -696,7 +572,7 @@ int main(int argc, char** argv) {
     argc -= used;
     argv += used;
     Gen g;
-    g.opt = parse(argc, argv);
+    g.opt = parse_options(argc, argv);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     g.hz = rte_get_tsc_hz();
