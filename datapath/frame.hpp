@@ -41,16 +41,13 @@ enum class FrameClass : uint8_t {
     routed,      // IPv4 to the gateway of a NAT network, for another address: NAT it out
 };
 
-// Stored (network order) 32-bit field: get32(); host-order 16-bit: load_be16().
-inline uint32_t load_u32(const uint8_t* p) { return get32(p); }
-
 // A frame addressed to the services' MAC: the slow path answers what is for a
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4
 // (and DNS to the DNS address, which NAT forwards to a resolver) is routed.
 inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
     if (!svc.routed || len < kEthHeaderLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
     const uint8_t* ip = p + kEthHeaderLen;
-    const uint32_t dst = load_u32(ip + 16);
+    const uint32_t dst = get32(ip + 16);
     if (!svc.has_ip_be(dst)) return FrameClass::routed;
     if (dst != svc.dns_be || svc.dns_be == 0) return FrameClass::slow_path;
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;
@@ -75,7 +72,7 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
         if (len < kEthHeaderLen + 28) return FrameClass::switched;
         const uint8_t* arp = p + kEthHeaderLen;
         if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4) return FrameClass::switched;
-        return svc.has_ip_be(load_u32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
+        return svc.has_ip_be(get32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
     }
     if (ether_type == kEtherTypeIpv4 && svc.dhcp) {
         if (len < kEthHeaderLen + 20) return FrameClass::switched;

@@ -216,7 +216,7 @@ Plan diff(const Config& running, const Config& next) {
     for (const auto& [name, was] : running.networks) {
         auto now = next.networks.find(name);
         if (now == next.networks.end() || !was.host_interface) continue;
-        if (!now->second.host_interface || networks[name].recreate_host_interface)
+        if (!now->second.host_interface || networks.at(name).recreate_host_interface)
             plan.steps.push_back({Action::remove_host_interface, name});
     }
     for (const auto& [name, was] : running.uplinks) {
@@ -294,7 +294,7 @@ Plan diff(const Config& running, const Config& next) {
         if (!now.host_interface) continue;
         auto was = running.networks.find(name);
         if (was == running.networks.end() || !was->second.host_interface ||
-            networks[name].recreate_host_interface)
+            networks.at(name).recreate_host_interface)
             plan.steps.push_back({Action::create_host_interface, name});
     }
     for (const auto& name : flush) plan.steps.push_back({Action::flush_nat_sessions, name});

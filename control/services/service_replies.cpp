@@ -1,5 +1,8 @@
 #include "service_replies.hpp"
 
+#include <rte_arp.h>
+#include <rte_ether.h>
+
 #include <cstring>
 
 #include "../../common/bytes.hpp"
@@ -8,6 +11,32 @@
 
 namespace vsw {
 
+namespace {
+
+// An Ethernet/IPv4 ARP frame, padded to the Ethernet minimum. Addresses of
+// IPv4 as stored (network order).
+std::vector<uint8_t> arp_frame(uint16_t op, const uint8_t* eth_dst, const Mac& sender, uint32_t sender_ip,
+                               const uint8_t* target_mac, uint32_t target_ip) {
+    std::vector<uint8_t> out(RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN, 0);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(out.data());
+    std::memcpy(eth->dst_addr.addr_bytes, eth_dst, RTE_ETHER_ADDR_LEN);
+    std::memcpy(eth->src_addr.addr_bytes, sender.bytes.data(), RTE_ETHER_ADDR_LEN);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp->arp_plen = 4;
+    arp->arp_opcode = rte_cpu_to_be_16(op);
+    std::memcpy(arp->arp_data.arp_sha.addr_bytes, sender.bytes.data(), RTE_ETHER_ADDR_LEN);
+    arp->arp_data.arp_sip = sender_ip;
+    std::memcpy(arp->arp_data.arp_tha.addr_bytes, target_mac, RTE_ETHER_ADDR_LEN);
+    arp->arp_data.arp_tip = target_ip;
+    return out;
+}
+
+}  // namespace
+
 std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> frame, Mac mac, Ipv4 ip) {
     constexpr size_t kArpLen = 28;
     if (frame.size() < kEthHeaderLen + kArpLen) return std::nullopt;
@@ -15,44 +44,15 @@ std::optional<std::vector<uint8_t>> make_arp_reply(std::span<const uint8_t> fram
     if (load_be16(frame.data() + 12) != kEtherTypeArp || load_be16(arp) != 1 ||
         load_be16(arp + 2) != kEtherTypeIpv4 || arp[4] != 6 || arp[5] != 4 || load_be16(arp + 6) != 1)
         return std::nullopt;
-    if (load_u32(arp + 24) != ip.to_be()) return std::nullopt;
+    if (get32(arp + 24) != ip.to_be()) return std::nullopt;
 
-    std::vector<uint8_t> out(kEthHeaderLen + kArpLen, 0);
-    uint8_t* o = out.data();
-    std::memcpy(o, arp + 8, 6);                 // to the requester's hardware address
-    std::memcpy(o + 6, mac.bytes.data(), 6);
-    store_be16(o + 12, kEtherTypeArp);
-    uint8_t* r = o + kEthHeaderLen;
-    store_be16(r, 1);
-    store_be16(r + 2, kEtherTypeIpv4);
-    r[4] = 6;
-    r[5] = 4;
-    store_be16(r + 6, 2);                       // reply
-    std::memcpy(r + 8, mac.bytes.data(), 6);    // sender: us
-    std::memcpy(r + 14, arp + 24, 4);
-    std::memcpy(r + 18, arp + 8, 6);            // target: the requester
-    std::memcpy(r + 24, arp + 14, 4);
-    out.resize(60, 0);                          // pad to the Ethernet minimum
-    return out;
+    // To the requester, from the asked-for address.
+    return arp_frame(RTE_ARP_OP_REPLY, arp + 8, mac, get32(arp + 24), arp + 8, get32(arp + 14));
 }
 
 std::vector<uint8_t> make_arp_request(Mac mac, Ipv4 ip, Ipv4 target) {
-    std::vector<uint8_t> out(60, 0);
-    uint8_t* o = out.data();
-    std::memset(o, 0xff, 6);
-    std::memcpy(o + 6, mac.bytes.data(), 6);
-    store_be16(o + 12, kEtherTypeArp);
-    uint8_t* r = o + kEthHeaderLen;
-    store_be16(r, 1);
-    store_be16(r + 2, kEtherTypeIpv4);
-    r[4] = 6;
-    r[5] = 4;
-    store_be16(r + 6, 1);  // request
-    std::memcpy(r + 8, mac.bytes.data(), 6);
-    const uint32_t sip = ip.to_be(), tip = target.to_be();
-    std::memcpy(r + 14, &sip, 4);
-    std::memcpy(r + 24, &tip, 4);
-    return out;
+    const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, unknown[6] = {};
+    return arp_frame(RTE_ARP_OP_REQUEST, broadcast, mac, ip.to_be(), unknown, target.to_be());
 }
 
 std::optional<ArpSender> arp_sender(std::span<const uint8_t> frame) {
@@ -63,7 +63,7 @@ std::optional<ArpSender> arp_sender(std::span<const uint8_t> frame) {
     if (op != 1 && op != 2) return std::nullopt;
     ArpSender s;
     std::memcpy(s.mac.bytes.data(), arp + 8, 6);
-    s.ip = Ipv4::from_be(load_u32(arp + 14));
+    s.ip = Ipv4::from_be(get32(arp + 14));
     s.is_reply = op == 2;
     return s;
 }
@@ -78,7 +78,7 @@ std::optional<std::vector<uint8_t>> make_icmp_echo_reply(std::span<const uint8_t
     if ((iph[0] >> 4) != 4 || ihl < 20 || total < ihl + 8 || kEthHeaderLen + total > frame.size())
         return std::nullopt;
     if (iph[9] != 1 || (load_be16(iph + 6) & 0x3fff) != 0) return std::nullopt;  // ICMP, unfragmented
-    if (load_u32(iph + 16) != ip.to_be()) return std::nullopt;
+    if (get32(iph + 16) != ip.to_be()) return std::nullopt;
     const uint8_t* icmp = iph + ihl;
     if (icmp[0] != 8 || icmp[1] != 0) return std::nullopt;
 

@@ -93,13 +93,11 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
 Switch::~Switch() {
     // Workers are stopped by now (vswd joins them first): no grace period needed.
     shared_->topology.store(nullptr, std::memory_order_release);
-    std::vector<std::string> names;
-    for (auto& [name, p] : ports_) names.push_back(name);
-    for (const auto& name : names) remove_port(name);
+    for (auto& [name, p] : ports_) remove_port(p);
+    ports_.clear();
     for (auto& [name, net] : networks_) remove_host_interface(net);
-    std::vector<std::string> ups;
-    for (auto& [name, u] : uplinks_) ups.push_back(name);
-    for (const auto& name : ups) remove_uplink(name);
+    for (auto& [name, u] : uplinks_) remove_uplink(u);
+    uplinks_.clear();
     // The rings, FDB, RCU variable and pool go with their handles, the pool last.
 }
 
@@ -159,21 +157,17 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
     st.port_id = *id;
     st.worker = least_loaded_worker();
     st.tx_ring = std::move(*ring);
-    ports_[cfg.name] = std::move(st);
     spdlog::info("port {}: vhost-user {} on {} (dpdk port {}, worker {})", cfg.name,
                  cfg.client ? "client" : "server", cfg.socket, *id, st.worker);
+    ports_[cfg.name] = std::move(st);
     return {};
 }
 
 // Only call when no published topology refers to the port any more.
-void Switch::remove_port(const std::string& name) {
-    auto it = ports_.find(name);
-    if (it == ports_.end()) return;
-    PortState& st = it->second;
-    flush_fdb_port(st.port_id);
-    destroy_port(st.port_id);
-    spdlog::info("port {}: removed", name);
-    ports_.erase(it);  // its tx ring goes, with the mbufs left in it
+void Switch::remove_port(PortState& port) {
+    flush_fdb_port(port.port_id);
+    destroy_port(port.port_id);
+    spdlog::info("port {}: removed", port.cfg.name);
 }
 
 tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
@@ -324,17 +318,10 @@ void Switch::unpublish_and_destroy(const Plan& plan) {
     }
     if (doomed_ports.empty() && doomed_hosts.empty() && doomed_uplinks.empty() && doomed_nets.empty()) return;
     publish();
-    for (auto& p : doomed_ports) {
-        const std::string name = p.cfg.name;
-        ports_[name] = std::move(p);  // remove_port() works on the map
-        remove_port(name);
-    }
+    // Their rings go with the doomed states, with the mbufs left in them.
+    for (auto& p : doomed_ports) remove_port(p);
     for (auto& h : doomed_hosts) remove_host_interface(h);
-    for (auto& u : doomed_uplinks) {
-        const std::string name = u.cfg.name;
-        uplinks_[name] = std::move(u);  // remove_uplink() works on the map
-        remove_uplink(name);
-    }
+    for (auto& u : doomed_uplinks) remove_uplink(u);
     for (auto& n : doomed_nets) {
         remove_host_interface(n);
         const uint16_t id = n.id;

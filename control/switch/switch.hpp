@@ -123,10 +123,10 @@ private:
     void unpublish_and_destroy(const Plan& plan);
     tl::expected<void, std::pair<std::string, std::string>> carry_out(const PlanStep& step, const Config& next);
     void configure_network(NetworkState& st, const NetworkConfig& cfg);
-    void remove_port(const std::string& name);
+    void remove_port(PortState& port);  // its DPDK port and learned MACs; the ring goes with `port`
     void remove_host_interface(NetworkState& net);
     tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
-    void remove_uplink(const std::string& name);
+    void remove_uplink(UplinkState& uplink);  // its DPDK port; the ring goes with `uplink`
     void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets

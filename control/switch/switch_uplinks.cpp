@@ -90,13 +90,9 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
 }
 
 // Only call when no published topology refers to the uplink any more.
-void Switch::remove_uplink(const std::string& name) {
-    auto it = uplinks_.find(name);
-    if (it == uplinks_.end()) return;
-    UplinkState& up = it->second;
-    destroy_port(up.port_id);
-    spdlog::info("uplink {}: removed", name);
-    uplinks_.erase(it);
+void Switch::remove_uplink(UplinkState& uplink) {
+    destroy_port(uplink.port_id);
+    spdlog::info("uplink {}: removed", uplink.cfg.name);
 }
 
 void Switch::update_xdp_steering() {

@@ -49,5 +49,4 @@ void rewrite_embedded(uint8_t* frame, const L4View& outer, EmbeddedView& e, bool
 // fixing only the IPv4 header checksum (ICMP has no pseudo-header).
 void rewrite_outer_ip(uint8_t* frame, L4View& outer, bool source, uint32_t ip);
 
-
 }  // namespace vsw::nat

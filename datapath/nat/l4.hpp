@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 
 #include "../../common/bytes.hpp"
 #include "../../common/checksum.hpp"

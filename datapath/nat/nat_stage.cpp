@@ -34,10 +34,9 @@ DropReason reason_for(nat::L4Parse r) {
 void complete_l4_checksum(rte_mbuf* m, uint8_t* f, const nat::L4View& v) {
     if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_NONE) return;
     if (v.proto != nat::kProtoTcp && v.proto != nat::kProtoUdp) return;
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f + v.l3);
     uint8_t* sum = f + v.l4 + (v.proto == nat::kProtoTcp ? 16 : 6);
     put16(sum, 0);
-    put16(sum, rte_ipv4_udptcp_cksum(ip, f + v.l4));
+    put16(sum, ipv4_l4_checksum(f + v.l3, f + v.l4));
     m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
 }
 

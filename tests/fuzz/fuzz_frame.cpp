@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c == FrameClass::slow_path && !to_svc_mac) {
         const uint16_t type = load_be16(p + 12);
         if (type == kEtherTypeArp) {
-            FUZZ_CHECK(len >= kEthHeaderLen + 28 && svc.has_ip_be(load_u32(p + kEthHeaderLen + 24)));
+            FUZZ_CHECK(len >= kEthHeaderLen + 28 && svc.has_ip_be(get32(p + kEthHeaderLen + 24)));
         } else {
             FUZZ_CHECK(type == kEtherTypeIpv4 && svc.dhcp);
             const uint8_t* ip = p + kEthHeaderLen;

@@ -43,7 +43,7 @@ TEST(ArpReply, AnswersOnlyForItsAddress) {
     EXPECT_EQ(load_be16(&r[20]), 2);  // reply
     EXPECT_EQ(std::vector<uint8_t>(r.begin() + 22, r.begin() + 28),
               std::vector<uint8_t>(kService.bytes.begin(), kService.bytes.end()));
-    EXPECT_EQ(load_u32(&r[28]), kServiceIp.to_be());
+    EXPECT_EQ(get32(&r[28]), kServiceIp.to_be());
     EXPECT_FALSE(make_arp_reply(arp_request(0xc0a83801), kService, kServiceIp));
     auto truncated = arp_request(kServiceIp.value);
     truncated.resize(40);
@@ -56,7 +56,7 @@ TEST(IcmpEcho, RepliesWithValidChecksums) {
     const auto& r = *reply;
     std::span<const uint8_t> ip(&r[14], 20);
     EXPECT_EQ(internet_checksum(ip.data(), ip.size()), 0);  // a valid header sums to 0
-    EXPECT_EQ(load_u32(&r[14 + 12]), kServiceIp.to_be());
+    EXPECT_EQ(get32(&r[14 + 12]), kServiceIp.to_be());
     std::span<const uint8_t> icmp(&r[34], 16);
     EXPECT_EQ(icmp[0], 0);  // echo reply
     EXPECT_EQ(internet_checksum(icmp.data(), icmp.size()), 0);
