@@ -468,7 +468,12 @@ bool start_eal() {
     for (auto& a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
     H.eal = true;
-    H.pool = rte_pktmbuf_pool_create("fe_mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+    // Every virtio-user port holds up to 1024 mbufs in its receive ring and,
+    // until its lazy cleanup runs, about as many in its transmit ring: 13
+    // ports (a4 joins later) x 2048, plus the lcore cache and the frames a
+    // test builds. A port started on an empty pool gets an empty receive
+    // ring and never receives (the CI once failed that way with 16383).
+    H.pool = rte_pktmbuf_pool_create("fe_mbufs", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      static_cast<int>(rte_socket_id()));
     if (H.pool == nullptr) return false;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -512,6 +517,38 @@ void sweep_stale_runs() {
     };
     sweep("/tmp", {"vsw-e2e-"});
     sweep("/var/run/dpdk", {"vswfe-", "vswe2e-"});
+}
+
+// Collects every failed assertion so main() can print them again after the
+// vswd log: meson shows only the last 100 lines of a failing test, and the
+// log alone (hundreds of lines) would push gtest's own messages out of view.
+class FailureSummary : public ::testing::EmptyTestEventListener {
+public:
+    void OnTestPartResult(const ::testing::TestPartResult& r) override {
+        if (!r.failed()) return;
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::ostringstream line;
+        line << (info != nullptr ? std::string(info->name()) : std::string("(setup)")) << ": "
+             << (r.file_name() != nullptr ? r.file_name() : "?") << ":" << r.line_number() << ": "
+             << r.summary();
+        failures_.push_back(line.str());
+    }
+    void print() const {
+        std::fprintf(stderr, "--- %zu failed assertion(s) ---\n", failures_.size());
+        for (const auto& f : failures_) std::fprintf(stderr, "%s\n", f.c_str());
+    }
+
+private:
+    std::vector<std::string> failures_;
+};
+
+// The vswd log without the vhost library's per-message chatter.
+std::string vswd_log_for_humans() {
+    std::istringstream in(read_file(H.log));
+    std::string out, line;
+    while (std::getline(in, line))
+        if (line.rfind("VHOST_CONFIG:", 0) != 0) out += line + "\n";
+    return out;
 }
 
 int fail_setup(const char* what) {
@@ -579,9 +616,15 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(100ms);  // the worker's link_up flags follow vswd's 50 ms poll
     std::printf("[ INFO     ] setup took %.2f s\n", std::chrono::duration<double>(Clock::now() - t0).count());
 
+    auto* summary = new FailureSummary;  // gtest owns its listeners
+    ::testing::UnitTest::GetInstance()->listeners().Append(summary);
     const int rc = RUN_ALL_TESTS();
-    if (rc != 0)
-        std::fprintf(stderr, "--- vswd log (%s) ---\n%s\n", H.log.c_str(), read_file(H.log).c_str());
+    if (rc != 0) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "--- vswd log (%s), vhost library lines left out ---\n%s\n", H.log.c_str(),
+                     vswd_log_for_humans().c_str());
+        summary->print();
+    }
     cleanup();
     return rc;
 }

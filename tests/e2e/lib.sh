@@ -39,6 +39,7 @@ fail() {
         "$VSWCTL" -s "$WORK/run/vswd.sock" stats 2>&1 || true
     fi
     dump_logs
+    echo "FAIL: $*"   # again: meson shows only the last lines of a failing test
     exit 1
 }
 
