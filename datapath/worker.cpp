@@ -34,27 +34,9 @@ Worker::Worker(DatapathShared& shared, uint16_t index)
       ctr_(shared.counters[index]),
       index_(index),
       learn_refresh_tsc_(shared.tsc_hz / 8),
-      learn_repost_tsc_(shared.tsc_hz / 1000) {
-    for (auto& b : slow_path_share_) b = TokenBucket(shared.tsc_hz, shared.slow_path_rate, shared.slow_path_burst);
-}
-
-void Worker::drop(rte_mbuf* m, uint16_t port, DropReason reason) {
-    ctr_.port[port].drops[static_cast<unsigned>(reason)].add(1);
-    rte_pktmbuf_free(m);
-}
-
-void Worker::to_slow_path(rte_mbuf* m, uint16_t in_port) {
-    if (!slow_path_share_[in_port].take(rte_rdtsc())) {
-        drop(m, in_port, DropReason::slow_path_rate);
-        return;
-    }
-    m->port = in_port;
-    if (rte_ring_mp_enqueue(shared_.slow_path_ring, m) != 0) {
-        drop(m, in_port, DropReason::slow_path_full);
-        return;
-    }
-    ctr_.port[in_port].to_slow_path.add(1);
-}
+      learn_repost_tsc_(shared.tsc_hz / 1000),
+      exits_(shared, index),
+      nat_(shared, index, exits_) {}
 
 // Posts a learn event when the source MAC is unknown or sits on another port;
 // otherwise just refreshes the entry's last-seen time (rarely, to keep the
@@ -98,7 +80,8 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     const PortSlot& in = topo.ports[in_port];
     if (in.active && in.uplink != kNoUplink) {
         const uint64_t t0 = stage_clock();
-        uplink_burst(topo, in_port, pkts, n, now_s_);
+        nat_.from_uplink(topo, in_port, pkts, n, now_s_, to_guests_);
+        switch_to_guests(topo, to_guests_);
         if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t0);
         return;
     }
@@ -133,7 +116,7 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             continue;
         }
         if (cls == FrameClass::slow_path) {
-            to_slow_path(m, in_port);  // the control thread learns its source itself
+            exits_.to_slow_path(m, in_port);  // the control thread learns its source itself
             continue;
         }
         if (cls == FrameClass::routed) {
@@ -180,7 +163,7 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
                    topo.ports[out].network != in.network) {
             flood(topo, net, in_port, m);  // stale entry: the control thread flushes it soon
         } else {
-            enqueue_tx(topo, out, m);
+            exits_.enqueue_tx(topo, out, m);
         }
     }
     if constexpr (kCycleStats) ctr_.cycles.forward.add(stage_clock() - t_forward);
@@ -195,7 +178,10 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             else
                 drop(routed[j], in_port, DropReason::mac_limit);
         }
-        if (kept > 0) nat_in2out_burst(topo, in_port, in.network, routed, kept, now_s_);
+        if (kept > 0) {
+            nat_.from_guest(topo, in_port, in.network, routed, kept, now_s_, to_guests_);
+            switch_to_guests(topo, to_guests_);  // hairpinned ones
+        }
         if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t_nat);
     }
 }
@@ -214,21 +200,7 @@ void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_por
     // Every port's transmit copies the frame into its guest's ring (or the
     // kernel), so the ports can share one mbuf by reference count.
     if (nt > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(nt - 1));
-    for (uint16_t k = 0; k < nt; ++k) enqueue_tx(topo, targets[k], m);
-}
-
-// Sends a frame to `mac` inside a network: to its learned port, or flooded.
-void Worker::switch_to_mac(const Topology& topo, uint16_t network, const uint8_t* mac, rte_mbuf* m) {
-    const FdbKey key = make_fdb_key(mac, network);
-    const int32_t pos = rte_hash_lookup(shared_.fdb->hash(), &key);
-    if (pos >= 0) {
-        const uint16_t out = shared_.fdb->entry(pos).port.load(std::memory_order_acquire);
-        if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == network) {
-            enqueue_tx(topo, out, m);
-            return;
-        }
-    }
-    flood(topo, topo.networks[network], kMaxPorts, m);
+    for (uint16_t k = 0; k < nt; ++k) exits_.enqueue_tx(topo, targets[k], m);
 }
 
 void Worker::lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos) {
@@ -248,84 +220,31 @@ void Worker::lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos) {
     for (uint16_t i = 0; i < n; ++i) pos[i] = found[first_of_run[i]];
 }
 
-void Worker::switch_to_dst_macs(const Topology& topo, rte_mbuf** pkts, const uint16_t* networks, uint16_t n) {
+void Worker::switch_to_guests(const Topology& topo, ToGuests& g) {
+    const uint16_t n = g.n;
     if (n == 0) return;
+    g.n = 0;
     FdbKey keys[kBurst];
     int32_t pos[kBurst];
-    for (uint16_t i = 0; i < n; ++i) keys[i] = make_fdb_key(rte_pktmbuf_mtod(pkts[i], const uint8_t*), networks[i]);
+    for (uint16_t i = 0; i < n; ++i) keys[i] = make_fdb_key(rte_pktmbuf_mtod(g.pkts[i], const uint8_t*), g.networks[i]);
     lookup_fdb(keys, n, pos);
     for (uint16_t i = 0; i < n; ++i) {
         if (pos[i] >= 0) {
             const uint16_t out = shared_.fdb->entry(pos[i]).port.load(std::memory_order_acquire);
-            if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == networks[i]) {
-                enqueue_tx(topo, out, pkts[i]);
+            if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == g.networks[i]) {
+                exits_.enqueue_tx(topo, out, g.pkts[i]);
                 continue;
             }
         }
-        flood(topo, topo.networks[networks[i]], kMaxPorts, pkts[i]);
+        flood(topo, topo.networks[g.networks[i]], kMaxPorts, g.pkts[i]);
     }
 }
 
-void Worker::enqueue_tx(const Topology& topo, uint16_t port, rte_mbuf* m) {
-    TxBuffer& b = tx_[port];
-    if (b.n == 0) dirty_[n_dirty_++] = port;
-    b.pkts[b.n++] = m;
-    if (b.n == kBurst) flush_port(topo, port);
-}
-
-// Sends on a port this worker owns; counts what went out and drops the rest.
-uint16_t Worker::transmit(uint16_t port, rte_mbuf** pkts, uint16_t n) {
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    const uint16_t sent = rte_eth_tx_burst(port, 0, pkts, n);
-    for (uint16_t i = sent; i < n; ++i) bytes -= rte_pktmbuf_pkt_len(pkts[i]);
-    ctr_.port[port].tx_packets.add(sent);
-    ctr_.port[port].tx_bytes.add(bytes);
-    if (sent < n) {
-        const DropReason why = shared_.link_up[port].load(std::memory_order_relaxed)
-                                   ? DropReason::tx_full
-                                   : DropReason::port_down;
-        ctr_.port[port].drops[static_cast<unsigned>(why)].add(n - sent);
-        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-    }
-    return sent;
-}
-
-void Worker::flush_port(const Topology& topo, uint16_t port) {
-    TxBuffer& b = tx_[port];
-    if (b.n == 0) return;
-    const PortSlot& slot = topo.ports[port];
-    if (slot.worker == index_ || slot.tx_ring == nullptr) {
-        transmit(port, b.pkts, b.n);
-    } else {
-        // Another worker owns the port's only tx queue: hand the packets over.
-        const unsigned queued =
-            rte_ring_mp_enqueue_burst(slot.tx_ring, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
-        if (queued < b.n) {
-            ctr_.port[port].drops[static_cast<unsigned>(DropReason::tx_full)].add(b.n - queued);
-            rte_pktmbuf_free_bulk(b.pkts + queued, b.n - queued);
-        }
-    }
-    b.n = 0;
-}
-
-void Worker::flush(const Topology& topo) {
-    for (uint16_t k = 0; k < n_dirty_; ++k) flush_port(topo, dirty_[k]);
-    n_dirty_ = 0;
-}
-
-uint16_t Worker::drain_handoff(const Topology& topo) {
-    uint16_t total = 0;
-    const WorkerSlot& mine = topo.workers[index_];
-    for (uint16_t k = 0; k < mine.n_ports; ++k) {
-        const uint16_t port = mine.ports[k];
-        rte_ring* ring = topo.ports[port].tx_ring;
-        if (ring == nullptr) continue;
-        rte_mbuf* pkts[kBurst];
-        const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-        if (n > 0) transmit(port, pkts, static_cast<uint16_t>(n));
-        total = static_cast<uint16_t>(total + n);
-    }
+uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {
+    uint16_t total = nat_.drain_out2in(topo, now_s, to_guests_);
+    switch_to_guests(topo, to_guests_);
+    total = static_cast<uint16_t>(total + nat_.drain_in2out(topo, now_s, to_guests_));
+    switch_to_guests(topo, to_guests_);
     return total;
 }
 

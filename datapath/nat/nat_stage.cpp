@@ -1,20 +1,17 @@
-// The worker's NAT stages: guest -> uplink (masquerade, DNS forwarding) and
-// uplink -> guest (replies, port forwards), on one frame at a time.
-//
-// Each worker owns a slice of each uplink's port range, so the worker that
-// owns an inbound packet's session follows from its destination port;
-// packets that arrive on another worker are handed over on a ring. Sessions
-// of inbound port forwards belong to the worker whose slice holds the host
-// port, and a guest's replies on them are handed to that worker too.
-#include <rte_ethdev.h>
-#include <rte_hash.h>
-#include <rte_ip.h>
+// The NAT stage's main paths (see nat_stage.hpp): a burst goes through three
+// steps, per-packet checks (prepare), one bulk session lookup for the packets
+// that passed, then the translation (finish). ICMP errors and later fragments
+// are in nat_stage_icmp_fragments.cpp.
+#include "nat_stage.hpp"
+
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include <cstring>
 
-#include "../worker.hpp"
+#include "../frame.hpp"
+#include "checksum.hpp"
 #include "icmp_error.hpp"
 
 namespace vsw {
@@ -55,102 +52,130 @@ const ForwardRule* find_forward_target(const UplinkSlot& up, uint16_t network, u
     return nullptr;
 }
 
+// The shape both directions share. `prepare(m, p)` consumes a packet, queues
+// it for the batched session lookup, or asks for it in order (fragments, ICMP
+// errors, first fragments): then the batch before it is looked up first, so
+// the packets of a flow leave in the order they came.
+template <class Pending, class Prepare, class Lookup, class InOrder>
+void run_steps(rte_mbuf** pkts, uint16_t n, Pending* pend, Prepare&& prepare, Lookup&& lookup, InOrder&& in_order) {
+    uint16_t np = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        Pending& p = pend[np];
+        switch (prepare(pkts[i], p)) {
+            case NatStep::done: break;
+            case NatStep::lookup: ++np; break;
+            case NatStep::in_order:
+                lookup(pend, np);
+                in_order(p);  // p is pend[np], not looked up
+                np = 0;
+                break;
+        }
+    }
+    lookup(pend, np);
+}
+
 }  // namespace
+
+NatStage::NatStage(DatapathShared& shared, uint16_t worker, Exits& exits)
+    : shared_(shared), ctr_(shared.counters[worker]), exits_(exits), index_(worker) {}
 
 // The table is full (or the slice out of ports): before refusing a new
 // session, retire expired ones that the background expiry has not reached
 // yet (a bounded scan, so one packet never costs more than that).
-bool Worker::make_room(nat::NatTable& table, const Topology& topo, uint32_t now_s) {
-    const unsigned n = table.expire_some(now_s, topo.nat_epoch, 256);
+bool NatStage::make_room(const Topology& topo, uint32_t now_s) {
+    const unsigned n = table().expire_some(now_s, topo.nat_epoch, 256);
     ctr_.nat_sessions_expired.add(n);
     return n > 0;
 }
 
-bool Worker::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
+bool NatStage::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
     m->port = in_port;
     if (ring == nullptr || rte_ring_mp_enqueue(ring, m) != 0) {
-        drop(m, in_port, DropReason::nat_handoff_full);
+        exits_.drop(m, in_port, DropReason::nat_handoff_full);
         return false;
     }
     ctr_.nat_handoffs.add(1);
     return true;
 }
 
+void NatStage::send_to_uplink(const Topology& topo, const UplinkSlot& up, rte_mbuf* m) {
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
+    std::memcpy(f + 6, up.mac.bytes.data(), 6);
+    exits_.enqueue_tx(topo, up.port, m);
+}
+
+unsigned NatStage::expire(const Topology& topo, uint32_t now_s, unsigned budget) {
+    if (nat::FragmentTable* frags = shared_.fragment_tables[index_]) frags->sweep(now_s, budget);
+    nat::NatTable* table = shared_.nat_tables[index_];
+    if (table == nullptr || table->size() == 0) return 0;
+    const unsigned n = table->expire_some(now_s, topo.nat_epoch, budget);
+    ctr_.nat_sessions_expired.add(n);
+    return n;
+}
+
 // ---- uplink -> guest ----------------------------------------------------------------------------
 
-void Worker::uplink_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s) {
+void NatStage::from_uplink(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n, uint32_t now_s,
+                           ToGuests& out) {
+    const Ctx c{topo, in_port, now_s, out};
     const uint8_t uplink = topo.ports[in_port].uplink;
-    OutsidePending* pend = out_pending_;
-    uint16_t np = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-        const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
-        const uint32_t len = rte_pktmbuf_data_len(m);
-        if (len < kEthHeaderLen) {
-            drop(m, in_port, DropReason::runt);
-            continue;
-        }
-        const uint16_t type = load_be16(f + 12);
-        if (type == kEtherTypeArp) {
-            to_slow_path(m, in_port);  // ARP for our address, replies to our requests
-            continue;
-        }
-        if (type != kEtherTypeIpv4) {
-            drop(m, in_port, DropReason::not_for_us);
-            continue;
-        }
-        OutsidePending& p = pend[np];
-        switch (nat_out2in_prepare(topo, in_port, uplink, m, p, now_s)) {
-            case NatStep::done: break;
-            case NatStep::lookup: ++np; break;
-            case NatStep::in_order:
-                nat_out2in_lookup(topo, in_port, uplink, pend, np, now_s);
-                nat_out2in_in_order(topo, in_port, uplink, p, now_s);  // p is pend[np], not looked up
-                np = 0;
-                break;
-        }
-    }
-    nat_out2in_lookup(topo, in_port, uplink, pend, np, now_s);
+    run_steps(
+        pkts, n, out_pending_, [&](rte_mbuf* m, OutsidePending& p) { return out2in_prepare(c, uplink, m, p); },
+        [&](OutsidePending* pend, uint16_t np) { out2in_lookup(c, uplink, pend, np); },
+        [&](OutsidePending& p) { out2in_in_order(c, uplink, p); });
 }
 
-void Worker::nat_out2in(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m, uint32_t now_s) {
+void NatStage::out2in_one(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
     OutsidePending p;
-    if (nat_out2in_prepare(topo, in_port, uplink, m, p, now_s) != NatStep::done)
-        nat_out2in_in_order(topo, in_port, uplink, p, now_s);
+    if (out2in_prepare(c, uplink, m, p) != NatStep::done) out2in_in_order(c, uplink, p);
 }
 
-Worker::NatStep Worker::nat_out2in_prepare(const Topology& topo, uint16_t in_port, uint8_t uplink, rte_mbuf* m,
-                                           OutsidePending& p, uint32_t now_s) {
-    const UplinkSlot& up = topo.uplinks[uplink];
+NatStep NatStage::out2in_prepare(const Ctx& c, uint8_t uplink, rte_mbuf* m, OutsidePending& p) {
+    const UplinkSlot& up = c.topo.uplinks[uplink];
+    const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (rte_pktmbuf_data_len(m) < kEthHeaderLen) {
+        exits_.drop(m, c.in_port, DropReason::runt);
+        return NatStep::done;
+    }
+    const uint16_t type = load_be16(f + 12);
+    if (type == kEtherTypeArp) {
+        exits_.to_slow_path(m, c.in_port);  // ARP for our address, replies to our requests
+        return NatStep::done;
+    }
+    if (type != kEtherTypeIpv4) {
+        exits_.drop(m, c.in_port, DropReason::not_for_us);
+        return NatStep::done;
+    }
     p.m = m;
     nat::L4View& v = p.v;
     v = nat::L4View{};
-    p.parsed = nat::parse_l4(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), v);
+    p.parsed = nat::parse_l4(f, rte_pktmbuf_data_len(m), v);
     if (p.parsed != nat::L4Parse::ok && p.parsed != nat::L4Parse::unsupported &&
         p.parsed != nat::L4Parse::fragment) {
-        drop(m, in_port, reason_for(p.parsed));
+        exits_.drop(m, c.in_port, reason_for(p.parsed));
         return NatStep::done;
     }
     if (v.dst_ip != up.address) {
-        drop(m, in_port, DropReason::not_for_us);
+        exits_.drop(m, c.in_port, DropReason::not_for_us);
         return NatStep::done;
     }
     if (p.parsed == nat::L4Parse::fragment) return NatStep::in_order;
     if (p.parsed == nat::L4Parse::unsupported) {
         if (v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type)) return NatStep::in_order;
-        drop(m, in_port, DropReason::nat_unsupported);
+        exits_.drop(m, c.in_port, DropReason::nat_unsupported);
         return NatStep::done;
     }
     if (v.proto == nat::kProtoIcmp && v.icmp_type == nat::kIcmpEchoRequest) {
-        to_slow_path(m, in_port);  // ping to the uplink address: the control thread answers
+        exits_.to_slow_path(m, c.in_port);  // ping to the uplink address: the control thread answers
         return NatStep::done;
     }
-    const uint16_t owner = up.owner_of_port(__builtin_bswap16(v.dst_port), topo.n_workers);
+    const uint16_t owner = up.owner_of_port(__builtin_bswap16(v.dst_port), c.topo.n_workers);
     if (owner != index_) {
         const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
-        note_fragment_handoff(v, frag_key, owner, now_s);
-        hand_off(shared_.nat_out2in_rings[owner], in_port, m);
+        note_fragment_handoff(v, frag_key, owner, c.now_s);
+        hand_off(shared_.nat_out2in_rings[owner], c.in_port, m);
         return NatStep::done;
     }
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.src_port;
@@ -159,52 +184,39 @@ Worker::NatStep Worker::nat_out2in_prepare(const Topology& topo, uint16_t in_por
     return v.first_fragment ? NatStep::in_order : NatStep::lookup;
 }
 
-void Worker::nat_out2in_lookup(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending* pend,
-                               uint16_t n, uint32_t now_s) {
+void NatStage::out2in_lookup(const Ctx& c, uint8_t uplink, OutsidePending* pend, uint16_t n) {
     if (n == 0) return;
-    nat::NatTable& table = *shared_.nat_tables[index_];
+    nat::NatTable& t = table();
     const nat::OutsideKey* keys[kBurst] = {};
     nat::Session* found[kBurst];
     for (uint16_t j = 0; j < n; ++j) keys[j] = &pend[j].key;
-    table.find_outside_bulk(keys, n, found);
+    t.find_outside_bulk(keys, n, found);
     // A packet before may have added or removed sessions (a port forward's
     // first packet, a stale one): then look again, one at a time.
-    const uint64_t generation = table.generation();
-    rte_mbuf* to_guests[kBurst];
-    uint16_t networks[kBurst];
-    uint16_t nt = 0;
-    for (uint16_t j = 0; j < n; ++j) {
-        nat::Session* s = table.generation() == generation ? found[j] : table.find_outside(pend[j].key);
-        const uint16_t network = nat_out2in_finish(topo, in_port, uplink, pend[j], s, now_s);
-        if (network == kNoNetwork) continue;
-        to_guests[nt] = pend[j].m;
-        networks[nt++] = network;
-    }
-    switch_to_dst_macs(topo, to_guests, networks, nt);
+    const uint64_t generation = t.generation();
+    for (uint16_t j = 0; j < n; ++j)
+        out2in_finish(c, uplink, pend[j], t.generation() == generation ? found[j] : t.find_outside(pend[j].key));
 }
 
-void Worker::nat_out2in_in_order(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
-                                 uint32_t now_s) {
+void NatStage::out2in_in_order(const Ctx& c, uint8_t uplink, OutsidePending& p) {
     if (p.parsed == nat::L4Parse::fragment)
-        nat_fragment_out2in(topo, in_port, uplink, p.m, p.v, now_s);
+        fragment_out2in(c, uplink, p.m, p.v);
     else if (p.parsed == nat::L4Parse::unsupported)
-        nat_icmp_error_out2in(topo, in_port, uplink, p.m, p.v);
-    else if (const uint16_t network = nat_out2in_finish(topo, in_port, uplink, p,
-                                                        shared_.nat_tables[index_]->find_outside(p.key), now_s);
-             network != kNoNetwork)
-        switch_to_mac(topo, network, rte_pktmbuf_mtod(p.m, const uint8_t*), p.m);
+        icmp_error_out2in(c, uplink, p.m, p.v);
+    else
+        out2in_finish(c, uplink, p, table().find_outside(p.key));
 }
 
-uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8_t uplink, OutsidePending& p,
-                               nat::Session* s, uint32_t now_s) {
+void NatStage::out2in_finish(const Ctx& c, uint8_t uplink, OutsidePending& p, nat::Session* s) {
+    const Topology& topo = c.topo;
     const UplinkSlot& up = topo.uplinks[uplink];
-    nat::NatTable& table = *shared_.nat_tables[index_];
+    nat::NatTable& t = table();
     rte_mbuf* m = p.m;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::L4View& v = p.v;
     const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 0, uplink};
     if (s != nullptr && s->epoch != topo.nat_epoch[s->in.network]) {
-        table.remove(*s);
+        t.remove(*s);
         s = nullptr;
     }
     if (s == nullptr) {
@@ -214,28 +226,28 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
         // forward: a stray ACK or RST to the port finds no session.
         const bool opens = v.proto != nat::kProtoTcp || (v.tcp_flags & (nat::kTcpSyn | nat::kTcpAck)) == nat::kTcpSyn;
         if (rule == nullptr || !opens) {
-            drop(m, in_port, DropReason::nat_no_session);
-            return kNoNetwork;
+            exits_.drop(m, c.in_port, DropReason::nat_no_session);
+            return;
         }
         if (!rule->guest_mac_known) {
-            drop(m, in_port, DropReason::neighbor_unresolved);
-            return kNoNetwork;
+            exits_.drop(m, c.in_port, DropReason::neighbor_unresolved);
+            return;
         }
         const nat::InsideKey in{rule->network, v.proto, 0, rule->guest_ip, v.src_ip, rule->guest_port,
                                 p.key.remote_port};
         const NatNetworkInfo& target = topo.networks[rule->network].nat;
         auto create = [&] {
-            if (table.size_of(rule->network) >= target.max_sessions) return nat::NatTable::Result::table_full;
-            if (table.size_of_guest(rule->network, rule->guest_ip) >= target.max_sessions_per_guest)
+            if (t.size_of(rule->network) >= target.max_sessions) return nat::NatTable::Result::table_full;
+            if (t.size_of_guest(rule->network, rule->guest_ip) >= target.max_sessions_per_guest)
                 return nat::NatTable::Result::guest_limit;
-            return table.create_forwarded(in, p.key, s);
+            return t.create_forwarded(in, p.key, s);
         };
         auto r = create();
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
+        if (r != nat::NatTable::Result::ok && make_room(topo, c.now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
-            drop(m, in_port, r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
-                                                                     : DropReason::nat_table_full);
-            return kNoNetwork;
+            exits_.drop(m, c.in_port, r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
+                                                                              : DropReason::nat_table_full);
+            return;
         }
         s->orig_dst_ip = v.src_ip;
         s->orig_dst_port = v.src_port;
@@ -245,10 +257,10 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
     }
     const NetworkSlot& net = topo.networks[s->in.network];
     if (!nat::decrement_ttl(f, v)) {
-        drop(m, in_port, DropReason::ttl_exceeded);
-        return kNoNetwork;
+        exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
+        return;
     }
-    table.touch(*s, v.tcp_flags, false, now_s, net.nat.timeouts);
+    t.touch(*s, v.tcp_flags, false, c.now_s, net.nat.timeouts);
     nat::rewrite_destination(f, v, s->in.in_ip, s->in.in_port);
     // Answers from the resolver appear to come from the network's DNS address.
     if (s->orig_dst_ip != s->in.remote_ip) nat::rewrite_source(f, v, s->orig_dst_ip, s->orig_dst_port);
@@ -258,49 +270,32 @@ uint16_t Worker::nat_out2in_finish(const Topology& topo, uint16_t in_port, uint8
         a.new_dst_ip = s->in.in_ip;
         a.network = s->in.network;
         std::memcpy(a.guest_mac, s->guest_mac, 6);
-        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+        fragments().remember(frag_key, a, c.now_s);
     }
     std::memcpy(f, s->guest_mac, 6);
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
-    return s->in.network;
+    c.out.add(m, s->in.network);
 }
 
 // ---- guest -> uplink ----------------------------------------------------------------------------
 
-void Worker::nat_in2out_burst(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
-                              uint32_t now_s) {
-    InsidePending* pend = in_pending_;
-    uint16_t np = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-        InsidePending& p = pend[np];
-        switch (nat_in2out_prepare(topo, in_port, network, pkts[i], p)) {
-            case NatStep::done: break;
-            case NatStep::lookup: ++np; break;
-            case NatStep::in_order:
-                nat_in2out_lookup(topo, in_port, network, pend, np, now_s);
-                nat_in2out_in_order(topo, in_port, network, p, now_s);  // p is pend[np], not looked up
-                np = 0;
-                break;
-        }
-    }
-    nat_in2out_lookup(topo, in_port, network, pend, np, now_s);
+void NatStage::from_guest(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
+                          uint32_t now_s, ToGuests& out) {
+    const Ctx c{topo, in_port, now_s, out};
+    run_steps(
+        pkts, n, in_pending_, [&](rte_mbuf* m, InsidePending& p) { return in2out_prepare(c, network, m, p); },
+        [&](InsidePending* pend, uint16_t np) { in2out_lookup(c, network, pend, np); },
+        [&](InsidePending& p) { in2out_in_order(c, network, p); });
 }
 
-void Worker::nat_in2out(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m, uint32_t now_s) {
-    InsidePending p;
-    if (nat_in2out_prepare(topo, in_port, network, m, p) != NatStep::done)
-        nat_in2out_in_order(topo, in_port, network, p, now_s);
-}
-
-Worker::NatStep Worker::nat_in2out_prepare(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf* m,
-                                           InsidePending& p) {
-    const NatNetworkInfo& nn = topo.networks[network].nat;
-    if (!nn.enabled || nn.uplink == kNoUplink || !topo.uplinks[nn.uplink].active) {
-        drop(m, in_port, DropReason::uplink_down);
+NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, InsidePending& p) {
+    const NatNetworkInfo& nn = c.topo.networks[network].nat;
+    if (!nn.enabled || nn.uplink == kNoUplink || !c.topo.uplinks[nn.uplink].active) {
+        exits_.drop(m, c.in_port, DropReason::uplink_down);
         return NatStep::done;
     }
-    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    const UplinkSlot& up = c.topo.uplinks[nn.uplink];
     p.m = m;
     nat::L4View& v = p.v;
     v = nat::L4View{};
@@ -309,11 +304,11 @@ Worker::NatStep Worker::nat_in2out_prepare(const Topology& topo, uint16_t in_por
         if (p.parsed == nat::L4Parse::fragment ||
             (p.parsed == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type)))
             return NatStep::in_order;
-        drop(m, in_port, reason_for(p.parsed));
+        exits_.drop(m, c.in_port, reason_for(p.parsed));
         return NatStep::done;
     }
     if (v.proto == nat::kProtoIcmp && v.icmp_type != nat::kIcmpEchoRequest) {
-        drop(m, in_port, DropReason::nat_unsupported);
+        exits_.drop(m, c.in_port, DropReason::nat_unsupported);
         return NatStep::done;
     }
     // DNS to the network's resolver address goes to the uplink's resolver.
@@ -326,64 +321,60 @@ Worker::NatStep Worker::nat_in2out_prepare(const Topology& topo, uint16_t in_por
     // nothing creates a session before it can be sent.
     p.hairpin = p.remote_ip == up.address;
     if (!p.hairpin && !up.gateway_resolved) {
-        drop(m, in_port, DropReason::uplink_unresolved);
+        exits_.drop(m, c.in_port, DropReason::uplink_unresolved);
         return NatStep::done;
     }
     if (v.ttl <= 1) {
         // The gateway is a router hop: the control thread answers "time
         // exceeded", which is what makes a guest's traceroute show it. The
         // probe creates no session.
-        ctr_.port[in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
-        to_slow_path(m, in_port);
+        ctr_.port[c.in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
+        exits_.to_slow_path(m, c.in_port);
         return NatStep::done;
     }
     // A first fragment records what its later fragments get: before them.
     return v.first_fragment ? NatStep::in_order : NatStep::lookup;
 }
 
-void Worker::nat_in2out_lookup(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending* pend,
-                               uint16_t n, uint32_t now_s) {
+void NatStage::in2out_lookup(const Ctx& c, uint16_t network, InsidePending* pend, uint16_t n) {
     if (n == 0) return;
-    nat::NatTable& table = *shared_.nat_tables[index_];
+    nat::NatTable& t = table();
     const nat::InsideKey* keys[kBurst] = {};
     nat::Session* found[kBurst];
     for (uint16_t j = 0; j < n; ++j) keys[j] = &pend[j].key;
-    table.find_inside_bulk(keys, n, found);
+    t.find_inside_bulk(keys, n, found);
     const nat::InsideKey* new_keys[kBurst] = {};
     uint16_t n_new = 0;
     for (uint16_t j = 0; j < n; ++j)
         if (found[j] == nullptr) new_keys[n_new++] = keys[j];
-    if (n_new > 0) table.prepare_creations(new_keys, n_new, topo.networks[network].nat.uplink);
+    if (n_new > 0) t.prepare_creations(new_keys, n_new, c.topo.networks[network].nat.uplink);
     // A packet before may have added or removed sessions (a new flow's first
     // packet, a stale one, a hairpin): then look again, one at a time.
-    const uint64_t generation = table.generation();
-    for (uint16_t j = 0; j < n; ++j) {
-        nat::Session* s = table.generation() == generation ? found[j] : table.find_inside(pend[j].key);
-        nat_in2out_finish(topo, in_port, network, pend[j], s, now_s);
-    }
+    const uint64_t generation = t.generation();
+    for (uint16_t j = 0; j < n; ++j)
+        in2out_finish(c, network, pend[j], t.generation() == generation ? found[j] : t.find_inside(pend[j].key));
 }
 
-void Worker::nat_in2out_in_order(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
-                                 uint32_t now_s) {
+void NatStage::in2out_in_order(const Ctx& c, uint16_t network, InsidePending& p) {
     if (p.parsed == nat::L4Parse::fragment)
-        nat_fragment_in2out(topo, in_port, network, p.m, p.v, now_s);
+        fragment_in2out(c, network, p.m, p.v);
     else if (p.parsed == nat::L4Parse::unsupported)
-        nat_icmp_error_in2out(topo, in_port, network, p.m, p.v);
+        icmp_error_in2out(c, network, p.m, p.v);
     else
-        nat_in2out_finish(topo, in_port, network, p, shared_.nat_tables[index_]->find_inside(p.key), now_s);
+        in2out_finish(c, network, p, table().find_inside(p.key));
 }
 
-void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t network, InsidePending& p,
-                               nat::Session* s, uint32_t now_s) {
+void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, nat::Session* s) {
+    const Topology& topo = c.topo;
     const NatNetworkInfo& nn = topo.networks[network].nat;
     const UplinkSlot& up = topo.uplinks[nn.uplink];
-    nat::NatTable& table = *shared_.nat_tables[index_];
+    nat::NatTable& t = table();
     rte_mbuf* m = p.m;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::L4View& v = p.v;
     const nat::FragmentKey frag_key{v.src_ip, v.dst_ip, v.ip_id, v.proto, 1, network};
     if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
-        table.remove(*s);
+        t.remove(*s);
         s = nullptr;
     }
     if (s == nullptr) {
@@ -392,24 +383,25 @@ void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t 
             if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
                 const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
                 if (owner != index_) {
-                    note_fragment_handoff(v, frag_key, owner, now_s);
-                    hand_off(shared_.nat_in2out_rings[owner], in_port, m);
+                    note_fragment_handoff(v, frag_key, owner, c.now_s);
+                    hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
                     return;
                 }
             }
         }
         auto create = [&] {
-            if (table.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;
-            if (table.size_of_guest(network, p.key.in_ip) >= nn.max_sessions_per_guest)
+            if (t.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;
+            if (t.size_of_guest(network, p.key.in_ip) >= nn.max_sessions_per_guest)
                 return nat::NatTable::Result::guest_limit;
-            return table.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+            return t.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
         };
         auto r = create();
-        if (r != nat::NatTable::Result::ok && make_room(table, topo, now_s)) r = create();
+        if (r != nat::NatTable::Result::ok && make_room(topo, c.now_s)) r = create();
         if (r != nat::NatTable::Result::ok) {
-            drop(m, in_port, r == nat::NatTable::Result::table_full  ? DropReason::nat_table_full
-                             : r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
-                                                                       : DropReason::nat_ports_exhausted);
+            exits_.drop(m, c.in_port,
+                        r == nat::NatTable::Result::table_full    ? DropReason::nat_table_full
+                        : r == nat::NatTable::Result::guest_limit ? DropReason::nat_guest_limit
+                                                                  : DropReason::nat_ports_exhausted);
             return;
         }
         s->orig_dst_ip = v.dst_ip;
@@ -419,7 +411,7 @@ void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t 
     }
     std::memcpy(s->guest_mac, f + 6, 6);
     nat::decrement_ttl(f, v);  // cannot fail: TTL > 1 was checked in prepare
-    table.touch(*s, v.tcp_flags, true, now_s, nn.timeouts);
+    t.touch(*s, v.tcp_flags, true, c.now_s, nn.timeouts);
     complete_l4_checksum(m, f, v);
     nat::rewrite_source(f, v, up.address, s->out.out_port);
     if (p.remote_ip != v.dst_ip) nat::rewrite_destination(f, v, p.remote_ip, v.dst_port);
@@ -427,53 +419,60 @@ void Worker::nat_in2out_finish(const Topology& topo, uint16_t in_port, uint16_t 
         nat::FragmentAction a;
         a.new_src_ip = up.address;
         a.new_dst_ip = p.remote_ip;
-        shared_.fragment_tables[index_]->remember(frag_key, a, now_s);
+        fragments().remember(frag_key, a, c.now_s);
     }
     ctr_.nat_in2out.add(1);
     if (p.hairpin) {
         // Hairpin: a guest reached the uplink address (a port forward, seen
         // from inside). The translated packet arrives "from outside" at once.
-        nat_out2in(topo, up.port, nn.uplink, m, now_s);
+        out2in_one(Ctx{topo, up.port, c.now_s, c.out}, nn.uplink, m);
         return;
     }
-    std::memcpy(f, up.gateway_mac.bytes.data(), 6);
-    std::memcpy(f + 6, up.mac.bytes.data(), 6);
-    enqueue_tx(topo, up.port, m);
+    send_to_uplink(topo, up, m);
 }
 
-uint16_t Worker::drain_nat_handoff(const Topology& topo, uint32_t now_s) {
-    uint16_t total = 0;
+// ---- handed over by other workers ---------------------------------------------------------------
+
+// Each ring holds packets of several receiving ports (m->port): a run of
+// packets from one port goes through the stage as one burst.
+uint16_t NatStage::drain_out2in(const Topology& topo, uint32_t now_s, ToGuests& out) {
+    rte_ring* r = shared_.nat_out2in_rings[index_];
+    if (r == nullptr) return 0;
     rte_mbuf* pkts[kBurst];
-    if (rte_ring* r = shared_.nat_out2in_rings[index_]) {
-        const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-        for (unsigned i = 0; i < n; ++i) {
-            const uint16_t port = pkts[i]->port;
-            const uint8_t uplink = port < kMaxPorts ? topo.ports[port].uplink : kNoUplink;
-            if (uplink == kNoUplink) drop(pkts[i], port < kMaxPorts ? port : 0, DropReason::uplink_down);
-            else nat_out2in(topo, port, uplink, pkts[i], now_s);
+    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    for (unsigned i = 0; i < n;) {
+        const uint16_t port = pkts[i]->port;
+        unsigned end = i + 1;
+        while (end < n && pkts[end]->port == port) ++end;
+        const uint8_t uplink = port < kMaxPorts ? topo.ports[port].uplink : kNoUplink;
+        if (uplink == kNoUplink) {
+            for (unsigned k = i; k < end; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::uplink_down);
+        } else {
+            from_uplink(topo, port, pkts + i, static_cast<uint16_t>(end - i), now_s, out);
         }
-        total = static_cast<uint16_t>(total + n);
+        i = end;
     }
-    if (rte_ring* r = shared_.nat_in2out_rings[index_]) {
-        const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-        for (unsigned i = 0; i < n; ++i) {
-            const uint16_t port = pkts[i]->port;
-            const uint16_t network = port < kMaxPorts ? topo.ports[port].network : kNoNetwork;
-            if (network == kNoNetwork) drop(pkts[i], port < kMaxPorts ? port : 0, DropReason::no_network);
-            else nat_in2out(topo, port, network, pkts[i], now_s);
-        }
-        total = static_cast<uint16_t>(total + n);
-    }
-    return total;
+    return static_cast<uint16_t>(n);
 }
 
-unsigned Worker::expire_nat(const Topology& topo, uint32_t now_s, unsigned budget) {
-    if (nat::FragmentTable* frags = shared_.fragment_tables[index_]) frags->sweep(now_s, budget);
-    nat::NatTable* table = shared_.nat_tables[index_];
-    if (table == nullptr || table->size() == 0) return 0;
-    const unsigned n = table->expire_some(now_s, topo.nat_epoch, budget);
-    ctr_.nat_sessions_expired.add(n);
-    return n;
+uint16_t NatStage::drain_in2out(const Topology& topo, uint32_t now_s, ToGuests& out) {
+    rte_ring* r = shared_.nat_in2out_rings[index_];
+    if (r == nullptr) return 0;
+    rte_mbuf* pkts[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    for (unsigned i = 0; i < n;) {
+        const uint16_t port = pkts[i]->port;
+        unsigned end = i + 1;
+        while (end < n && pkts[end]->port == port) ++end;
+        const uint16_t network = port < kMaxPorts ? topo.ports[port].network : kNoNetwork;
+        if (network == kNoNetwork) {
+            for (unsigned k = i; k < end; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::no_network);
+        } else {
+            from_guest(topo, port, network, pkts + i, static_cast<uint16_t>(end - i), now_s, out);
+        }
+        i = end;
+    }
+    return static_cast<uint16_t>(n);
 }
 
 }  // namespace vsw
