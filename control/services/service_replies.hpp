@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "../../datapath/addr.hpp"
+#include "../../common/addr.hpp"
 
 namespace vsw {
 

@@ -10,7 +10,7 @@
 
 #include <tl/expected.hpp>
 
-#include "../../datapath/addr.hpp"
+#include "../../common/addr.hpp"
 
 struct rte_mempool;
 

@@ -6,7 +6,7 @@
 
 #include <tl/expected.hpp>
 
-#include "../../datapath/addr.hpp"
+#include "../../common/addr.hpp"
 
 namespace vsw {
 

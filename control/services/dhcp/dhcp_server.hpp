@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../../../datapath/addr.hpp"
+#include "../../../common/addr.hpp"
 #include "../../config/config.hpp"
 #include "dhcp_wire.hpp"
 

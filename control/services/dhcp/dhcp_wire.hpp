@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../../../datapath/addr.hpp"
+#include "../../../common/addr.hpp"
 #include "../../config/config.hpp"
 
 namespace vsw {
