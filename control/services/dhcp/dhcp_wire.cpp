@@ -7,22 +7,21 @@
 #include <algorithm>
 #include <map>
 
+#include <rte_udp.h>
+
 #include "../../../common/bytes.hpp"
 #include "../../../common/checksum.hpp"
+#include "../../../common/headers.hpp"
 
 namespace vsw {
 
 namespace {
 
-constexpr size_t kEthHeader = 14;
-constexpr size_t kIpHeader = 20;   // what we send: no IP options
-constexpr size_t kUdpHeader = 8;
+constexpr size_t kUdpHeader = sizeof(rte_udp_hdr);  // 8
 constexpr size_t kBootpFixed = 236;           // op .. file
 constexpr size_t kOptionsOffset = kBootpFixed + 4;  // after the magic cookie
 constexpr size_t kBootpMinReply = 300;        // RFC 1542 minimum BOOTP message
 constexpr uint32_t kMagicCookie = 0x63825363;
-constexpr uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr uint8_t kIpProtoUdp = 17;
 constexpr uint16_t kServerPort = 67;
 constexpr uint16_t kClientPort = 68;
 constexpr uint16_t kFlagBroadcast = 0x8000;
@@ -90,33 +89,20 @@ std::string sanitize_dhcp_hostname(const std::vector<uint8_t>& raw) {
 namespace dhcp {
 
 std::optional<Request> parse_request(std::span<const uint8_t> f) {
-    const uint8_t* b = f.data();
-    const size_t n = f.size();
-    if (n < kEthHeader) return std::nullopt;
-    if (load_be16(b + 12) != kEtherTypeIpv4) return std::nullopt;
+    // IPv4, UDP to the server port, not a fragment.
+    const rte_ipv4_hdr* ip = ipv4_of(f, kUdpHeader);
+    if (ip == nullptr || ipv4_is_fragment(ip) || ip->next_proto_id != IPPROTO_UDP) return std::nullopt;
     Request rq;
-    std::copy_n(b + 6, 6, rq.src_mac.bytes.begin());
+    std::copy_n(reinterpret_cast<const rte_ether_hdr*>(f.data())->src_addr.addr_bytes, 6, rq.src_mac.bytes.begin());
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(ipv4_payload(ip));
+    const size_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+    const size_t ip_payload = size_t{rte_be_to_cpu_16(ip->total_length)} - rte_ipv4_hdr_len(ip);
+    if (udp_len < kUdpHeader || udp_len > ip_payload)
+        return std::nullopt;
+    if (udp->dst_port != rte_cpu_to_be_16(kServerPort)) return std::nullopt;
 
-    // IPv4
-    const uint8_t* ip = b + kEthHeader;
-    const size_t ip_avail = n - kEthHeader;
-    if (ip_avail < kIpHeader) return std::nullopt;
-    if ((ip[0] >> 4) != 4) return std::nullopt;
-    const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
-    if (ihl < kIpHeader || ihl > ip_avail) return std::nullopt;
-    const size_t total = load_be16(ip + 2);
-    if (total < ihl + kUdpHeader || total > ip_avail) return std::nullopt;  // Ethernet padding ok
-    if ((load_be16(ip + 6) & 0x3fff) != 0) return std::nullopt;  // a fragment (MF or offset)
-    if (ip[9] != kIpProtoUdp) return std::nullopt;
-
-    // UDP
-    const uint8_t* udp = ip + ihl;
-    const size_t udp_len = load_be16(udp + 4);
-    if (udp_len < kUdpHeader || udp_len > total - ihl) return std::nullopt;
-    if (load_be16(udp + 2) != kServerPort) return std::nullopt;
-
-    // BOOTP
-    const uint8_t* m = udp + kUdpHeader;
+    // BOOTP (RFC 2131 figure 1).
+    const uint8_t* m = reinterpret_cast<const uint8_t*>(udp + 1);
     const size_t mlen = udp_len - kUdpHeader;
     if (mlen < kOptionsOffset) return std::nullopt;
     if (m[kOp] != 1 || m[kHtype] != 1 || m[kHlen] != 6) return std::nullopt;
@@ -213,27 +199,18 @@ std::vector<uint8_t> build_reply(const Request& rq, const ReplySettings& server,
     }
 
     const size_t udp_len = kUdpHeader + bootp_len;
-    const size_t ip_len = kIpHeader + udp_len;
-    std::vector<uint8_t> f(kEthHeader + ip_len, 0);
-
-    // Ethernet
-    std::copy(dst_mac.bytes.begin(), dst_mac.bytes.end(), f.begin());
-    std::copy(server.mac.bytes.begin(), server.mac.bytes.end(), f.begin() + 6);
-    store_be16(&f[12], kEtherTypeIpv4);
-
-    // IPv4
-    uint8_t* ip = &f[kEthHeader];
-    ip[0] = 0x45;
-    store_be16(ip + 2, static_cast<uint16_t>(ip_len));
-    store_be16(ip + 6, 0x4000);  // DF
-    ip[8] = 64;
-    ip[9] = kIpProtoUdp;
-    store_be32(ip + 12, server.config.server.value);
-    store_be32(ip + 16, dst_ip.value);
-    put16(ip + 10, ipv4_header_checksum(ip));
+    std::vector<uint8_t> f(kEtherHdrLen + kIpv4HdrLen + udp_len, 0);
+    Ipv4Header h;
+    h.total_length = static_cast<uint16_t>(kIpv4HdrLen + udp_len);
+    h.dont_fragment = true;
+    h.proto = IPPROTO_UDP;
+    h.src_be = server.config.server.to_be();
+    h.dst_be = dst_ip.to_be();
+    uint8_t* ip = put_ether(f.data(), dst_mac.bytes.data(), server.mac.bytes.data(), RTE_ETHER_TYPE_IPV4);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(put_ipv4(ip, h));
 
     // BOOTP
-    uint8_t* m = ip + kIpHeader + kUdpHeader;
+    uint8_t* m = reinterpret_cast<uint8_t*>(udp + 1);
     m[kOp] = 2;  // BOOTREPLY
     m[kHtype] = 1;
     m[kHlen] = 6;
@@ -249,11 +226,10 @@ std::vector<uint8_t> build_reply(const Request& rq, const ReplySettings& server,
     std::copy(o.begin(), o.end(), m + kOptionsOffset);  // the rest stays zero (pad)
 
     // UDP, with the pseudo-header checksum.
-    uint8_t* udp = ip + kIpHeader;
-    store_be16(udp, kServerPort);
-    store_be16(udp + 2, dst_port);
-    store_be16(udp + 4, static_cast<uint16_t>(udp_len));
-    put16(udp + 6, ipv4_l4_checksum(ip, udp));  // with the pseudo-header; never 0
+    udp->src_port = rte_cpu_to_be_16(kServerPort);
+    udp->dst_port = rte_cpu_to_be_16(dst_port);
+    udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(udp_len));
+    udp->dgram_cksum = ipv4_l4_checksum(ip, reinterpret_cast<const uint8_t*>(udp));  // as stored; never 0
     return f;
 }
 
