@@ -1,7 +1,8 @@
 // Fuzzes the worker's NAT stage for real, both directions: a private EAL
 // (--no-huge, its own file prefix), three net_ring ports (guest A and guest B
 // of one NAT network, and the uplink), the topology Switch::publish() builds
-// for them (as tests/unit/nat_worker_fixture.hpp does), and one or two
+// for them from a YAML config (build_topology, as
+// tests/unit/nat_worker_fixture.hpp does), and one or two
 // workers (vsw::Worker) that process bursts of mbufs made from the input.
 //
 // Input: one flags byte, then records [op:1][len:2 big endian][frame:len]
@@ -11,7 +12,7 @@
 //         bit 1: the uplink's next hop is not resolved yet
 //         bit 2: guest A's port only accepts guest A's MAC
 //         bit 3: the network has no dns address
-//         bit 4: the network may hold only 4 sessions
+//         bit 4: the network may hold only 4 sessions (2 per worker with two)
 //         bit 5: only 4 masquerade ports
 //         bit 6: a guest may hold only 2 sessions
 //         bit 7: checksums: every IPv4 frame's header checksum and (unless
@@ -68,7 +69,9 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
 #include "fuzz_common.hpp"
+#include "topology_builder.hpp"
 #include "worker.hpp"
 
 using namespace vsw;
@@ -97,7 +100,7 @@ struct Global {
     rte_rcu_qsbr* qsbr = nullptr;
     std::unique_ptr<DatapathShared> shared;
     std::unique_ptr<Fdb> fdb;
-    Topology base;                      // copied for each input, then changed by its flags
+    std::unique_ptr<Topology> topologies[128];  // by flags & 0x7f; copied for each input
     std::unique_ptr<nat::NatTable> tables[2];         // emptied after each input
     std::unique_ptr<nat::FragmentTable> frags[2];     // made new after each input
     std::optional<Worker> workers[2];   // made for each input (in the same memory: no page faults)
@@ -137,119 +140,43 @@ void make_ports() {
     }
 }
 
-// What Switch::publish() builds for one NAT network (0) with guests A and B
-// on one uplink (0), as in tests/unit/nat_worker_fixture.hpp.
-void make_topology(Topology& t) {
-    t.n_workers = 1;
-    t.nat_epoch[0] = 5;
-    NetworkSlot& ns = t.networks[0];
-    for (uint16_t i : {kA, kB}) {
-        PortSlot& ps = t.ports[g->port_ids[i]];
-        ps.active = true;
-        ps.network = 0;
-        ps.worker = 0;
-        ps.tx_ring = g->handoff[i];
-        ns.ports[ns.n_ports++] = g->port_ids[i];
-    }
-    ns.active = true;
-    ServiceAddresses& svc = ns.services;
-    svc.enabled = true;
-    svc.dhcp = true;
-    svc.routed = true;
-    svc.mac = kSvcMac;
-    svc.ips_be[svc.n_ips++] = ip4(10, 0, 2, 2);
-    svc.ips_be[svc.n_ips++] = ip4(10, 0, 2, 3);
-    svc.dns_be = ip4(10, 0, 2, 3);
-    NatNetworkInfo& nn = ns.nat;
-    nn.enabled = true;
-    nn.uplink = 0;
-    nn.subnet = ip4(10, 0, 2, 0);
-    nn.mask = ip4(255, 255, 255, 0);
-    nn.gateway = ip4(10, 0, 2, 2);
-    nn.has_dns = true;
-    nn.dns = ip4(10, 0, 2, 3);
-    nn.resolver = ip4(9, 9, 9, 9);
-    nn.timeouts = nat::Timeouts{1000, 100, 50, 20};
-
-    PortSlot& ups = t.ports[g->port_ids[kUp]];
-    ups.active = true;
-    ups.uplink = 0;
-    ups.worker = 0;
-    ups.tx_ring = g->handoff[kUp];
-    UplinkSlot& up = t.uplinks[0];
-    up.active = true;
-    up.port = g->port_ids[kUp];
-    up.mac = kUpMac;
-    up.address = ip4(203, 0, 113, 10);
-    up.gateway_resolved = true;
-    up.gateway_mac = kGwMac;
-    up.slice[0] = {20000, 20099};
-    ForwardRule& fwd = up.forwards[up.n_forwards++];   // tcp 20050 -> B:80
-    fwd.proto = nat::kProtoTcp;
-    fwd.host_port = 20050;
-    fwd.network = 0;
-    fwd.guest_ip = ip4(10, 0, 2, 16);
-    fwd.guest_port = be(80);
-    fwd.guest_mac_known = true;
-    fwd.guest_mac = kMacB;
-    ForwardRule& low = up.forwards[up.n_forwards++];   // udp 53 (below the range) -> A:53
-    low.proto = nat::kProtoUdp;
-    low.host_port = 53;
-    low.network = 0;
-    low.guest_ip = ip4(10, 0, 2, 15);
-    low.guest_port = be(53);
-    low.guest_mac_known = true;
-    low.guest_mac = kMacA;
-    ForwardRule& unknown = up.forwards[up.n_forwards++];  // udp 20070 -> 10.0.2.17:69, MAC unknown
-    unknown.proto = nat::kProtoUdp;
-    unknown.host_port = 20070;
-    unknown.network = 0;
-    unknown.guest_ip = ip4(10, 0, 2, 17);
-    unknown.guest_port = be(69);
-    unknown.guest_mac_known = false;
-    up.reserved[up.n_reserved++] = 53;
-    up.reserved[up.n_reserved++] = 20050;
-    up.reserved[up.n_reserved++] = 20070;
-    WorkerSlot& ws = t.workers[0];
-    for (uint16_t i = 0; i < kPorts; ++i) ws.ports[ws.n_ports++] = g->port_ids[i];
+// The YAML behind a flags byte (bits 2-6; bit 0 is the number of workers,
+// bit 1 a runtime state): one NAT network with guests A and B on one uplink.
+std::string config_for(uint8_t flags) {
+    std::string y = "uplinks:\n  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+                    "resolver: 9.9.9.9, ports: ";
+    y += (flags & 0x20) ? "20000-20003}\n" : "20000-20099}\n";
+    y += "networks:\n  nat:\n    mode: nat\n    subnet: 10.0.2.0/24\n    gateway: 10.0.2.2\n    uplink: wan\n";
+    if (!(flags & 0x08)) y += "    dns: 10.0.2.3\n";
+    if (flags & 0x10) y += "    max_sessions: 4\n";
+    if (flags & 0x40) y += "    max_sessions_per_guest: 2\n";
+    y += "    timeouts: {tcp_established: 1000, tcp_transitory: 100, udp: 50, icmp: 20}\n"
+         "    port_forwards:\n"
+         "      - {name: web, proto: tcp, host_port: 20050, guest_ip: 10.0.2.16, guest_port: 80}\n"
+         "      - {name: dns, proto: udp, host_port: 53, guest_ip: 10.0.2.15, guest_port: 53}\n"  // below the range
+         "      - {name: tftp, proto: udp, host_port: 20070, guest_ip: 10.0.2.17, guest_port: 69}\n"  // MAC unknown
+         "ports:\n";
+    y += (flags & 0x04) ? "  a: {network: nat, mac: \"52:54:00:00:00:0a\"}\n" : "  a: {network: nat}\n";
+    y += "  b: {network: nat}\n";
+    return y;
 }
 
-void apply_flags(Topology& t, uint8_t flags) {
-    UplinkSlot& up = t.uplinks[0];
-    if (flags & 0x01) {
-        t.n_workers = 2;
-        up.slice[0] = {20000, 20049};
-        up.slice[1] = {20050, 20099};
-        t.ports[g->port_ids[kB]].worker = 1;
-        WorkerSlot& w0 = t.workers[0];
-        w0.n_ports = 0;
-        w0.ports[w0.n_ports++] = g->port_ids[kA];
-        w0.ports[w0.n_ports++] = g->port_ids[kUp];
-        WorkerSlot& w1 = t.workers[1];
-        w1.n_ports = 0;
-        w1.ports[w1.n_ports++] = g->port_ids[kB];
-    }
-    if (flags & 0x02) up.gateway_resolved = false;
-    if (flags & 0x04) {
-        t.ports[g->port_ids[kA]].mac_pinned = true;
-        t.ports[g->port_ids[kA]].pinned_mac = kMacA;
-    }
-    if (flags & 0x08) {
-        NetworkSlot& ns = t.networks[0];
-        ns.nat.has_dns = false;
-        ns.services.dns_be = 0;
-        ns.services.n_ips = 1;
-    }
-    if (flags & 0x10) t.networks[0].nat.max_sessions = 4;
-    if (flags & 0x40) t.networks[0].nat.max_sessions_per_guest = 2;
-    if (flags & 0x20) {
-        if (t.n_workers == 2) {
-            up.slice[0] = {20000, 20001};
-            up.slice[1] = {20002, 20003};
-        } else {
-            up.slice[0] = {20000, 20003};
-        }
-    }
+// What Switch::publish() builds (build_topology) for that config on the
+// ring ports: guest B's port on worker 1 when there are two.
+std::unique_ptr<Topology> topology_for(uint8_t flags) {
+    auto cfg = load_config_string(config_for(flags), "fuzz_nat_worker.yaml");
+    if (!cfg) die(cfg.error().to_string().c_str());
+    const uint16_t workers = (flags & 0x01) ? 2 : 1;
+    TopologyModel m;
+    m.n_workers = workers;
+    m.nat_epoch[0] = 5;
+    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac};
+    m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr};
+    m.ports["a"] = {cfg->ports.at("a"), g->port_ids[kA], 0, g->handoff[kA]};
+    m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};
+    m.neighbors[0][Ipv4::from_be(ip4(10, 0, 2, 15)).value] = kMacA;
+    m.neighbors[0][Ipv4::from_be(ip4(10, 0, 2, 16)).value] = kMacB;
+    return build_topology(m);
 }
 
 // An IPv4 frame whose lengths hang together (what parse_l4 also demands),
@@ -377,8 +304,7 @@ struct Run {
     bool fragments_seen = false;  // an IPv4 fragment came in: the fragment tables may hold entries
     bool sums_right = false;      // flags bit 7: frames enter with right checksums; they must leave so
 
-    explicit Run(uint8_t flags) : topo(g->base), sums_right(flags & 0x80) {
-        apply_flags(topo, flags);
+    explicit Run(uint8_t flags) : topo(*g->topologies[flags & 0x7f]), sums_right(flags & 0x80) {
         for (uint16_t w = 0; w < topo.n_workers; ++w) workers[w].emplace(*g->shared, w);
     }
 
@@ -601,7 +527,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         sh.nat_tables[w] = g->tables[w].get();
         sh.fragment_tables[w] = g->frags[w].get();
     }
-    make_topology(g->base);
+    for (unsigned f = 0; f < 128; ++f) g->topologies[f] = topology_for(static_cast<uint8_t>(f));
     __lsan_enable();
     return 0;
 }
