@@ -140,12 +140,13 @@ void make_ports() {
     }
 }
 
-// The YAML behind a flags byte (bits 2-6; bit 0 is the number of workers,
-// bit 1 a runtime state): one NAT network with guests A and B on one uplink.
+// The YAML behind a flags byte (bits 2, 3, 4, 6; bit 0 is the number of
+// workers, bits 1 and 5 are set on the topology): one NAT network with guests
+// A and B on one uplink.
 std::string config_for(uint8_t flags) {
     std::string y = "uplinks:\n  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
                     "resolver: 9.9.9.9, ports: ";
-    y += (flags & 0x20) ? "20000-20003}\n" : "20000-20099}\n";
+    y += "20000-20099}\n";
     y += "networks:\n  nat:\n    mode: nat\n    subnet: 10.0.2.0/24\n    gateway: 10.0.2.2\n    uplink: wan\n";
     if (!(flags & 0x08)) y += "    dns: 10.0.2.3\n";
     if (flags & 0x10) y += "    max_sessions: 4\n";
@@ -176,7 +177,19 @@ std::unique_ptr<Topology> topology_for(uint8_t flags) {
     m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};
     m.neighbors[0][Ipv4::from_be(ip4(10, 0, 2, 15)).value] = kMacA;
     m.neighbors[0][Ipv4::from_be(ip4(10, 0, 2, 16)).value] = kMacB;
-    return build_topology(m);
+    auto t = build_topology(m);
+    if (flags & 0x20) {
+        // 4 masquerade ports, to reach port exhaustion in a few packets: set
+        // on the slices, as a config cannot say it (a range has >= 64 ports).
+        UplinkSlot& up = t->uplinks[0];
+        if (workers == 2) {
+            up.slice[0] = {20000, 20001};
+            up.slice[1] = {20002, 20003};
+        } else {
+            up.slice[0] = {20000, 20003};
+        }
+    }
+    return t;
 }
 
 // An IPv4 frame whose lengths hang together (what parse_l4 also demands),
