@@ -48,8 +48,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vswgen_histogram.hpp"
-#include "vswgen_options.hpp"
+#include "vswgen.hpp"
 
 #include <algorithm>
 #include <array>
@@ -62,153 +61,13 @@
 #include <vector>
 
 using json = nlohmann::ordered_json;
-using vswgen::Histogram;
-using vswgen::Options;
-using vswgen::parse_options;
+using namespace vswgen;
 
 namespace {
-
-constexpr uint16_t kBurst = 32;
-constexpr uint16_t kMaxPorts = 16;
-constexpr uint16_t kMagic = 0xB500;  // | tx port id (low byte)
-constexpr size_t kPayloadOff = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);  // 42
-constexpr size_t kHdrCopy = 64;      // bytes copied from the per-flow template
 
 std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop = true; }
-
-enum class Role : uint8_t { L2, Inside, Reflect, Sink };
-
-struct TxState {
-    uint16_t port = 0;
-    uint16_t peer = 0;
-    bool sends = true;
-    uint64_t seq = 0;
-    uint64_t sent = 0;            // accepted by tx_burst
-    uint64_t tx_full = 0;         // tx_burst calls that took less than offered
-    uint64_t bytes = 0;
-    uint32_t next_flow = 0;
-    uint64_t next_new = 0;        // --new-flows: next never-used flow index
-    uint32_t next_size = 0;
-    rte_mbuf* pend[kBurst];
-    uint16_t npend = 0;
-    // reflect role: frames to send back that the ring refused so far
-    static constexpr uint16_t kReflectPend = 256;
-    rte_mbuf* rpend[kReflectPend];
-    uint16_t nrpend = 0;
-    uint64_t reflect_dropped = 0; // refused by a full ring with rpend full
-    uint64_t untranslated = 0;    // reflect/sink: arrived with an inside source address
-    uint64_t arp_replies = 0;
-};
-
-struct RxFrom {                   // per transmitting port, as seen by all receivers
-    uint64_t rx = 0, bytes = 0, out_of_order = 0, max_seq = 0;
-    bool any = false;
-};
-
-struct Gen {
-    Options opt;
-    uint16_t nports = 0;
-    rte_mempool* pool = nullptr;
-    uint64_t hz = 0;
-    std::vector<uint16_t> sizes;            // frame sizes incl. FCS, cycled through
-    std::vector<uint16_t> size_classes;     // distinct sizes
-    std::vector<uint8_t> size_class_of;     // index into size_classes per sizes[] entry
-    // templates[port][flow][class] -> kHdrCopy bytes
-    std::vector<std::array<uint8_t, kHdrCopy>> templates;
-    TxState tx[kMaxPorts];
-    RxFrom from[kMaxPorts];
-    Histogram hist;
-    uint64_t foreign = 0;                   // received frames without our magic
-    Role role[kMaxPorts]{};
-    bool nat = false;                       // any role other than l2
-    uint32_t tmpl_flows = 0;                // flows with a template (1 in NAT mode: headers are patched)
-    uint32_t sockets = 1;
-    rte_ether_addr port_mac[kMaxPorts];
-    std::vector<uint64_t> warmup_sent;      // frames sent per port and warm-up round
-
-    const uint8_t* tmpl(uint16_t port, uint32_t flow, uint8_t cls) const {
-        return templates[(size_t(port) * tmpl_flows + flow) * size_classes.size() + cls].data();
-    }
-};
-
-// NAT inside frames: patch the per-port template for flow f (see top comment).
-inline void nat_patch(const Gen& g, uint8_t* d, uint64_t f) {
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
-    auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    uint64_t s = f % g.sockets, r = f / g.sockets;
-    ip->src_addr = rte_cpu_to_be_32(g.opt.src_ip + uint32_t(s));
-    ip->dst_addr = rte_cpu_to_be_32(g.opt.dst_ip + uint32_t(r & 0xffff));
-    udp->dst_port = rte_cpu_to_be_16(uint16_t(g.opt.dst_port + (r >> 16)));
-    ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-}
-
-rte_ether_addr flow_mac(uint16_t port, uint32_t flow) {
-    // 02:<port>:00:<flow, 24 bits> -- locally administered, unicast
-    return rte_ether_addr{{0x02, uint8_t(port), 0x00, uint8_t(flow >> 16), uint8_t(flow >> 8), uint8_t(flow)}};
-}
-
-void build_templates(Gen& g) {
-    const Options& o = g.opt;
-    if (o.size == "imix") {
-        // Simple IMIX 7:4:1 of 64/570/1518, interleaved.
-        g.sizes = {64, 570, 64, 64, 570, 64, 1518, 64, 570, 64, 64, 570};
-    } else {
-        unsigned s = std::strtoul(o.size.c_str(), nullptr, 10);
-        if (s < 64 || s > 1518) {
-            std::fprintf(stderr, "vswgen: --size must be 64..1518 or imix\n");
-            std::exit(2);
-        }
-        g.sizes = {uint16_t(s)};
-    }
-    for (uint16_t s : g.sizes) {
-        auto it = std::find(g.size_classes.begin(), g.size_classes.end(), s);
-        if (it == g.size_classes.end()) { g.size_classes.push_back(s); it = g.size_classes.end() - 1; }
-        g.size_class_of.push_back(uint8_t(it - g.size_classes.begin()));
-    }
-    g.tmpl_flows = g.nat ? 1 : o.flows;
-    g.templates.assign(size_t(g.nports) * g.tmpl_flows * g.size_classes.size(), {});
-    for (uint16_t p = 0; p < g.nports; ++p) {
-        uint16_t peer = p ^ 1;
-        for (uint32_t f = 0; f < g.tmpl_flows; ++f) {
-            for (size_t c = 0; c < g.size_classes.size(); ++c) {
-                uint8_t* t = const_cast<uint8_t*>(g.tmpl(p, f, uint8_t(c)));
-                uint16_t len = g.size_classes[c] - RTE_ETHER_CRC_LEN;
-                auto* eth = reinterpret_cast<rte_ether_hdr*>(t);
-                eth->dst_addr = flow_mac(peer, f);
-                eth->src_addr = flow_mac(p, f);
-                eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-                auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-                ip->version_ihl = RTE_IPV4_VHL_DEF;
-                ip->type_of_service = 0;
-                ip->total_length = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN);
-                ip->packet_id = 0;
-                ip->fragment_offset = 0;
-                ip->time_to_live = 64;
-                ip->next_proto_id = IPPROTO_UDP;
-                // 10.<port+1>.<flow>.<flow> -> 10.<peer+1>.<flow>.<flow>
-                ip->src_addr = rte_cpu_to_be_32((10u << 24) | (uint32_t(p + 1) << 16) | (f & 0xffff));
-                ip->dst_addr = rte_cpu_to_be_32((10u << 24) | (uint32_t(peer + 1) << 16) | (f & 0xffff));
-                ip->hdr_checksum = 0;
-                ip->hdr_checksum = rte_ipv4_cksum(ip);
-                auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-                udp->src_port = rte_cpu_to_be_16(uint16_t(1024 + f % 60000));
-                udp->dst_port = rte_cpu_to_be_16(uint16_t(2048 + f % 60000));
-                udp->dgram_len = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN - sizeof(rte_ipv4_hdr));
-                udp->dgram_cksum = 0;  // optional for IPv4
-                if (g.role[p] == Role::Inside) {  // addresses are patched per packet
-                    eth->dst_addr = o.dst_mac;
-                    eth->src_addr = o.src_mac;
-                    udp->src_port = rte_cpu_to_be_16(o.src_port);
-                }
-                uint16_t magic = kMagic | p;
-                std::memcpy(t + kPayloadOff, &magic, 2);
-            }
-        }
-    }
-}
 
 void zero_mbuf(rte_mempool*, void*, void* obj, unsigned) {
     auto* m = static_cast<rte_mbuf*>(obj);

@@ -11,7 +11,8 @@
 // vswd's worker runs on CPU 1 (cores: [1]); this process stays on CPU 0.
 //
 // Files:
-//   frontend_harness.hpp/.cpp      this harness; main() (start vswd, EAL, ports)
+//   frontend_harness.hpp/.cpp      this harness: vswctl, frames, send/receive
+//   frontend_main.cpp              main(): start vswd, EAL, ports; clean up
 //   frontend_switching_test.cpp    flooding, learning, isolation, drops, a burst
 //   frontend_abuse_test.cpp        one abusive guest (x1) against its neighbours
 //   frontend_services_test.cpp     the service address (ARP, ping) and reload
