@@ -46,7 +46,10 @@ void print_show(const json& d) {
             fmt::print("  {:<16} {:<28} {} mac {} gateway {} ({}) resolver {} ports {} link {}\n", str(u, "name"),
                        str(u, "device"), str(u, "address"), str(u, "mac"), str(u, "gateway"),
                        u["gateway_mac"].get<std::string>().empty() ? "unresolved" : str(u, "gateway_mac"),
-                       str(u, "resolver"), str(u, "ports"), str(u, "link"));
+                       str(u, "resolver").empty() ? "-"
+                       : u.value("resolver_from_host", false) ? str(u, "resolver") + " (the host's)"
+                                                              : str(u, "resolver"),
+                       str(u, "ports"), str(u, "link"));
     }
     fmt::print("\nPORTS\n  {:<16} {:<14} {:<6} {:<5} {:<6} {}\n", "NAME", "NETWORK", "MODE", "LINK", "WORKER",
                "SOCKET / MACS");

@@ -27,6 +27,7 @@
 
 #include "cli_parse.hpp"
 #include "config/config.hpp"
+#include "config/host_resolvers.hpp"
 #include "ctl_server.hpp"
 #include "eal_args.hpp"
 #include "config/reload_guard.hpp"
@@ -71,8 +72,14 @@ void remove_runtime_files(const std::string& runtime_dir, const std::string& pre
 // A reload: load and check the file, refuse what would cut guests off unless
 // the operator said so, apply it, and put the running config back if any
 // part of it could not be applied (all or nothing).
+// The resolv.conf that uplinks without a `resolver` take theirs from
+// (--resolv-conf); read again on every load, so a reload follows the host.
+std::string g_resolv_conf = "/etc/resolv.conf";
+
+LoadContext host_context() { return LoadContext{host_resolver(g_resolv_conf)}; }
+
 nlohmann::json reload(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
-    auto cfg = load_config_file(config_path);
+    auto cfg = load_config_file(config_path, host_context());
     if (!cfg) {
         spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
         return {{"ok", false}, {"error", cfg.error().to_string()}};
@@ -274,6 +281,9 @@ int main(int argc, char** argv) {
     std::string log_level;
     app.add_option("-c,--config", config_path, "YAML topology to run")->capture_default_str();
     app.add_option("--check", check_path, "validate a YAML file and exit (0 = valid, 1 = not)");
+    app.add_option("--resolv-conf", g_resolv_conf,
+                   "where uplinks without a resolver find the host's DNS servers (re-read on reload)")
+        ->capture_default_str();
     app.add_option("--log-level", log_level, "overrides switch.log_level at start")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
     if (auto rc = parse_command_line(app, argc, argv)) return *rc;
@@ -283,7 +293,7 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
 
     if (!check_path.empty()) {
-        auto cfg = load_config_file(check_path);
+        auto cfg = load_config_file(check_path, host_context());
         if (!cfg) {
             std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
             return 1;
@@ -292,7 +302,7 @@ int main(int argc, char** argv) {
                     cfg->ports.size());
         return 0;
     }
-    auto cfg = load_config_file(config_path);
+    auto cfg = load_config_file(config_path, host_context());
     if (!cfg) {
         std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
         return 1;

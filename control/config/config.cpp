@@ -392,18 +392,22 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     const Field* subnet_field = find(fields, "subnet");
     if (subnet_field)
         net.subnet = subnet(*subnet_field);
-    else if (host_only || nat)
-        require(fields, f, "subnet",
-                host_only ? " (a host-only network needs one)" : " (a nat network needs one)");
+    else if (nat)
+        net.subnet = *Subnet::parse("10.0.2.0/24");  // VirtualBox's NAT
+    else if (host_only)
+        require(fields, f, "subnet", " (a host-only network needs one)");
 
     if (host_only) {
         const Field* hi = find(fields, "host_interface");
         net.host_interface = host_interface(hi, net);
         check_host_only_clashes(f, *subnet_field, hi, net, config);
     }
-    if (nat) net.nat = this->nat(f, fields, *subnet_field, net, config);
+    if (nat) net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, config);
 
-    if (const Field* d = find(fields, "dhcp")) net.dhcp = dhcp(*d, net);
+    if (const Field* d = find(fields, "dhcp"))
+        net.dhcp = dhcp(*d, net);
+    else if (nat)
+        net.dhcp = dhcp_settings(f, {}, net);  // on by default, as VirtualBox's NAT ('dhcp: false' turns it off)
     if (const Field* m = find(fields, "max_macs")) net.max_macs = static_cast<uint32_t>(number(*m, 1, kFdbEntries, "MACs"));
     return net;
 }

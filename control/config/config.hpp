@@ -137,6 +137,7 @@ struct UplinkConfig {
     uint8_t prefix_len = 24;
     Ipv4 gateway;                         // next hop for everything outside the prefix
     std::optional<Ipv4> resolver;         // DNS server that NAT networks' `dns` forwards to
+    bool resolver_from_host = false;      // not configured: the host's (LoadContext::host_resolver)
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
     SourceLine line;
@@ -164,9 +165,16 @@ struct Config {
     bool operator==(const Config&) const = default;
 };
 
-tl::expected<Config, ConfigError> load_config_file(const std::string& path);
+// What a config may take from the host it is loaded on.
+struct LoadContext {
+    // The resolver of an uplink that names none (host_resolvers.hpp); vswd
+    // reads the host's on every load, tests pass their own.
+    std::optional<Ipv4> host_resolver;
+};
+
+tl::expected<Config, ConfigError> load_config_file(const std::string& path, const LoadContext& ctx = {});
 // `file_name` is only used in messages.
-tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text,
-                                                     const std::string& file_name);
+tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text, const std::string& file_name,
+                                                     const LoadContext& ctx = {});
 
 }  // namespace vsw

@@ -34,14 +34,18 @@ std::optional<DhcpConfig> Loader::dhcp(const Field& f, const NetworkConfig& net)
     }
     if (!net.subnet)
         fail_key(f, "DHCP needs a subnet: add 'subnet' to network '" + net.name + "'");
+    std::vector<Field> fields;
+    if (!f.value.IsScalar())
+        fields = map_fields(f, {"server", "range", "lease", "dns", "domain", "static"});
+    return dhcp_settings(f, fields, net);
+}
+
+// `f` is the dhcp key, or the network when these are a nat network's defaults.
+DhcpConfig Loader::dhcp_settings(const Field& f, const std::vector<Field>& fields, const NetworkConfig& net) const {
     const Subnet& sn = *net.subnet;
     std::optional<Ipv4> host_addr;
     if (net.host_interface) host_addr = net.host_interface->address;
     std::vector<Reserved> reserved = reserved_addresses(net);
-
-    std::vector<Field> fields;
-    if (!f.value.IsScalar())
-        fields = map_fields(f, {"server", "range", "lease", "dns", "domain", "static"});
 
     DhcpConfig d;
     uint32_t hosts = (uint32_t{1} << (32 - sn.prefix_len)) - 2;
@@ -92,7 +96,13 @@ void Loader::dhcp_range(const Field& f, const Field* range, bool server_given, c
         if (net.nat)
             for (const Reserved& r : reserved) after = std::max(after, r.address);
         d.range_first = Ipv4{after.value + 1};
+        // VirtualBox's NAT hands out .15 first: where the subnet has room, so do we.
+        if (net.nat && sn.host(15) > after && sn.host(15) < sn.broadcast()) d.range_first = sn.host(15);
         d.range_last = Ipv4{sn.broadcast().value - 1};
+        // A large subnet's default pool is its first kMaxDhcpRange addresses.
+        if (net.nat && d.range_first <= d.range_last &&
+            uint64_t{d.range_last.value} - d.range_first.value + 1 > kMaxDhcpRange)
+            d.range_last = Ipv4{static_cast<uint32_t>(d.range_first.value + kMaxDhcpRange - 1)};
         if (d.range_first > d.range_last)
             fail_key(f, std::string("no addresses left for a default range after ") +
                             (after == d.server ? "server " : "") + after.to_string() + " in " +

@@ -112,8 +112,8 @@ private:
 
 }  // namespace
 
-tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text,
-                                                     const std::string& file_name) {
+tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text, const std::string& file_name,
+                                                     const LoadContext& ctx) {
     try {
         // A config file is one document: a second one ('---') is what an
         // editor or a tool caught halfway, or two files glued together.
@@ -130,7 +130,7 @@ tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_tex
                                                     : "a second YAML document ('---'): a config file holds exactly one"});
         }
         config_internal::check_document(root, file_name);
-        return config_internal::Loader(file_name).load(root);
+        return config_internal::Loader(file_name, ctx).load(root);
     } catch (const config_internal::LoadFailure& f) {
         return tl::unexpected(f.error);
     } catch (const YAML::Exception& e) {
@@ -145,7 +145,7 @@ tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_tex
     }
 }
 
-tl::expected<Config, ConfigError> load_config_file(const std::string& path) {
+tl::expected<Config, ConfigError> load_config_file(const std::string& path, const LoadContext& ctx) {
     auto cannot_read = [&](int err) {
         return tl::unexpected(ConfigError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(err)});
     };
@@ -158,7 +158,7 @@ tl::expected<Config, ConfigError> load_config_file(const std::string& path) {
     int err = std::ferror(fp) ? errno : 0;
     std::fclose(fp);
     if (err) return cannot_read(err);
-    return load_config_string(text, path);
+    return load_config_string(text, path, ctx);
 }
 
 

@@ -62,12 +62,13 @@ bool valid_name(std::string_view name, std::string_view extra_chars);
 
 class Loader {
 public:
-    explicit Loader(std::string file) : file_(std::move(file)) {}
+    explicit Loader(std::string file, LoadContext ctx = {}) : file_(std::move(file)), ctx_(ctx) {}
 
     Config load(const YAML::Node& root) const;
 
 private:
     std::string file_;
+    LoadContext ctx_;
 
     // ---- failing (config.cpp) ----------------------------------------------
     [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& key, std::string message) const;
@@ -110,6 +111,9 @@ private:
 
     // ---- DHCP (config_dhcp.cpp) -----------------------------------------------------
     std::optional<DhcpConfig> dhcp(const Field& f, const NetworkConfig& net) const;
+    // The settings of a DHCP server: `fields` of the dhcp map (none for the
+    // defaults); `f` is where errors point.
+    DhcpConfig dhcp_settings(const Field& f, const std::vector<Field>& fields, const NetworkConfig& net) const;
     void dhcp_range(const Field& f, const Field* range, bool server_given, const NetworkConfig& net,
                     const std::vector<Reserved>& reserved, DhcpConfig& d) const;
     std::pair<Ipv4, Ipv4> parse_range(const Field& f) const;

@@ -80,7 +80,12 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
     } else {
         require(fields, f, "gateway", " (the next-hop router of a device uplink)");
     }
-    if (const Field* r = find(fields, "resolver")) up.resolver = ipv4(*r);
+    if (const Field* r = find(fields, "resolver")) {
+        up.resolver = ipv4(*r);
+    } else if (ctx_.host_resolver) {
+        up.resolver = ctx_.host_resolver;  // like VirtualBox: the host's own
+        up.resolver_from_host = true;
+    }
     if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
     return up;
 }
@@ -183,12 +188,22 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
             fail(subnet_field, "subnet " + sn.to_string() + " overlaps subnet " +
                                    other.subnet->to_string() + " of host-only network '" + name + "'");
 
-    nat.gateway = sn.host(1);
+    // VirtualBox's NAT: the gateway (and host alias) at .2, DNS at .3.
+    nat.gateway = sn.host(2);
     if (const Field* gateway = find(fields, "gateway")) {
         nat.gateway = ipv4(*gateway);
         check_host_address(*gateway, "gateway", nat.gateway, sn);
     }
-    if (const Field* dns = find(fields, "dns")) {
+    const Field* dns = find(fields, "dns");
+    bool dns_off = false;
+    if (dns && dns->value.IsScalar()) {
+        bool on = true;
+        dns_off = YAML::convert<bool>::decode(dns->value, on) && !on;
+    }
+    if (!dns && up.resolver && sn.host(3) != nat.gateway && sn.contains(sn.host(3)) &&
+        sn.host(3) != sn.broadcast())
+        nat.dns = sn.host(3);  // forwarded to the uplink's resolver (the host's when it names none)
+    if (dns && !dns_off) {
         nat.dns = ipv4(*dns);
         check_host_address(*dns, "dns", *nat.dns, sn);
         if (*nat.dns == nat.gateway)

@@ -54,8 +54,8 @@ struct UplinkChange {
 };
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
-    [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, port_first,
-                                  port_last, line] = now;
+    [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
+                                  port_first, port_last, line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
     c.keys.compare("device", was.device, device);
@@ -67,6 +67,7 @@ UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     // slices are cut from the range), or DNS sessions to the old resolver.
     c.keys.compare("ports", std::pair(was.port_first, was.port_last), std::pair(port_first, port_last));
     c.keys.compare("resolver", was.resolver, resolver);
+    c.keys.compare("resolver", was.resolver_from_host, resolver_from_host);
     const bool flush = c.keys.any();
     c.keys.compare("gateway", was.gateway, gateway);  // re-resolved; sessions kept
     c.change = recreate ? Change::recreate

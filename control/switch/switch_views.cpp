@@ -120,6 +120,7 @@ nlohmann::json Switch::show() const {
                            {"mac", u.mac.to_string()}, {"gateway", u.cfg.gateway.to_string()},
                            {"gateway_mac", u.gateway_resolved ? u.gateway_mac.to_string() : ""},
                            {"resolver", u.cfg.resolver ? u.cfg.resolver->to_string() : ""},
+                           {"resolver_from_host", u.cfg.resolver_from_host},
                            {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)},
                            {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
                            {"worker", u.worker}});

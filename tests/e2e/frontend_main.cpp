@@ -111,7 +111,9 @@ bool start_vswd() {
         if (getppid() != parent) _exit(127);
         dup2(log_fd, 1);
         dup2(log_fd, 2);
-        execl(H.vswd.c_str(), H.vswd.c_str(), "-c", H.config.c_str(), static_cast<char*>(nullptr));
+        // No host resolvers: nothing here depends on the machine's /etc/resolv.conf.
+        execl(H.vswd.c_str(), H.vswd.c_str(), "-c", H.config.c_str(), "--resolv-conf", "/dev/null",
+              static_cast<char*>(nullptr));
         _exit(127);
     }
     close(log_fd);

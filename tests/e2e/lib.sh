@@ -83,8 +83,13 @@ switch:
 YAML
 }
 
+# The resolv.conf vswd takes the host's resolvers from (uplinks without a
+# `resolver`): empty unless a test writes one, so no test depends on the
+# machine's own /etc/resolv.conf.
+RESOLV_CONF=${RESOLV_CONF:-/dev/null}
+
 start_vswd() {
-    "$VSWD" -c "$CONFIG" > "$WORK/vswd.log" 2>&1 &
+    "$VSWD" -c "$CONFIG" --resolv-conf "$RESOLV_CONF" > "$WORK/vswd.log" 2>&1 &
     VSWD_PID=$!
     for _ in $(seq 200); do
         grep -q "vswd ready" "$WORK/vswd.log" 2>/dev/null && return 0

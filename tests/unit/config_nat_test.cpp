@@ -170,8 +170,8 @@ networks:
 
     const NetworkConfig& a = c.networks.at("a");
     ASSERT_TRUE(a.nat);
-    EXPECT_EQ(a.nat->gateway, ip("10.0.2.1"));  // default: the first host address
-    EXPECT_FALSE(a.nat->dns);
+    EXPECT_EQ(a.nat->gateway, ip("10.0.2.2"));  // default: .2, as VirtualBox's NAT
+    EXPECT_FALSE(a.nat->dns);                    // no default: up0 has no resolver
     EXPECT_EQ(a.nat->uplink, "up0");
     const NatTimeouts def;
     EXPECT_EQ(a.nat->timeouts.tcp_established, def.tcp_established);
@@ -181,30 +181,32 @@ networks:
     EXPECT_EQ(a.nat->timeouts.icmp, 60u);
     EXPECT_EQ(a.nat->max_sessions, 65536u);
     ASSERT_TRUE(a.dhcp);
-    EXPECT_EQ(a.dhcp->server, ip("10.0.2.1"));  // default: the gateway
-    EXPECT_EQ(a.dhcp->range_first, ip("10.0.2.2"));
+    EXPECT_EQ(a.dhcp->server, ip("10.0.2.2"));  // default: the gateway
+    EXPECT_EQ(a.dhcp->range_first, ip("10.0.2.15"));  // VirtualBox's first guest address
     EXPECT_EQ(a.dhcp->range_last, ip("10.0.2.254"));
     ASSERT_TRUE(a.dhcp->router);
-    EXPECT_EQ(*a.dhcp->router, ip("10.0.2.1"));
+    EXPECT_EQ(*a.dhcp->router, ip("10.0.2.2"));
     EXPECT_TRUE(a.dhcp->dns.empty());  // neither dns nor dhcp.dns
 
     const NetworkConfig& b = c.networks.at("b");
     EXPECT_EQ(b.dhcp->server, ip("10.0.2.2"));
-    EXPECT_EQ(b.dhcp->range_first, ip("10.0.2.4"));  // default pool starts after gateway and dns
+    EXPECT_EQ(b.dhcp->range_first, ip("10.0.2.15"));  // default pool: from .15
     EXPECT_EQ(b.dhcp->range_last, ip("10.0.2.254"));
     EXPECT_EQ(*b.dhcp->router, ip("10.0.2.2"));
     EXPECT_EQ(b.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.3")});
 
     const NetworkConfig& cn = c.networks.at("c");
-    EXPECT_EQ(cn.nat->gateway, ip("10.0.2.1"));
+    EXPECT_EQ(cn.nat->gateway, ip("10.0.2.2"));
     EXPECT_EQ(cn.dhcp->server, ip("10.0.2.10"));
-    EXPECT_EQ(cn.dhcp->range_first, ip("10.0.2.11"));
-    EXPECT_EQ(*cn.dhcp->router, ip("10.0.2.1"));  // always the gateway, even with another server
+    EXPECT_EQ(cn.dhcp->range_first, ip("10.0.2.15"));
+    EXPECT_EQ(*cn.dhcp->router, ip("10.0.2.2"));  // always the gateway, even with another server
     EXPECT_EQ(cn.dhcp->dns, std::vector<Ipv4>{ip("9.9.9.9")});  // dhcp.dns wins over dns
 
     const NetworkConfig& d = c.networks.at("d");
-    EXPECT_FALSE(d.dhcp);
-    EXPECT_EQ(d.nat->gateway, ip("172.16.0.1"));
+    ASSERT_TRUE(d.dhcp);  // on by default
+    EXPECT_EQ(d.dhcp->server, ip("172.16.0.2"));
+    EXPECT_EQ(d.dhcp->range_first, ip("172.16.0.15"));
+    EXPECT_EQ(d.nat->gateway, ip("172.16.0.2"));
     EXPECT_TRUE(d.nat->port_forwards.empty());
 }
 
@@ -305,8 +307,6 @@ std::vector<BadCase> nat_bad_cases() {
          5, 47, "networks.n.uplink", "unknown uplink 'wna' (declared: lan, wan)"},
         {"UnknownUplinkNoneDeclared", "networks:\n  n: {mode: nat, subnet: 10.0.2.0/24, uplink: wan}\n", 2,
          47, "networks.n.uplink", "unknown uplink 'wan' (declared: none)"},
-        {"NatWithoutSubnet", "networks:\n  n:\n    mode: nat\n    uplink: wan\n", 2, 3, "networks.n.subnet",
-         "missing required key 'subnet' (a nat network needs one)"},
         {"DnsWithoutResolver",
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
          "networks:\n  n:\n    mode: nat\n    subnet: 10.0.2.0/24\n    uplink: wan\n    dns: 10.0.2.3\n",
@@ -353,17 +353,17 @@ std::vector<BadCase> nat_bad_cases() {
         {"DhcpRangeIncludesDns", natnet("    dns: 10.0.2.3\n    dhcp: {range: 10.0.2.3-10.0.2.100}\n"), 13, 19,
          "networks.n.dhcp.range", "includes the dns address 10.0.2.3"},
         {"DhcpStaticIsGateway",
-         natnet("    dhcp:\n      server: 10.0.2.10\n      static: [{mac: \"52:54:00:00:00:01\", ip: 10.0.2.1}]\n"),
+         natnet("    dhcp:\n      server: 10.0.2.10\n      static: [{mac: \"52:54:00:00:00:01\", ip: 10.0.2.2}]\n"),
          14, 47,
-         "networks.n.dhcp.static[0].ip", "IP 10.0.2.1 is the gateway address"},
+         "networks.n.dhcp.static[0].ip", "IP 10.0.2.2 is the gateway address"},
         {"DhcpNoDefaultRangeLeft", natnet("    gateway: 10.0.2.254\n    dhcp: true\n"), 13, 5,
          "networks.n.dhcp", "no addresses left for a default range after server 10.0.2.254"},
 
         // port forwards
         {"GuestIpOutsideSubnet", natnet("    port_forwards:\n" + forward("ssh", "tcp", "2222", "10.0.3.15")), 16,
          19, "networks.n.port_forwards[0].guest_ip", "guest_ip 10.0.3.15 is not inside subnet 10.0.2.0/24"},
-        {"GuestIpIsGateway", natnet("    port_forwards:\n" + forward("ssh", "tcp", "2222", "10.0.2.1")), 16, 19,
-         "networks.n.port_forwards[0].guest_ip", "guest_ip 10.0.2.1 is the gateway address"},
+        {"GuestIpIsGateway", natnet("    port_forwards:\n" + forward("ssh", "tcp", "2222", "10.0.2.2")), 16, 19,
+         "networks.n.port_forwards[0].guest_ip", "guest_ip 10.0.2.2 is the gateway address"},
         {"GuestIpIsDns",
          natnet("    dns: 10.0.2.3\n    port_forwards:\n" + forward("ssh", "tcp", "2222", "10.0.2.3")), 17, 19,
          "networks.n.port_forwards[0].guest_ip", "guest_ip 10.0.2.3 is the dns address"},

@@ -181,7 +181,7 @@ const KeyCase kCases[] = {
      },
      "update_network:nat flush_nat_sessions:nat",
      "network nat (subnet, dhcp, gateway, dns, port_forwards: NAT sessions flushed)"},
-    {"networks.nat.gateway", [](Config& c) { nat_of(c, "nat").gateway = ip("10.0.2.2"); },
+    {"networks.nat.gateway", [](Config& c) { nat_of(c, "nat").gateway = ip("10.0.2.1"); },
      "update_network:nat flush_nat_sessions:nat", "network nat (gateway: NAT sessions flushed)"},
     {"networks.nat.dns", [](Config& c) { nat_of(c, "nat").dns.reset(); },
      "update_network:nat flush_nat_sessions:nat", "network nat (dns: NAT sessions flushed)"},

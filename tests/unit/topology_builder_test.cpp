@@ -160,7 +160,7 @@ TEST(BuildTopology, NatNetworksGetTheirAddressesAndShareOfTheCaps) {
     const NetworkSlot& ns = t->networks[0];
     EXPECT_TRUE(ns.services.enabled && ns.services.routed && ns.services.dhcp);
     EXPECT_EQ(ns.services.mac, mac("02:76:73:00:00:00"));
-    EXPECT_TRUE(ns.services.has_ip_be(ip("10.0.2.1").to_be()));   // gateway and DHCP server
+    EXPECT_TRUE(ns.services.has_ip_be(ip("10.0.2.2").to_be()));   // gateway and DHCP server
     EXPECT_TRUE(ns.services.has_ip_be(ip("10.0.2.3").to_be()));   // dns
     EXPECT_EQ(ns.services.n_ips, 2);
     EXPECT_EQ(ns.services.dns_be, ip("10.0.2.3").to_be());
@@ -169,7 +169,7 @@ TEST(BuildTopology, NatNetworksGetTheirAddressesAndShareOfTheCaps) {
     EXPECT_EQ(nn.uplink, 0);
     EXPECT_EQ(nn.subnet, ip("10.0.2.0").to_be());
     EXPECT_EQ(nn.mask, ip("255.255.255.0").to_be());
-    EXPECT_EQ(nn.gateway, ip("10.0.2.1").to_be());
+    EXPECT_EQ(nn.gateway, ip("10.0.2.2").to_be());
     EXPECT_TRUE(nn.has_dns);
     EXPECT_EQ(nn.dns, ip("10.0.2.3").to_be());
     EXPECT_EQ(nn.resolver, ip("203.0.113.53").to_be());

@@ -1,0 +1,58 @@
+#!/bin/bash
+# VirtualBox's NAT defaults with a real guest: the network is written as
+# `{mode: nat, uplink: wan}` and nothing else, the uplink names no resolver.
+# The guest must get 10.0.2.15/24, router 10.0.2.2 and DNS 10.0.2.3 by DHCP,
+# and resolve a name that only the "host's" resolver knows: a dnsmasq in the
+# test's namespace, listed in the resolv.conf vswd is pointed at
+# (--resolv-conf, standing in for the host's /etc/resolv.conf, with a
+# loopback stub first as systemd-resolved writes it). It then fetches a page
+# by that name through the NAT.
+source "$(dirname "$0")/lib.sh"
+
+UPLINK_IF="vsd${UID_}"
+{ switch_yaml; cat <<YAML
+uplinks:
+  wan:
+    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
+    address: 203.0.113.10/24
+networks:
+  natnet0: {mode: nat, uplink: wan}
+ports:
+  vm1: {network: natnet0}
+YAML
+} > "$CONFIG"
+printf 'nameserver 127.0.0.53\nnameserver 198.51.100.53\noptions edns0\n' > "$WORK/resolv.conf"
+RESOLV_CONF="$WORK/resolv.conf"
+
+in_host ip addr add 198.51.100.7/32 dev lo
+in_host ip addr add 198.51.100.53/32 dev lo
+mkdir -p "$WORK/www"
+echo hello-by-name > "$WORK/www/index.html"
+ip netns exec "$NETNS" python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
+GUEST_PIDS+=($!)
+ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=198.51.100.53 --address=/www.defaults.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
+    --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
+GUEST_PIDS+=($!)
+start_vswd
+vswctl show
+
+# Every default is visible in `vswctl show`.
+got=$(vswctl --json show | json_get "(lambda n, u: ' '.join([n['subnet'], n['nat']['gateway'], n['nat']['dns'],
+    n['dhcp']['range'], u['resolver'], str(u['resolver_from_host'])]))(
+    next(n for n in d['data']['networks'] if n['name'] == 'natnet0'), d['data']['uplinks'][0])")
+[ "$got" = "10.0.2.0/24 10.0.2.2 10.0.2.3 10.0.2.15-10.0.2.254 198.51.100.53 True" ] ||
+    fail "vswctl show: '$got', expected VirtualBox's defaults and the host's resolver"
+
+cat > "$WORK/vm1.sh" <<'G'
+ip -4 addr show eth0 | grep -q "inet 10.0.2.15/24" || { ip addr; echo VM1-BAD-ADDRESS; exit 1; }
+ip route | grep -q "default via 10.0.2.2" || { ip route; echo VM1-BAD-ROUTER; exit 1; }
+grep -q "nameserver 10.0.2.3" /etc/resolv.conf || { cat /etc/resolv.conf; echo VM1-BAD-DNS; exit 1; }
+nslookup www.defaults.test 10.0.2.3 | grep -q 198.51.100.7 || { echo VM1-NO-NAME; exit 1; }
+timeout 5 wget -q -O - http://www.defaults.test:8080/ | grep -q hello-by-name || { echo VM1-NO-HTTP; exit 1; }
+echo VM1-OK
+G
+start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:00:31,dhcp"
+wait_guest vm1 || fail "the guest did not get VirtualBox's defaults or could not resolve through the host's resolver"
+grep -q "www.defaults.test" "$WORK/dnsmasq.log" || fail "the host's resolver saw no query"
+log "PASS: 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name"

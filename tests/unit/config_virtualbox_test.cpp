@@ -1,0 +1,118 @@
+// VirtualBox's NAT defaults (a nat network with nothing but `uplink:`) and
+// the host's resolvers for uplinks that name none (host_resolvers.hpp).
+#include <gtest/gtest.h>
+
+#include "../../control/config/host_resolvers.hpp"
+#include "../../control/config/reload_plan.hpp"
+#include "config_test_support.hpp"
+
+namespace vsw {
+namespace {
+
+const char* kBare = R"(uplinks:
+  wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1}
+networks:
+  n: {mode: nat, uplink: wan}
+ports:
+  vm1: {network: n}
+)";
+
+Config load_with_host_resolver(const std::string& yaml, const char* resolver) {
+    auto c = load_config_string(yaml, "test.yaml", LoadContext{resolver ? Ipv4::parse(resolver) : std::nullopt});
+    EXPECT_TRUE(c) << c.error().to_string();
+    return c ? *c : Config{};
+}
+
+TEST(VirtualBoxDefaults, BareNatNetworkIsVirtualBoxNat) {
+    const Config c = load_with_host_resolver(kBare, "192.0.2.53");
+    const UplinkConfig& up = c.uplinks.at("wan");
+    ASSERT_TRUE(up.resolver);
+    EXPECT_EQ(*up.resolver, ip("192.0.2.53"));
+    EXPECT_TRUE(up.resolver_from_host);
+
+    const NetworkConfig& n = c.networks.at("n");
+    ASSERT_TRUE(n.subnet && n.nat && n.dhcp);
+    EXPECT_EQ(n.subnet->to_string(), "10.0.2.0/24");
+    EXPECT_EQ(n.nat->gateway, ip("10.0.2.2"));
+    ASSERT_TRUE(n.nat->dns);
+    EXPECT_EQ(*n.nat->dns, ip("10.0.2.3"));
+    EXPECT_EQ(n.dhcp->server, ip("10.0.2.2"));
+    EXPECT_EQ(n.dhcp->range_first, ip("10.0.2.15"));
+    EXPECT_EQ(n.dhcp->range_last, ip("10.0.2.254"));
+    ASSERT_TRUE(n.dhcp->router);
+    EXPECT_EQ(*n.dhcp->router, ip("10.0.2.2"));
+    EXPECT_EQ(n.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.3")});
+}
+
+TEST(VirtualBoxDefaults, NoResolverAnywhereMeansNoDns) {
+    const Config c = load_with_host_resolver(kBare, nullptr);
+    EXPECT_FALSE(c.uplinks.at("wan").resolver);
+    const NetworkConfig& n = c.networks.at("n");
+    EXPECT_FALSE(n.nat->dns);
+    ASSERT_TRUE(n.dhcp);
+    EXPECT_TRUE(n.dhcp->dns.empty());
+}
+
+TEST(VirtualBoxDefaults, ExplicitSettingsWin) {
+    const Config c = load_with_host_resolver(R"(uplinks:
+  wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1, resolver: 198.51.100.53}
+networks:
+  n: {mode: nat, uplink: wan, subnet: 172.30.0.0/16, gateway: 172.30.0.1, dns: false, dhcp: false}
+  m: {mode: nat, uplink: wan, subnet: 192.168.100.0/24, dhcp: {range: 192.168.100.50-192.168.100.60}}
+)",
+                                             "192.0.2.53");
+    const UplinkConfig& up = c.uplinks.at("wan");
+    EXPECT_EQ(*up.resolver, ip("198.51.100.53"));  // the config's, not the host's
+    EXPECT_FALSE(up.resolver_from_host);
+    const NetworkConfig& n = c.networks.at("n");
+    EXPECT_EQ(n.nat->gateway, ip("172.30.0.1"));
+    EXPECT_FALSE(n.nat->dns);
+    EXPECT_FALSE(n.dhcp);
+    const NetworkConfig& m = c.networks.at("m");
+    EXPECT_EQ(m.nat->gateway, ip("192.168.100.2"));
+    EXPECT_EQ(*m.nat->dns, ip("192.168.100.3"));
+    EXPECT_EQ(m.dhcp->range_first, ip("192.168.100.50"));
+}
+
+TEST(VirtualBoxDefaults, ALargeSubnetsDefaultPoolIsCapped) {
+    const Config c = load_ok(R"(uplinks:
+  wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1}
+networks:
+  n: {mode: nat, uplink: wan, subnet: 10.64.0.0/10}
+)");
+    const NetworkConfig& n = c.networks.at("n");
+    EXPECT_EQ(n.dhcp->range_first, ip("10.64.0.15"));
+    EXPECT_EQ(n.dhcp->range_last.value - n.dhcp->range_first.value + 1, 65536u);
+}
+
+// A new host resolver (the laptop joined another network) changes the
+// uplink's resolver on reload: DNS sessions to the old one are flushed.
+TEST(VirtualBoxDefaults, AHostResolverChangeIsAReloadChange) {
+    const Config before = load_with_host_resolver(kBare, "192.0.2.53");
+    const Config after = load_with_host_resolver(kBare, "192.0.2.54");
+    const Plan plan = diff(before, after);
+    ASSERT_EQ(plan.changed.size(), 1u);
+    EXPECT_NE(plan.changed[0].find("uplink wan (resolver"), std::string::npos) << plan.changed[0];
+    EXPECT_TRUE(plan.has(Action::flush_nat_sessions, "n")) << "DNS sessions to the old resolver stay";
+}
+
+TEST(HostResolvers, ParseResolvConf) {
+    const auto got = parse_resolv_conf(
+        "# generated\nsearch example.org\nnameserver 192.0.2.1\nnameserver fe80::1\n"
+        "nameserver   198.51.100.7  # second\n;nameserver 10.9.9.9\nnameserver bogus\noptions edns0\n");
+    EXPECT_EQ(got, (std::vector<Ipv4>{ip("192.0.2.1"), ip("198.51.100.7")}));
+    EXPECT_TRUE(parse_resolv_conf("").empty());
+}
+
+TEST(HostResolvers, LoopbackStubsFollowTheUpstreamFile) {
+    // systemd-resolved: /etc/resolv.conf names its stub; the upstream file the real servers.
+    EXPECT_EQ(pick_host_resolver("nameserver 127.0.0.53\n", "nameserver 192.0.2.9\n"), ip("192.0.2.9"));
+    // The first non-loopback one wins; a stub before it is skipped.
+    EXPECT_EQ(pick_host_resolver("nameserver 127.0.0.1\nnameserver 198.51.100.1\n", ""), ip("198.51.100.1"));
+    // Only a stub and no upstream: nothing (the datapath cannot reach the host's loopback).
+    EXPECT_FALSE(pick_host_resolver("nameserver 127.0.0.53\n", ""));
+    EXPECT_FALSE(pick_host_resolver("", ""));
+}
+
+}  // namespace
+}  // namespace vsw
