@@ -408,6 +408,16 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         net.dhcp = dhcp(*d, net);
     else if (nat)
         net.dhcp = dhcp_settings(f, {}, net);  // on by default, as VirtualBox's NAT ('dhcp: false' turns it off)
+    // A port forward without guest_ip goes to the first guest DHCP hands an
+    // address to, as VirtualBox's rules with an empty guest IP do.
+    if (nat)
+        for (PortForward& pf : net.nat->port_forwards) {
+            if (pf.guest_ip.value != 0) continue;
+            if (!net.dhcp)
+                fail_key(f, "port forward '" + pf.name + "' has no guest_ip: that means the first address "
+                            "of the network's DHCP pool, and this network has no DHCP");
+            pf.guest_ip = net.dhcp->range_first;
+        }
     if (const Field* m = find(fields, "max_macs")) net.max_macs = static_cast<uint32_t>(number(*m, 1, kFdbEntries, "MACs"));
     return net;
 }

@@ -133,6 +133,9 @@ private:
                   const NetworkConfig& net, const Config& config) const;
     std::vector<PortForward> port_forwards(const Field& f, const NetworkConfig& net, const NatConfig& nat,
                                            const UplinkConfig& up, const Config& config) const;
+    PortForward port_forward(const Field& item, const NetworkConfig& net, const NatConfig& nat,
+                             const UplinkConfig& up, const std::vector<PortForward>& out,
+                             const Config& config) const;
     void check_forward_clash(const Field& host_port, const PortForward& pf, const std::string& network,
                              const std::string& uplink, const std::vector<PortForward>& same_network,
                              const Config& config) const;

@@ -9,6 +9,8 @@
 #include <system_error>
 #include <tuple>
 
+#include <sstream>
+
 #include "config_loader.hpp"
 
 namespace vsw::config_internal {
@@ -227,9 +229,48 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
 std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConfig& net,
                                                const NatConfig& nat, const UplinkConfig& up,
                                                const Config& config) const {
-    const Subnet& sn = *net.subnet;
     std::vector<PortForward> out;
     for (const Field& item : list_items(f)) {
+        if (!item.value.IsScalar()) {
+            out.push_back(port_forward(item, net, nat, up, out, config));
+            continue;
+        }
+        // VBoxManage's rule string: the same fields in the same order, checked
+        // the same way (errors point at the string).
+        std::vector<std::string> parts;
+        std::string text = item.value.Scalar(), part;
+        std::istringstream in(text);
+        while (std::getline(in, part, ',')) parts.push_back(part);
+        if (!text.empty() && text.back() == ',') parts.emplace_back();
+        if (parts.size() != 6)
+            fail(item, "'" + text + "' is not a port forward: write a map, or VBoxManage's rule string "
+                       "\"name,proto,host_ip,host_port,guest_ip,guest_port\" (like \"ssh,tcp,,2222,,22\"; "
+                       "host_ip and guest_ip may be empty)");
+        YAML::Node map(YAML::NodeType::Map);
+        static constexpr const char* keys[] = {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"};
+        for (size_t i = 0; i < 6; ++i)
+            if (!parts[i].empty()) map[keys[i]] = parts[i];
+        try {
+            out.push_back(port_forward(Field{map, item.path, item.key}, net, nat, up, out, config));
+        } catch (LoadFailure& e) {
+            if (e.error.line == 0) {  // the made-up map has no positions: the string's
+                e.error.line = item.mark().line + 1;
+                e.error.column = item.mark().column + 1;
+                e.error.message += " (in \"" + text + "\")";
+            }
+            throw;
+        }
+    }
+    return out;
+}
+
+// One port forward in the map form. A guest_ip left out is 0.0.0.0 here:
+// the network's first DHCP address once DHCP is known (Loader::network).
+PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, const NatConfig& nat,
+                                 const UplinkConfig& up, const std::vector<PortForward>& out,
+                                 const Config& config) const {
+    const Subnet& sn = *net.subnet;
+    {
         std::vector<Field> fields =
             map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
         PortForward pf;
@@ -255,17 +296,17 @@ std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConf
         pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
         check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
 
-        const Field& guest_ip = require(fields, item, "guest_ip");
-        pf.guest_ip = ipv4(guest_ip);
-        check_host_address(guest_ip, "guest_ip", pf.guest_ip, sn);
-        if (pf.guest_ip == nat.gateway)
-            fail(guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the gateway address");
-        if (nat.dns && pf.guest_ip == *nat.dns)
-            fail(guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the dns address");
+        if (const Field* guest_ip = find(fields, "guest_ip")) {
+            pf.guest_ip = ipv4(*guest_ip);
+            check_host_address(*guest_ip, "guest_ip", pf.guest_ip, sn);
+            if (pf.guest_ip == nat.gateway)
+                fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the gateway address");
+            if (nat.dns && pf.guest_ip == *nat.dns)
+                fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the dns address");
+        }
         pf.guest_port = static_cast<uint16_t>(number(require(fields, item, "guest_port"), 1, 65535));
-        out.push_back(pf);
+        return pf;
     }
-    return out;
 }
 
 // A proto/host_port pair can be forwarded once per uplink, across all the nat

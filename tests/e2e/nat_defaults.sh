@@ -6,7 +6,9 @@
 # test's namespace, listed in the resolv.conf vswd is pointed at
 # (--resolv-conf, standing in for the host's /etc/resolv.conf, with a
 # loopback stub first as systemd-resolved writes it). It then fetches a page
-# by that name through the NAT.
+# by that name through the NAT. Two port forwards written as VBoxManage rule
+# strings without a guest IP reach it (10.0.2.15, the first DHCP address)
+# from the "host" side.
 source "$(dirname "$0")/lib.sh"
 
 UPLINK_IF="vsd${UID_}"
@@ -16,7 +18,10 @@ uplinks:
     kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
     address: 203.0.113.10/24
 networks:
-  natnet0: {mode: nat, uplink: wan}
+  natnet0:
+    mode: nat
+    uplink: wan
+    port_forwards: ["web,tcp,,8080,,80", "release,tcp,,9999,,9999"]
 ports:
   vm1: {network: natnet0}
 YAML
@@ -50,9 +55,17 @@ ip route | grep -q "default via 10.0.2.2" || { ip route; echo VM1-BAD-ROUTER; ex
 grep -q "nameserver 10.0.2.3" /etc/resolv.conf || { cat /etc/resolv.conf; echo VM1-BAD-DNS; exit 1; }
 nslookup www.defaults.test 10.0.2.3 | grep -q 198.51.100.7 || { echo VM1-NO-NAME; exit 1; }
 timeout 5 wget -q -O - http://www.defaults.test:8080/ | grep -q hello-by-name || { echo VM1-NO-HTTP; exit 1; }
+echo hello-from-the-guest > /tmp/index.html
+httpd -p 80 -h /tmp
+echo VM1-SERVING
+nc -l -p 9999 > /dev/null   # until the host side has fetched the page
 echo VM1-OK
 G
 start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:00:31,dhcp"
+wait_for_line vm1 VM1-SERVING 120
+page=$(in_host curl -s --max-time 5 http://203.0.113.10:8080/) || true
+[ "$page" = hello-from-the-guest ] || fail "the forward \"web,tcp,,8080,,80\" did not reach the guest: '$page'"
+in_host bash -c "echo done > /dev/tcp/203.0.113.10/9999" 2>/dev/null || fail "cannot release the guest"
 wait_guest vm1 || fail "the guest did not get VirtualBox's defaults or could not resolve through the host's resolver"
 grep -q "www.defaults.test" "$WORK/dnsmasq.log" || fail "the host's resolver saw no query"
-log "PASS: 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name"
+log "PASS: 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings"

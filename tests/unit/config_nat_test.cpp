@@ -397,9 +397,9 @@ std::vector<BadCase> nat_bad_cases() {
          "networks.n.port_forwards[0].host_ip",
          "host_ip 203.0.113.11 is not the address 203.0.113.10 of uplink 'wan', the only outside address "
          "vsw owns"},
-        {"ForwardWithoutGuestIp",
-         natnet("    port_forwards:\n      - {name: a, proto: tcp, host_port: 1, guest_port: 1}\n"), 13, 9,
-         "networks.n.port_forwards[0].guest_ip", "missing required key 'guest_ip'"},
+        {"ForwardWithoutGuestIpOrDhcp",
+         natnet("    dhcp: false\n    port_forwards:\n      - {name: a, proto: tcp, host_port: 1, guest_port: 1}\n"),
+         8, 3, "networks.n", "port forward 'a' has no guest_ip: that means the first address"},
         {"ForwardsNotAList", natnet("    port_forwards: {name: a}\n"), 12, 20, "networks.n.port_forwards",
          "expected a list"},
 

@@ -96,6 +96,60 @@ TEST(VirtualBoxDefaults, AHostResolverChangeIsAReloadChange) {
     EXPECT_TRUE(plan.has(Action::flush_nat_sessions, "n")) << "DNS sessions to the old resolver stay";
 }
 
+// VBoxManage's rule strings sit next to the map form; an empty guest IP (or a
+// map without guest_ip) means the network's first DHCP address, 10.0.2.15.
+TEST(VirtualBoxForwards, RuleStringsAndTheDefaultGuest) {
+    const Config c = load_ok(R"(uplinks:
+  wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1}
+networks:
+  n:
+    mode: nat
+    uplink: wan
+    port_forwards:
+      - "ssh,tcp,,2222,,22"
+      - "dns,udp,203.0.113.10,5353,10.0.2.16,53"
+      - {name: web, proto: tcp, host_port: 8080, guest_port: 80}
+)");
+    const auto& fwd = c.networks.at("n").nat->port_forwards;
+    ASSERT_EQ(fwd.size(), 3u);
+    EXPECT_EQ(fwd[0].name, "ssh");
+    EXPECT_EQ(fwd[0].proto, 6);
+    EXPECT_FALSE(fwd[0].host_ip);
+    EXPECT_EQ(fwd[0].host_port, 2222);
+    EXPECT_EQ(fwd[0].guest_ip, ip("10.0.2.15"));
+    EXPECT_EQ(fwd[0].guest_port, 22);
+    EXPECT_EQ(fwd[1].proto, 17);
+    EXPECT_EQ(*fwd[1].host_ip, ip("203.0.113.10"));
+    EXPECT_EQ(fwd[1].guest_ip, ip("10.0.2.16"));
+    EXPECT_EQ(fwd[2].guest_ip, ip("10.0.2.15"));
+}
+
+TEST(VirtualBoxForwards, BadRuleStringsSayWhereAndWhat) {
+    const std::string head = R"(uplinks:
+  wan: {device: net_tap0, address: 203.0.113.10/24, gateway: 203.0.113.1}
+networks:
+  n:
+    mode: nat
+    uplink: wan
+)";
+    struct Case {
+        std::string yaml, message;
+    } cases[] = {
+        {"    port_forwards: [\"ssh,tcp,2222,22\"]\n", "is not a port forward: write a map, or VBoxManage's rule"},
+        {"    port_forwards: [\"ssh,sctp,,2222,,22\"]\n", "(in \"ssh,sctp,,2222,,22\")"},
+        {"    port_forwards: [\"ssh,tcp,,70000,,22\"]\n", "70000"},
+        {"    port_forwards: [\"ssh,tcp,,2222,10.0.2.2,22\"]\n", "guest_ip 10.0.2.2 is the gateway address"},
+        {"    dhcp: false\n    port_forwards: [\"ssh,tcp,,2222,,22\"]\n",
+         "port forward 'ssh' has no guest_ip: that means the first address of the network's DHCP pool"},
+    };
+    for (const Case& t : cases) {
+        auto r = load_config_string(head + t.yaml, "test.yaml");
+        ASSERT_FALSE(r) << t.yaml;
+        EXPECT_NE(r.error().message.find(t.message), std::string::npos) << r.error().to_string();
+        EXPECT_GE(r.error().line, 4) << r.error().to_string();  // points into the network
+    }
+}
+
 TEST(HostResolvers, ParseResolvConf) {
     const auto got = parse_resolv_conf(
         "# generated\nsearch example.org\nnameserver 192.0.2.1\nnameserver fe80::1\n"
