@@ -25,6 +25,10 @@
 #include <fstream>
 #include <thread>
 
+#if VSW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "cli_parse.hpp"
 #include "config/config.hpp"
 #include "config/host_resolvers.hpp"
@@ -77,6 +81,15 @@ void remove_runtime_files(const std::string& runtime_dir, const std::string& pre
 std::string g_resolv_conf = "/etc/resolv.conf";
 
 LoadContext host_context() { return LoadContext{host_resolver(g_resolv_conf)}; }
+
+// Tells systemd (Type=notify, vswd.service) where vswd is: READY=1 once the
+// sockets are up, RELOADING=1 while a SIGHUP reload runs, STOPPING=1. A no-op
+// outside systemd or in a build without libsystemd.
+void notify_systemd([[maybe_unused]] const char* state) {
+#if VSW_HAVE_SYSTEMD
+    sd_notify(0, state);
+#endif
+}
 
 nlohmann::json reload(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
     auto cfg = load_config_file(config_path, host_context());
@@ -225,6 +238,7 @@ int run(const std::string& config_path, Config cfg) {
     if (rc == 0) {
         spdlog::info("vswd ready: {} worker(s), control socket {}/vswd.sock, hugepages {}", n_workers,
                      sc.run_dir, huge ? "on" : "off");
+        notify_systemd("READY=1");
         auto last_periodic = std::chrono::steady_clock::now();
         for (bool running = true; running;) {
             pollfd fds[2] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
@@ -234,9 +248,12 @@ int run(const std::string& config_path, Config cfg) {
             while (read(sfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     spdlog::info("SIGHUP: reloading {}", config_path);
+                    notify_systemd("RELOADING=1");
                     handle_request(*sw, config_path, cfg, {{"cmd", "reload"}});
+                    notify_systemd("READY=1");
                 } else {
                     spdlog::info("signal {}: stopping", si.ssi_signo);
+                    notify_systemd("STOPPING=1");
                     running = false;
                 }
             }
