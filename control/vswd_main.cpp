@@ -179,6 +179,10 @@ int run(const std::string& config_path, Config cfg) {
         spdlog::critical("{}", lock.error());
         return 1;
     }
+    if (auto shared = share_with_group(sc.run_dir, sc.socket_group, 0750); !shared) {
+        spdlog::critical("{}", shared.error());
+        return 1;
+    }
     std::error_code ec;
     std::filesystem::create_directories(sc.state_dir, ec);
 

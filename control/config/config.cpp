@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <grp.h>
+
 #include "config_loader.hpp"
 #include "resource_budget.hpp"
 
@@ -314,7 +316,7 @@ SwitchConfig Loader::switch_section(const Field& section) const {
     SwitchConfig sw;
     for (const Field& f : map_fields(section, {"cores", "hugepages", "run_dir", "state_dir",
                                                "log_level", "file_prefix", "mac_aging",
-                                               "memory_mb"})) {
+                                               "memory_mb", "socket_group"})) {
         std::string_view key = f.key.Scalar();
         if (key == "cores") {
             sw.cores = cores(f);
@@ -338,6 +340,13 @@ SwitchConfig Loader::switch_section(const Field& section) const {
             sw.mac_aging = static_cast<unsigned>(number(f, 1, 86400, "seconds"));
         } else if (key == "memory_mb") {
             sw.memory_mb = static_cast<unsigned>(number(f, 64, 65536, "MB"));
+        } else if (key == "socket_group") {
+            sw.socket_group = scalar(f);
+            if (!valid_name(sw.socket_group, "_.-") || sw.socket_group.size() > 32)
+                fail(f, "'" + sw.socket_group + "' is not a valid group name");
+            if (getgrnam(sw.socket_group.c_str()) == nullptr)
+                fail(f, "group '" + sw.socket_group + "' does not exist on this host (libvirt's QEMU runs as "
+                        "libvirt-qemu, in group kvm and libvirt-qemu)");
         }
     }
     return sw;

@@ -53,6 +53,10 @@ struct SwitchConfig {
     std::string file_prefix = "vsw";      // DPDK --file-prefix (one per vswd instance)
     unsigned mac_aging = 300;             // seconds before an idle learned MAC is forgotten
     unsigned memory_mb = 512;             // DPDK memory (mbuf pool etc.)
+    // A group (e.g. libvirt-qemu, kvm) whose members may open the vhost-user
+    // sockets: run_dir becomes root:<group> 0750 and each server socket 0660.
+    // Empty: root only.
+    std::string socket_group;
     bool operator==(const SwitchConfig&) const = default;
 };
 

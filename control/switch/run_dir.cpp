@@ -1,6 +1,7 @@
 #include "run_dir.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,6 +72,15 @@ tl::expected<StaleSocket, std::string> clear_stale_socket(const std::string& pat
     if (unlink(path.c_str()) != 0 && errno != ENOENT)
         return tl::unexpected(fmt::format("cannot remove stale socket {}: {}", path, std::strerror(errno)));
     return StaleSocket::removed;
+}
+
+tl::expected<void, std::string> share_with_group(const std::string& path, const std::string& group, mode_t mode) {
+    if (group.empty()) return {};
+    const struct group* g = getgrnam(group.c_str());
+    if (g == nullptr) return tl::unexpected(fmt::format("socket_group '{}': no such group", group));
+    if (chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || chmod(path.c_str(), mode) != 0)
+        return tl::unexpected(fmt::format("{}: cannot give it to group {}: {}", path, group, std::strerror(errno)));
+    return {};
 }
 
 }  // namespace vsw

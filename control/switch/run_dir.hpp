@@ -38,4 +38,9 @@ enum class StaleSocket { absent, removed };
 // listener, or a file that is not a socket -> an error naming the path.
 tl::expected<StaleSocket, std::string> clear_stale_socket(const std::string& path);
 
+// switch.socket_group: gives `path` to group `group` with `mode` (run_dir
+// 0750, a vhost-user socket 0660), so that a QEMU running as a member (e.g.
+// libvirt's libvirt-qemu) can connect. Nothing when `group` is empty.
+tl::expected<void, std::string> share_with_group(const std::string& path, const std::string& group, mode_t mode);
+
 }  // namespace vsw

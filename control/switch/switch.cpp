@@ -146,6 +146,12 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
     }
     auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_.get());
     if (!id) return tl::unexpected(id.error());
+    if (!cfg.client) {
+        if (auto shared = share_with_group(cfg.socket, sw_.socket_group, 0660); !shared) {
+            destroy_port(*id);
+            return tl::unexpected(shared.error());
+        }
+    }
     auto ring = make_tx_ring(*id);
     if (!ring) {
         destroy_port(*id);

@@ -89,6 +89,8 @@ const KeyCase kCases[] = {
      "changes to switch.file_prefix take effect at restart"},
     {"switch.memory_mb", [](Config& c) { c.switch_config.memory_mb = 1024; }, "", "",
      "changes to switch.memory_mb take effect at restart"},
+    {"switch.socket_group", [](Config& c) { c.switch_config.socket_group = "kvm"; }, "", "",
+     "changes to switch.socket_group take effect at restart"},
     {"switch.log_level", [](Config& c) { c.switch_config.log_level = "debug"; }, "update_switch:",
      "switch (log_level)"},
     {"switch.mac_aging", [](Config& c) { c.switch_config.mac_aging = 30; }, "update_switch:",
