@@ -75,6 +75,24 @@ void run_steps(rte_mbuf** pkts, uint16_t n, Pending* pend, Prepare&& prepare, Lo
     lookup(pend, np);
 }
 
+// A handoff ring holds packets of several receiving ports (mbuf->port):
+// dequeues up to a burst and calls run(port, pkts, n) for each run of packets
+// from one port, so each goes through the stage as one burst.
+template <class Run>
+uint16_t drain_by_port(rte_ring* ring, Run&& run) {
+    if (ring == nullptr) return 0;
+    rte_mbuf* pkts[kBurst];
+    const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    for (unsigned i = 0; i < n;) {
+        const uint16_t port = pkts[i]->port;
+        unsigned end = i + 1;
+        while (end < n && pkts[end]->port == port) ++end;
+        run(port, pkts + i, static_cast<uint16_t>(end - i));
+        i = end;
+    }
+    return static_cast<uint16_t>(n);
+}
+
 }  // namespace
 
 NatStage::NatStage(DatapathShared& shared, uint16_t worker, Exits& exits)
@@ -433,46 +451,20 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
 
 // ---- handed over by other workers ---------------------------------------------------------------
 
-// Each ring holds packets of several receiving ports (m->port): a run of
-// packets from one port goes through the stage as one burst.
 uint16_t NatStage::drain_out2in(const Topology& topo, uint32_t now_s, ToGuests& out) {
-    rte_ring* r = shared_.nat_out2in_rings[index_];
-    if (r == nullptr) return 0;
-    rte_mbuf* pkts[kBurst];
-    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-    for (unsigned i = 0; i < n;) {
-        const uint16_t port = pkts[i]->port;
-        unsigned end = i + 1;
-        while (end < n && pkts[end]->port == port) ++end;
+    return drain_by_port(shared_.nat_out2in_rings[index_], [&](uint16_t port, rte_mbuf** pkts, uint16_t n) {
         const uint8_t uplink = port < kMaxPorts ? topo.ports[port].uplink : kNoUplink;
-        if (uplink == kNoUplink) {
-            for (unsigned k = i; k < end; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::uplink_down);
-        } else {
-            from_uplink(topo, port, pkts + i, static_cast<uint16_t>(end - i), now_s, out);
-        }
-        i = end;
-    }
-    return static_cast<uint16_t>(n);
+        if (uplink != kNoUplink) return from_uplink(topo, port, pkts, n, now_s, out);
+        for (uint16_t k = 0; k < n; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::uplink_down);
+    });
 }
 
 uint16_t NatStage::drain_in2out(const Topology& topo, uint32_t now_s, ToGuests& out) {
-    rte_ring* r = shared_.nat_in2out_rings[index_];
-    if (r == nullptr) return 0;
-    rte_mbuf* pkts[kBurst];
-    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-    for (unsigned i = 0; i < n;) {
-        const uint16_t port = pkts[i]->port;
-        unsigned end = i + 1;
-        while (end < n && pkts[end]->port == port) ++end;
+    return drain_by_port(shared_.nat_in2out_rings[index_], [&](uint16_t port, rte_mbuf** pkts, uint16_t n) {
         const uint16_t network = port < kMaxPorts ? topo.ports[port].network : kNoNetwork;
-        if (network == kNoNetwork) {
-            for (unsigned k = i; k < end; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::no_network);
-        } else {
-            from_guest(topo, port, network, pkts + i, static_cast<uint16_t>(end - i), now_s, out);
-        }
-        i = end;
-    }
-    return static_cast<uint16_t>(n);
+        if (network != kNoNetwork) return from_guest(topo, port, network, pkts, n, now_s, out);
+        for (uint16_t k = 0; k < n; ++k) exits_.drop(pkts[k], port < kMaxPorts ? port : 0, DropReason::no_network);
+    });
 }
 
 }  // namespace vsw

@@ -102,6 +102,16 @@ start_vswd() {
 vswctl() { "$VSWCTL" -s "$WORK/run/vswd.sock" "$@"; }
 
 # json_get 'python expression over d' < json  (d = the parsed document)
+# start_dns_server ADDRESS NAME IP: a dnsmasq in the test's namespace,
+# listening on ADDRESS, answering NAME with IP (and logging every query to
+# $WORK/dnsmasq.log). ADDRESS must be on the namespace's lo already.
+start_dns_server() {
+    ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+        --bind-interfaces --listen-address="$1" --address="/$2/$3" --pid-file="$WORK/dnsmasq.pid" \
+        --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
+    GUEST_PIDS+=($!)
+}
+
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # port_counter PORT FIELD  (FIELD: rx_packets, tx_packets, drops.spoofed_src_mac, ...)

@@ -35,10 +35,7 @@ mkdir -p "$WORK/www"
 echo hello-by-name > "$WORK/www/index.html"
 ip netns exec "$NETNS" python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
 GUEST_PIDS+=($!)
-ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-    --listen-address=198.51.100.53 --address=/www.defaults.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
-    --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
-GUEST_PIDS+=($!)
+start_dns_server 198.51.100.53 www.defaults.test 198.51.100.7
 start_vswd
 vswctl show
 

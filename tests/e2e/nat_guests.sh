@@ -117,10 +117,7 @@ http.server.ThreadingHTTPServer(("198.51.100.7", 8090), H).serve_forever()
 PY
 ip netns exec "$NETNS" python3 "$WORK/port_echo.py" > "$WORK/port_echo.log" 2>&1 &
 GUEST_PIDS+=($!)
-ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-    --listen-address=198.51.100.53 --address=/www.example.test/198.51.100.7 --pid-file="$WORK/dnsmasq.pid" \
-    --log-queries --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
-GUEST_PIDS+=($!)
+start_dns_server 198.51.100.53 www.example.test 198.51.100.7
 
 start_vswd
 vswctl show
