@@ -9,6 +9,7 @@
 
 #include "cli_parse.hpp"
 #include "ctl_server.hpp"
+#include "metrics.hpp"
 
 using nlohmann::json;
 
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
     std::string network;
     bool cycles = false;
     app.get_subcommand("stats")->add_flag("--cycles", cycles, "cycles per packet by datapath stage");
+    std::string format = "text";
+    app.get_subcommand("stats")
+        ->add_option("--format", format, "text, or prometheus (the text exposition format)")
+        ->check(CLI::IsMember({"text", "prometheus"}));
     app.get_subcommand("sessions")->description("NAT sessions (inside, outside, remote, state, idle, packets)");
     app.get_subcommand("sessions")->add_option("network", network, "only this NAT network");
     std::string guest, proto;
@@ -212,6 +217,7 @@ int main(int argc, char** argv) {
     const json& d = r["data"];
     if (cmd == "show") print_show(d);
     else if (cmd == "stats" && cycles) print_cycles(d);
+    else if (cmd == "stats" && format == "prometheus") std::fputs(vsw::prometheus_text(d).c_str(), stdout);
     else if (cmd == "stats") print_stats(d);
     else if (cmd == "fdb") print_fdb(d);
     else if (cmd == "leases") print_leases(d);

@@ -12,6 +12,7 @@ PACKAGES=(
   libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang (scripts/fuzz.sh)
   # run and test: real guests under QEMU, namespaces, HTTP/ping from the "host"
   qemu-system-x86 busybox-static cpio iproute2 iputils-ping curl python3 procps dnsmasq-base ethtool
+  python3-prometheus-client   # parses `vswctl stats --format prometheus` in tests/e2e/metrics.sh
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -165,7 +165,8 @@ nlohmann::json Switch::stats() const {
     for (const auto& [name, n] : networks_) {
         if (!n.dhcp) continue;
         const DhcpCounters& c = n.dhcp->counters();
-        dhcp[name] = {{"discover", c.discover}, {"offer", c.offer}, {"request", c.request},
+        dhcp[name] = {{"leases", n.dhcp->leases().size()},
+                      {"discover", c.discover}, {"offer", c.offer}, {"request", c.request},
                       {"ack", c.ack}, {"nak", c.nak}, {"release", c.release}, {"decline", c.decline},
                       {"inform", c.inform}, {"malformed", c.malformed},
                       {"pool_exhausted", c.pool_exhausted}, {"ignored", c.ignored}, {"port_limit", c.port_limit}, {"rate_limited", c.rate_limited}};
@@ -180,7 +181,10 @@ nlohmann::json Switch::stats() const {
         else
             xdp[name] = {{"program_id", u.xdp->program_id()}, {"error", c.error()}};
     }
-    return {{"ports", port_counters_json(false)},
+    nlohmann::json ports = port_counters_json(false);
+    for (const auto& [name, p] : ports_)
+        if (ports.contains(name)) ports[name]["network"] = p.cfg.network;
+    return {{"ports", ports},
             {"cycle_stats", kCycleStats},
             {"tsc_hz", shared_->tsc_hz},
             {"workers", workers},
