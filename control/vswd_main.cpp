@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <fmt/ranges.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -81,6 +82,30 @@ void remove_runtime_files(const std::string& runtime_dir, const std::string& pre
 std::string g_resolv_conf = "/etc/resolv.conf";
 
 LoadContext host_context() { return LoadContext{host_resolver(g_resolv_conf)}; }
+
+// Under systemd, stderr goes to the journal (JOURNAL_STREAM is set): each
+// line then starts with its syslog priority ("<3>", sd-daemon(3)) instead of
+// a timestamp the journal keeps anyway.
+class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr const char* kPriority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+        const char* p = kPriority[std::min<size_t>(static_cast<size_t>(msg.level), 6)];
+        dest.append(p, p + 3);
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriorityFlag>(); }
+};
+
+void set_log_format() {
+    const char* journal = std::getenv("JOURNAL_STREAM");
+    if (journal == nullptr || *journal == '\0') {
+        spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+        return;
+    }
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%v");
+    spdlog::set_formatter(std::move(f));
+}
 
 // Tells systemd (Type=notify, vswd.service) where vswd is: READY=1 once the
 // sockets are up, RELOADING=1 while a SIGHUP reload runs, STOPPING=1. A no-op
@@ -311,7 +336,7 @@ int main(int argc, char** argv) {
 
     auto logger = spdlog::stderr_color_mt("vswd");
     spdlog::set_default_logger(logger);
-    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    set_log_format();
 
     if (!check_path.empty()) {
         auto cfg = load_config_file(check_path, host_context());

@@ -6,7 +6,9 @@
 # examples. A second install keeps an admin's edited config. Then the
 # installed vswd runs a small topology under a fake NOTIFY_SOCKET, as systemd
 # would start it (Type=notify): READY=1 must arrive once its sockets are up,
-# RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM.
+# RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM;
+# with JOURNAL_STREAM set (stderr is the journal) its lines carry syslog
+# priorities ("<6>", "<4>") instead of timestamps.
 set -euo pipefail
 : "${VSWD:?}" "${BUILD_DIR:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -80,7 +82,8 @@ while True:
 PY
 PIDS+=($!)
 for _ in $(seq 50); do [ -S "$DEST/notify.sock" ] && break; sleep 0.1; done
-NOTIFY_SOCKET=$DEST/notify.sock "$root/sbin/vswd" -c "$DEST/run.yaml" --resolv-conf /dev/null > "$DEST/vswd.log" 2>&1 &
+NOTIFY_SOCKET=$DEST/notify.sock JOURNAL_STREAM=8:12345 "$root/sbin/vswd" -c "$DEST/run.yaml" --resolv-conf /dev/null \
+    > "$DEST/vswd.log" 2>&1 &
 vswd_pid=$!
 PIDS+=($vswd_pid)
 wait_line() {
@@ -96,4 +99,8 @@ kill -TERM "$vswd_pid"
 wait_line "STOPPING=1"
 wait "$vswd_pid" || fail "vswd exited non-zero on SIGTERM"
 echo "ok: READY=1, RELOADING=1 + READY=1 on SIGHUP, STOPPING=1 ($(tr '\n' ',' < "$DEST/notify.log"))"
+grep -q "^<6>vswd ready: " "$DEST/vswd.log" || { cat "$DEST/vswd.log"; fail "no '<6>vswd ready' line for the journal"; }
+grep -q "^<6>SIGHUP: reloading" "$DEST/vswd.log" || fail "no '<6>SIGHUP: reloading' line"
+! grep -qE "^(<[0-7]>)?[0-9]{4}-[0-9]{2}-[0-9]{2} " "$DEST/vswd.log" || fail "timestamps in lines meant for the journal"
+echo "ok: journal lines: $(grep -m1 "^<6>vswd ready" "$DEST/vswd.log")"
 echo "PASS"
