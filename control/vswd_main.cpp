@@ -32,6 +32,7 @@
 
 #include "cli_parse.hpp"
 #include "config/config.hpp"
+#include "config/config_warnings.hpp"
 #include "config/host_resolvers.hpp"
 #include "ctl_server.hpp"
 #include "eal_args.hpp"
@@ -133,6 +134,7 @@ nlohmann::json reload(Switch& sw, const std::string& config_path, Config& runnin
     if (s.errors.empty()) {
         running = std::move(*cfg);
         spdlog::info("reloaded {}: {}", config_path, s.to_string());
+        for (const std::string& w : config_warnings(running)) spdlog::warn("{}", w);
         return {{"ok", true}, {"data", s.to_json()}, {"error", ""}};
     }
     ApplySummary back = sw.apply(running);
@@ -213,6 +215,10 @@ int run(const std::string& config_path, Config cfg) {
 
     const unsigned n_cpus = std::thread::hardware_concurrency();
     const bool huge = want_hugepages(sc.hugepages, probe_hugepages(), sc.memory_mb);
+    if (sc.hugepages == Hugepages::automatic && !huge)
+        spdlog::warn("hugepages: auto found fewer than {} MB of free hugepages: running without them "
+                     "(packet capture with dpdk-pdump needs them; reserve some or set hugepages: off)",
+                     sc.memory_mb);
     std::vector<std::string> args = eal_arguments(sc, huge, n_cpus);
     std::string joined;
     for (const auto& a : args) joined += a + " ";
@@ -244,6 +250,7 @@ int run(const std::string& config_path, Config cfg) {
     int rc = 0;
     ApplySummary initial = sw->apply(cfg);
     spdlog::info("config {}: {}", config_path, initial.to_string());
+    for (const std::string& w : config_warnings(cfg)) spdlog::warn("{}", w);
     if (!initial.errors.empty()) {
         spdlog::critical("could not build the configured topology; stopping");
         rc = 1;
@@ -346,6 +353,7 @@ int main(int argc, char** argv) {
         }
         std::printf("%s: OK (%zu networks, %zu ports)\n", check_path.c_str(), cfg->networks.size(),
                     cfg->ports.size());
+        for (const std::string& w : config_warnings(*cfg)) std::printf("warning: %s\n", w.c_str());
         return 0;
     }
     auto cfg = load_config_file(config_path, host_context());

@@ -32,6 +32,12 @@ expect 2 "limit" -- "$VSWCTL" sessions --limit 0
 expect 2 "proto" -- "$VSWCTL" sessions --proto sctp
 expect 1 "cannot connect to /nonexistent/vswd.sock" -- "$VSWCTL" -s /nonexistent/vswd.sock show
 expect 1 "No such file|cannot" -- "$VSWD" --check /nonexistent/vsw.yaml
+# A valid file with a likely mistake: exit 0, and the warning says what.
+tmp=$(mktemp /tmp/vsw-cli-XXXXXX.yaml)
+trap 'rm -f "$tmp"' EXIT
+printf 'uplinks:\n  wan: {device: net_tap9, address: 203.0.113.10/24, gateway: 203.0.113.1}\n%s\n%s\n' \
+    'networks: {n: {mode: nat, uplink: wan, dhcp: false}}' 'ports: {vm1: {network: n}}' > "$tmp"
+expect 0 "warning: networks.n: NAT without DHCP" -- "$VSWD" --check "$tmp" --resolv-conf /dev/null
 # A usage error is one line and the hint, not CLI11's help dump.
 lines=$("$VSWD" --no-such-option 2>&1 | wc -l)
 [ "$lines" = 2 ] || fail "a usage error printed $lines lines"
