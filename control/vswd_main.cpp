@@ -35,6 +35,8 @@
 #include "config/config_warnings.hpp"
 #include "config/host_resolvers.hpp"
 #include "ctl_server.hpp"
+#include "metrics.hpp"
+#include "metrics_server.hpp"
 #include "eal_args.hpp"
 #include "config/reload_guard.hpp"
 #include "config/resource_budget.hpp"
@@ -270,6 +272,17 @@ int run(const std::string& config_path, Config cfg) {
         rc = 1;
     }
     const int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    std::optional<MetricsServer> metrics;
+    if (rc == 0 && sc.metrics) {
+        auto m = MetricsServer::listen(sc.metrics->first, sc.metrics->second);
+        if (!m) {
+            spdlog::critical("{}", m.error());
+            rc = 1;
+        } else {
+            metrics.emplace(std::move(*m));
+            spdlog::info("metrics: http://{}:{}/metrics", sc.metrics->first.to_string(), sc.metrics->second);
+        }
+    }
 
     if (rc == 0) {
         spdlog::info("vswd ready: {} worker(s), control socket {}/vswd.sock, hugepages {}", n_workers,
@@ -277,9 +290,10 @@ int run(const std::string& config_path, Config cfg) {
         notify_systemd("READY=1");
         auto last_periodic = std::chrono::steady_clock::now();
         for (bool running = true; running;) {
-            pollfd fds[2] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
-            poll(fds, 2, 1);  // 1 ms: the slow path's latency bound
+            pollfd fds[3] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}, {metrics ? metrics->fd() : -1, POLLIN, 0}};
+            poll(fds, 3, 1);  // 1 ms: the slow path's latency bound
             if (fds[0].revents & POLLIN) server->serve_pending();
+            if (fds[2].revents & POLLIN) metrics->serve_pending([&] { return prometheus_text(sw->stats()); });
             signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {

@@ -316,7 +316,7 @@ SwitchConfig Loader::switch_section(const Field& section) const {
     SwitchConfig sw;
     for (const Field& f : map_fields(section, {"cores", "hugepages", "run_dir", "state_dir",
                                                "log_level", "file_prefix", "mac_aging",
-                                               "memory_mb", "socket_group"})) {
+                                               "memory_mb", "socket_group", "metrics"})) {
         std::string_view key = f.key.Scalar();
         if (key == "cores") {
             sw.cores = cores(f);
@@ -340,6 +340,17 @@ SwitchConfig Loader::switch_section(const Field& section) const {
             sw.mac_aging = static_cast<unsigned>(number(f, 1, 86400, "seconds"));
         } else if (key == "memory_mb") {
             sw.memory_mb = static_cast<unsigned>(number(f, 64, 65536, "MB"));
+        } else if (key == "metrics") {
+            const std::string text = scalar(f);
+            const size_t colon = text.rfind(':');
+            auto address = colon == std::string::npos ? std::nullopt : Ipv4::parse(text.substr(0, colon));
+            unsigned port = 0;
+            const std::string port_text = colon == std::string::npos ? "" : text.substr(colon + 1);
+            const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+            if (!address || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+                port > 65535)
+                fail(f, "'" + text + "' is not an address:port to serve metrics on (like 127.0.0.1:9417)");
+            sw.metrics = std::pair(*address, static_cast<uint16_t>(port));
         } else if (key == "socket_group") {
             sw.socket_group = scalar(f);
             if (!valid_name(sw.socket_group, "_.-") || sw.socket_group.size() > 32)

@@ -57,6 +57,9 @@ struct SwitchConfig {
     // sockets: run_dir becomes root:<group> 0750 and each server socket 0660.
     // Empty: root only.
     std::string socket_group;
+    // Where vswd serves Prometheus metrics (GET /metrics), "127.0.0.1:9417";
+    // off when absent.
+    std::optional<std::pair<Ipv4, uint16_t>> metrics;
     bool operator==(const SwitchConfig&) const = default;
 };
 

@@ -30,7 +30,7 @@ void note_restart_only(const SwitchConfig& was, const SwitchConfig& now, Plan& p
     // Every field of SwitchConfig, so that a new one does not compile until
     // it is sorted here into "at restart" or "in place".
     [[maybe_unused]] const auto& [cores, hugepages, run_dir, state_dir, log_level, file_prefix, mac_aging,
-                                  memory_mb, socket_group] = now;
+                                  memory_mb, socket_group, metrics] = now;
     ChangedKeys restart;
     restart.compare("switch.cores", was.cores, cores);
     restart.compare("switch.hugepages", was.hugepages, hugepages);
@@ -39,6 +39,7 @@ void note_restart_only(const SwitchConfig& was, const SwitchConfig& now, Plan& p
     restart.compare("switch.file_prefix", was.file_prefix, file_prefix);
     restart.compare("switch.memory_mb", was.memory_mb, memory_mb);
     restart.compare("switch.socket_group", was.socket_group, socket_group);
+    restart.compare("switch.metrics", was.metrics, metrics);
     if (restart.any()) plan.notes.push_back("changes to " + restart.list() + " take effect at restart");
     ChangedKeys in_place;
     in_place.compare("mac_aging", was.mac_aging, mac_aging);

@@ -4,10 +4,13 @@
 # output parses with the Prometheus client library's own parser, every
 # metric is in vsw's namespace with the conventional suffixes, and the
 # per-port counters agree with `vswctl --json stats` (read just before and
-# just after: the host's kernel may send a frame in between).
+# just after: the host's kernel may send a frame in between). The same text
+# is served over HTTP at switch.metrics (GET /metrics; 404 elsewhere).
 source "$(dirname "$0")/lib.sh"
 
+METRICS_PORT=$((20000 + UID_ % 20000))
 { switch_yaml; cat <<YAML
+  metrics: 127.0.0.1:$METRICS_PORT
 networks:
   hostonly0:
     mode: host-only
@@ -58,4 +61,14 @@ slow = sum(v for (n, l), v in samples.items() if n == "vsw_port_slow_path_packet
 assert slow >= 2, "the host's pings reached the control thread"
 print(f"{len(families)} metric families, {len(samples)} samples, {checked} port values agree with the JSON")
 PY
-log "PASS: $(grep -c '^# TYPE' "$WORK/metrics.txt") metrics parse and agree with vswctl --json stats"
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/scraped.txt" || fail "GET /metrics failed"
+/usr/bin/python3 - "$WORK/scraped.txt" <<'PY' || fail "the scraped text does not parse"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+names = {f.name for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+assert "vsw_port_rx_packets" in names or "vsw_port_rx_packets_total" in names, names
+print(len(names), "families scraped")
+PY
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/nothing")
+[ "$code" = 404 ] || fail "GET /nothing answered $code"
+log "PASS: $(grep -c '^# TYPE' "$WORK/metrics.txt") metrics parse and agree with vswctl --json stats; served at :$METRICS_PORT/metrics"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "../../control/metrics.hpp"
+#include "../../control/metrics_server.hpp"
 
 namespace vsw {
 namespace {
@@ -40,6 +41,19 @@ TEST(Metrics, PrometheusText) {
         ++n;
     EXPECT_EQ(n, 1u);
     EXPECT_LT(t.find("# HELP vsw_port_drops_total"), t.find("vsw_port_drops_total{"));
+}
+
+TEST(Metrics, HttpResponses) {
+    auto body = [] { return std::string("vsw_fdb_entries 5\n"); };
+    const std::string ok = metrics_http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
+    EXPECT_EQ(ok.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << ok;
+    EXPECT_NE(ok.find("Content-Type: text/plain; version=0.0.4"), std::string::npos) << ok;
+    EXPECT_NE(ok.find("Content-Length: 18\r\n"), std::string::npos) << ok;
+    EXPECT_EQ(ok.substr(ok.size() - 18), "vsw_fdb_entries 5\n");
+    EXPECT_EQ(metrics_http_response("GET /other HTTP/1.1\r\n\r\n", body).rfind("HTTP/1.0 404", 0), 0u);
+    EXPECT_EQ(metrics_http_response("POST /metrics HTTP/1.1\r\n\r\n", body).rfind("HTTP/1.0 405", 0), 0u);
+    EXPECT_EQ(metrics_http_response("", body).rfind("HTTP/1.0 400", 0), 0u);
+    EXPECT_EQ(metrics_http_response("garbage", body).rfind("HTTP/1.0 400", 0), 0u);
 }
 
 TEST(Metrics, MissingSectionsAreLeftOut) {

@@ -91,6 +91,8 @@ const KeyCase kCases[] = {
      "changes to switch.memory_mb take effect at restart"},
     {"switch.socket_group", [](Config& c) { c.switch_config.socket_group = "kvm"; }, "", "",
      "changes to switch.socket_group take effect at restart"},
+    {"switch.metrics", [](Config& c) { c.switch_config.metrics = std::pair(*Ipv4::parse("127.0.0.1"), uint16_t{9417}); },
+     "", "", "changes to switch.metrics take effect at restart"},
     {"switch.log_level", [](Config& c) { c.switch_config.log_level = "debug"; }, "update_switch:",
      "switch (log_level)"},
     {"switch.mac_aging", [](Config& c) { c.switch_config.mac_aging = 30; }, "update_switch:",
