@@ -215,11 +215,16 @@ NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Ses
     s->in_use = true;
     s->from_forward = true;
     ++live_;
-    if (in.network < kMaxNetworks) ++live_in_network_[in.network];
+    if (in.network < kMaxNetworks) add_live(in.network, 1);
     guests_->add(in.network, in.in_ip);
     ++generation_;
     used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
+}
+
+void NatTable::add_live(uint16_t network, int delta) {
+    std::atomic<uint32_t>& n = live_in_network_[network];
+    n.store(n.load(std::memory_order_relaxed) + static_cast<uint32_t>(delta), std::memory_order_relaxed);
 }
 
 void NatTable::remove(Session& s) {
@@ -236,7 +241,7 @@ void NatTable::remove(Session& s) {
     }
     s.in_use = false;
     --live_;
-    if (s.in.network < kMaxNetworks) --live_in_network_[s.in.network];
+    if (s.in.network < kMaxNetworks) add_live(s.in.network, -1);
     guests_->remove(s.in.network, s.in.in_ip);
     ++generation_;
 }

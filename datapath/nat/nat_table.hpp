@@ -6,6 +6,8 @@
 // concurrency support. Time is passed in (seconds), so tests inject a clock.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -116,7 +118,10 @@ public:
     unsigned expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget);
 
     uint32_t size() const { return live_; }
-    uint32_t size_of(uint16_t network) const { return network < kMaxNetworks ? live_in_network_[network] : 0; }
+    // Also read by the control thread (vswctl stats), hence atomic (one writer: relaxed).
+    uint32_t size_of(uint16_t network) const {
+        return network < kMaxNetworks ? live_in_network_[network].load(std::memory_order_relaxed) : 0;
+    }
     // Sessions of one guest (inside address) of a network.
     uint32_t size_of_guest(uint16_t network, uint32_t in_ip) const { return guests_->get(network, in_ip); }
     uint32_t capacity() const { return capacity_; }
@@ -124,6 +129,7 @@ public:
     uint32_t slots() const { return slots_; }
 
 private:
+    void add_live(uint16_t network, int delta);  // the one writer: this worker
     struct MapKey {
         uint16_t network;
         uint8_t proto;
@@ -154,7 +160,7 @@ private:
     uint32_t capacity_ = 0, slots_ = 0, live_ = 0;
     uint32_t expire_cursor_ = 0;
     uint64_t generation_ = 0;
-    uint32_t live_in_network_[kMaxNetworks] = {};
+    std::array<std::atomic<uint32_t>, kMaxNetworks> live_in_network_{};
     std::unique_ptr<GuestCounts> guests_;
     uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
