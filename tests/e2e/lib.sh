@@ -20,6 +20,7 @@ CONFIG="$WORK/vsw.yaml"
 VSWD_PID=
 GUEST_PIDS=()
 CLEANUP_LINKS=()            # extra interfaces a test made (removed on exit)
+CLEANUP_HOOKS=()            # extra commands a test needs run on exit (e.g. groupdel)
 declare -A GUEST_PID
 
 log() { echo "[$(date +%T)] $*"; }
@@ -57,6 +58,7 @@ cleanup() {
     ip netns del "$NETNS" 2>/dev/null || true
     ip link del "$HOSTIF" 2>/dev/null || true
     for l in "${CLEANUP_LINKS[@]}"; do ip link del "$l" 2>/dev/null || true; done
+    for c in "${CLEANUP_HOOKS[@]}"; do eval "$c" 2>/dev/null || true; done
     rm -rf "/var/run/dpdk/$PREFIX" "$WORK"
     exit $rc
 }

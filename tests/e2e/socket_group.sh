@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 GROUP="vswtg${UID_}"
 groupadd --system "$GROUP"
-trap 'rc=$?; groupdel "$GROUP" 2>/dev/null || true; (exit $rc); cleanup' EXIT
+CLEANUP_HOOKS+=("groupdel $GROUP")
 chmod 0755 "$WORK"   # (mktemp makes it 0700) so that "nobody" can reach run_dir at all
 
 { switch_yaml; cat <<YAML
