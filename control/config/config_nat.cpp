@@ -270,43 +270,41 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
                                  const UplinkConfig& up, const std::vector<PortForward>& out,
                                  const Config& config) const {
     const Subnet& sn = *net.subnet;
-    {
-        std::vector<Field> fields =
-            map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
-        PortForward pf;
-        const Field& name = require(fields, item, "name");
-        pf.name = scalar(name);
-        if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
-            fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
-        for (const PortForward& other : out)
-            if (other.name == pf.name)
-                fail(name, "port forward name '" + pf.name + "' is already used in network '" +
-                               net.name + "'");
+    std::vector<Field> fields =
+        map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
+    PortForward pf;
+    const Field& name = require(fields, item, "name");
+    pf.name = scalar(name);
+    if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
+        fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
+    for (const PortForward& other : out)
+        if (other.name == pf.name)
+            fail(name, "port forward name '" + pf.name + "' is already used in network '" +
+                           net.name + "'");
 
-        static constexpr uint8_t protos[] = {6, 17};
-        pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
-        if (const Field* host_ip = find(fields, "host_ip")) {
-            pf.host_ip = ipv4(*host_ip);
-            if (*pf.host_ip != up.address)
-                fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
-                                   up.address.to_string() + " of uplink '" + up.name +
-                                   "', the only outside address vsw owns (leave host_ip out to use it)");
-        }
-        const Field& host_port = require(fields, item, "host_port");
-        pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
-        check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
-
-        if (const Field* guest_ip = find(fields, "guest_ip")) {
-            pf.guest_ip = ipv4(*guest_ip);
-            check_host_address(*guest_ip, "guest_ip", pf.guest_ip, sn);
-            if (pf.guest_ip == nat.gateway)
-                fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the gateway address");
-            if (nat.dns && pf.guest_ip == *nat.dns)
-                fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the dns address");
-        }
-        pf.guest_port = static_cast<uint16_t>(number(require(fields, item, "guest_port"), 1, 65535));
-        return pf;
+    static constexpr uint8_t protos[] = {6, 17};
+    pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
+    if (const Field* host_ip = find(fields, "host_ip")) {
+        pf.host_ip = ipv4(*host_ip);
+        if (*pf.host_ip != up.address)
+            fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
+                               up.address.to_string() + " of uplink '" + up.name +
+                               "', the only outside address vsw owns (leave host_ip out to use it)");
     }
+    const Field& host_port = require(fields, item, "host_port");
+    pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
+    check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
+
+    if (const Field* guest_ip = find(fields, "guest_ip")) {
+        pf.guest_ip = ipv4(*guest_ip);
+        check_host_address(*guest_ip, "guest_ip", pf.guest_ip, sn);
+        if (pf.guest_ip == nat.gateway)
+            fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the gateway address");
+        if (nat.dns && pf.guest_ip == *nat.dns)
+            fail(*guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is the dns address");
+    }
+    pf.guest_port = static_cast<uint16_t>(number(require(fields, item, "guest_port"), 1, 65535));
+    return pf;
 }
 
 // A proto/host_port pair can be forwarded once per uplink, across all the nat
