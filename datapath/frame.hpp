@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../common/bytes.hpp"
+#include "../common/headers.hpp"
 #include "addr.hpp"
 #include "limits.hpp"
 
@@ -13,7 +14,6 @@ namespace vsw {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEtherTypeArp = 0x0806;
-inline constexpr uint32_t kEthHeaderLen = 14;
 
 // What the switch's own services (DHCP, ARP for service addresses) listen for
 // in one network. Filled in by the control thread as part of the topology.
@@ -45,20 +45,20 @@ enum class FrameClass : uint8_t {
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4
 // (and DNS to the DNS address, which NAT forwards to a resolver) is routed.
 inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
-    if (!svc.routed || len < kEthHeaderLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
-    const uint8_t* ip = p + kEthHeaderLen;
+    if (!svc.routed || len < kEtherHdrLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
+    const uint8_t* ip = p + kEtherHdrLen;
     const uint32_t dst = get32(ip + 16);
     if (!svc.has_ip_be(dst)) return FrameClass::routed;
     if (dst != svc.dns_be || svc.dns_be == 0) return FrameClass::slow_path;
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-    if (ihl < 20 || len < kEthHeaderLen + ihl + 4 || (ip[9] != 17 && ip[9] != 6)) return FrameClass::slow_path;
+    if (ihl < 20 || len < kEtherHdrLen + ihl + 4 || (ip[9] != 17 && ip[9] != 6)) return FrameClass::slow_path;
     return load_be16(ip + ihl + 2) == 53 ? FrameClass::routed : FrameClass::slow_path;
 }
 
 // Classifies one frame. `len` is the number of contiguous bytes at `p`
 // (the first mbuf segment), which holds all headers of any sane frame.
 inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
-    if (len < kEthHeaderLen) return FrameClass::runt;
+    if (len < kEtherHdrLen) return FrameClass::runt;
     const uint8_t* src = p + 6;
     if ((src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)
         return FrameClass::bad_src;
@@ -69,16 +69,16 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
     const uint16_t ether_type = load_be16(p + 12);
     if (ether_type == kEtherTypeArp) {
         // ARP for IPv4 over Ethernet: the target protocol address is at 24..27.
-        if (len < kEthHeaderLen + 28) return FrameClass::switched;
-        const uint8_t* arp = p + kEthHeaderLen;
+        if (len < kEtherHdrLen + 28) return FrameClass::switched;
+        const uint8_t* arp = p + kEtherHdrLen;
         if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4) return FrameClass::switched;
         return svc.has_ip_be(get32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
     }
     if (ether_type == kEtherTypeIpv4 && svc.dhcp) {
-        if (len < kEthHeaderLen + 20) return FrameClass::switched;
-        const uint8_t* ip = p + kEthHeaderLen;
+        if (len < kEtherHdrLen + 20) return FrameClass::switched;
+        const uint8_t* ip = p + kEtherHdrLen;
         const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-        if ((ip[0] >> 4) != 4 || ihl < 20 || len < kEthHeaderLen + ihl + 8) return FrameClass::switched;
+        if ((ip[0] >> 4) != 4 || ihl < 20 || len < kEtherHdrLen + ihl + 8) return FrameClass::switched;
         const bool first_fragment = (load_be16(ip + 6) & 0x1fff) == 0;
         if (ip[9] == 17 && first_fragment && load_be16(ip + ihl + 2) == 67) return FrameClass::slow_path;
     }

@@ -122,7 +122,7 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     // Workers learn from the frames they switch or route; a guest that has
     // only talked to vsw's services so far (DHCP, ARP) is learned here, so
     // that a port forward's first packet to it is not flooded.
-    if (frame.size() >= kEthHeaderLen && (frame[6] & 1) == 0)
+    if (frame.size() >= kEtherHdrLen && (frame[6] & 1) == 0)
         learn_mac(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
     // The network's service addresses: DHCP server, gateway, DNS.
     std::vector<Ipv4> service_ips;

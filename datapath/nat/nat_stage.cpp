@@ -153,7 +153,7 @@ void NatStage::out2in_one(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
 NatStep NatStage::out2in_prepare(const Ctx& c, uint8_t uplink, rte_mbuf* m, OutsidePending& p) {
     const UplinkSlot& up = c.topo.uplinks[uplink];
     const uint8_t* f = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (rte_pktmbuf_data_len(m) < kEthHeaderLen) {
+    if (rte_pktmbuf_data_len(m) < kEtherHdrLen) {
         exits_.drop(m, c.in_port, DropReason::runt);
         return NatStep::done;
     }

@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const FrameClass c = classify_frame(p, len, svc);
     FUZZ_CHECK(c <= FrameClass::routed);
-    FUZZ_CHECK((c == FrameClass::runt) == (len < kEthHeaderLen));
+    FUZZ_CHECK((c == FrameClass::runt) == (len < kEtherHdrLen));
     if (c == FrameClass::runt) return 0;
     const bool src_bad = (p[6] & 1) || std::memcmp(p + 6, "\0\0\0\0\0\0", 6) == 0;
     FUZZ_CHECK((c == FrameClass::bad_src) == src_bad);
@@ -72,19 +72,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool to_svc_mac = std::memcmp(p, svc.mac.bytes.data(), 6) == 0;
     // Only IPv4 to the services' MAC in a routed network is routed.
     if (c == FrameClass::routed)
-        FUZZ_CHECK(svc.routed && to_svc_mac && len >= kEthHeaderLen + 20 && load_be16(p + 12) == kEtherTypeIpv4);
+        FUZZ_CHECK(svc.routed && to_svc_mac && len >= kEtherHdrLen + 20 && load_be16(p + 12) == kEtherTypeIpv4);
     // A frame to the services' MAC never goes past them onto the switch.
     if (svc.enabled && to_svc_mac) FUZZ_CHECK(c == FrameClass::slow_path || c == FrameClass::routed);
     // Elsewhere the slow path gets only ARP for a service address or DHCP to a server.
     if (c == FrameClass::slow_path && !to_svc_mac) {
         const uint16_t type = load_be16(p + 12);
         if (type == kEtherTypeArp) {
-            FUZZ_CHECK(len >= kEthHeaderLen + 28 && svc.has_ip_be(get32(p + kEthHeaderLen + 24)));
+            FUZZ_CHECK(len >= kEtherHdrLen + 28 && svc.has_ip_be(get32(p + kEtherHdrLen + 24)));
         } else {
             FUZZ_CHECK(type == kEtherTypeIpv4 && svc.dhcp);
-            const uint8_t* ip = p + kEthHeaderLen;
+            const uint8_t* ip = p + kEtherHdrLen;
             const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-            FUZZ_CHECK(ihl >= 20 && len >= kEthHeaderLen + ihl + 8 && ip[9] == 17 && load_be16(ip + ihl + 2) == 67);
+            FUZZ_CHECK(ihl >= 20 && len >= kEtherHdrLen + ihl + 8 && ip[9] == 17 && load_be16(ip + ihl + 2) == 67);
         }
     }
     return 0;
