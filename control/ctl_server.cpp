@@ -44,6 +44,8 @@ tl::expected<std::string, std::string> read_line(int fd) {
     return data;
 }
 
+}  // namespace
+
 bool write_all(int fd, const std::string& s) {
     size_t off = 0;
     while (off < s.size()) {
@@ -54,8 +56,6 @@ bool write_all(int fd, const std::string& s) {
     }
     return true;
 }
-
-}  // namespace
 
 tl::expected<CtlServer, std::string> CtlServer::listen(const std::string& path, Handler handler) {
     auto addr = unix_address(path);

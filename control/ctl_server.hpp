@@ -33,6 +33,9 @@ private:
     Handler handler_;
 };
 
+// Writes all of `s` to a blocking socket; false on an error.
+bool write_all(int fd, const std::string& s);
+
 // Client side (vswctl): sends one request, returns the parsed response.
 tl::expected<nlohmann::json, std::string> ctl_request(const std::string& path, const nlohmann::json& request);
 

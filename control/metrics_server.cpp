@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ctl_server.hpp"
+
 namespace vsw {
 
 namespace {
@@ -72,13 +74,7 @@ void MetricsServer::serve_pending(const std::function<std::string()>& body) {
             if (n <= 0) break;
             head.append(buf, static_cast<size_t>(n));
         }
-        const std::string out = metrics_http_response(head, body);
-        size_t off = 0;
-        while (off < out.size()) {
-            const ssize_t n = write(c, out.data() + off, out.size() - off);
-            if (n <= 0) break;
-            off += static_cast<size_t>(n);
-        }
+        write_all(c, metrics_http_response(head, body));
         close(c);
     }
 }
