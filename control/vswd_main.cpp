@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 #include <rte_pdump.h>
 
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #if VSW_HAVE_SYSTEMD
@@ -111,7 +113,7 @@ void set_log_format() {
 }
 
 // Tells systemd (Type=notify, vswd.service) where vswd is: READY=1 once the
-// sockets are up, RELOADING=1 while a SIGHUP reload runs, STOPPING=1. A no-op
+// sockets are up, RELOADING=1 while a reload (vswctl or SIGHUP) runs, STOPPING=1. A no-op
 // outside systemd or in a build without libsystemd.
 void notify_systemd([[maybe_unused]] const char* state) {
 #if VSW_HAVE_SYSTEMD
@@ -119,12 +121,23 @@ void notify_systemd([[maybe_unused]] const char* state) {
 #endif
 }
 
-nlohmann::json reload(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
+// The PCI NICs EAL was allowed to probe at start (-a): a reload cannot add others.
+std::set<std::string> pci_at_start;
+
+nlohmann::json reload_now(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
     auto cfg = load_config_file(config_path, host_context());
     if (!cfg) {
         spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
         return {{"ok", false}, {"error", cfg.error().to_string()}};
     }
+    for (const auto& [name, up] : cfg->uplinks)
+        if (auto pci = pci_address(up.device); pci && !pci_at_start.count(*pci)) {
+            const std::string why = fmt::format("uplink {}: PCI NIC {} was not in the configuration vswd started with "
+                                                "(EAL probes only the NICs it was given at start): restart vswd",
+                                                name, *pci);
+            spdlog::error("reload of {} refused, running config kept: {}", config_path, why);
+            return {{"ok", false}, {"error", why}};
+        }
     ReloadOptions opts;
     opts.allow_empty = req.value("allow_empty", false);
     opts.force = req.value("force", false);
@@ -145,6 +158,14 @@ nlohmann::json reload(Switch& sw, const std::string& config_path, Config& runnin
                                         back.errors.empty() ? "" : " with errors: " + fmt::format("{}", fmt::join(back.errors, "; ")));
     spdlog::error("{}", err);
     return {{"ok", false}, {"data", s.to_json()}, {"error", err}};
+}
+
+// A reload from vswctl or SIGHUP; systemd hears RELOADING=1 for its duration.
+nlohmann::json reload(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
+    notify_systemd("RELOADING=1");
+    nlohmann::json result = reload_now(sw, config_path, running, req);
+    notify_systemd("READY=1");
+    return result;
 }
 
 // Handles one vswctl request.
@@ -208,7 +229,7 @@ int run(const std::string& config_path, Config cfg) {
         spdlog::critical("{}", lock.error());
         return 1;
     }
-    if (auto shared = share_with_group(sc.run_dir, sc.socket_group, 0750); !shared) {
+    if (auto shared = share_with_group(sc.run_dir, sc.socket_group, 0751); !shared) {
         spdlog::critical("{}", shared.error());
         return 1;
     }
@@ -221,7 +242,15 @@ int run(const std::string& config_path, Config cfg) {
         spdlog::warn("hugepages: auto found fewer than {} MB of free hugepages: running without them "
                      "(packet capture with dpdk-pdump needs them; reserve some or set hugepages: off)",
                      sc.memory_mb);
-    std::vector<std::string> args = eal_arguments(sc, huge, n_cpus);
+    // PCI NICs named by uplinks at start are allow-listed; an uplink with a
+    // PCI device added later by a reload needs a restart (the bus is off).
+    std::vector<std::string> pci_devices;
+    for (const auto& [name, up] : cfg.uplinks)
+        if (auto pci = pci_address(up.device)) {
+            pci_devices.push_back(up.device);
+            pci_at_start.insert(*pci);
+        }
+    std::vector<std::string> args = eal_arguments(sc, huge, n_cpus, pci_devices);
     std::string joined;
     for (const auto& a : args) joined += a + " ";
     spdlog::info("starting DPDK: {}", joined);
@@ -264,9 +293,31 @@ int run(const std::string& config_path, Config cfg) {
                  sc.memory_mb);
 
     register_telemetry(sw.get());
-    auto server = CtlServer::listen(sc.run_dir + "/vswd.sock", [&](const nlohmann::json& req) {
-        return handle_request(*sw, config_path, cfg, req);
-    });
+    // switch.control_group reads, control_admin_group also reloads; the
+    // socket belongs to the first of them that is set.
+    std::optional<gid_t> admin_gid;
+    if (const group* g = sc.control_admin_group.empty() ? nullptr : getgrnam(sc.control_admin_group.c_str()))
+        admin_gid = g->gr_gid;
+    uint64_t refused = 0;
+    auto server = CtlServer::listen(
+        sc.run_dir + "/vswd.sock",
+        [&](const nlohmann::json& req, const CtlPeer& peer) -> nlohmann::json {
+            const std::string cmd = req.value("cmd", "");
+            if (!may_run(cmd, peer, admin_gid)) {
+                ++refused;
+                spdlog::warn("control socket: refused '{}' from uid {} (refusal {}): needs root{}", cmd, peer.uid,
+                             refused, sc.control_admin_group.empty() ? "" : " or group " + sc.control_admin_group);
+                return {{"ok", false},
+                        {"error", fmt::format("permission denied: {} needs root{}", cmd,
+                                              sc.control_admin_group.empty()
+                                                  ? " (or a member of switch.control_admin_group)"
+                                                  : " or a member of group " + sc.control_admin_group)}};
+            }
+            nlohmann::json answer = handle_request(*sw, config_path, cfg, req);
+            if (cmd == "stats") answer["data"]["control"] = {{"refused", refused}};
+            return answer;
+        },
+        sc.control_group.empty() ? sc.control_admin_group : sc.control_group);
     if (!server) {
         spdlog::critical("control socket: {}", server.error());
         rc = 1;
@@ -293,14 +344,16 @@ int run(const std::string& config_path, Config cfg) {
             pollfd fds[3] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}, {metrics ? metrics->fd() : -1, POLLIN, 0}};
             poll(fds, 3, 1);  // 1 ms: the slow path's latency bound
             if (fds[0].revents & POLLIN) server->serve_pending();
-            if (fds[2].revents & POLLIN) metrics->serve_pending([&] { return prometheus_text(sw->stats()); });
+            if (fds[2].revents & POLLIN) metrics->serve_pending([&] {
+                nlohmann::json stats = sw->stats();
+                stats["control"] = {{"refused", refused}};
+                return prometheus_text(stats);
+            });
             signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     spdlog::info("SIGHUP: reloading {}", config_path);
-                    notify_systemd("RELOADING=1");
                     handle_request(*sw, config_path, cfg, {{"cmd", "reload"}});
-                    notify_systemd("READY=1");
                 } else {
                     spdlog::info("signal {}: stopping", si.ssi_signo);
                     notify_systemd("STOPPING=1");

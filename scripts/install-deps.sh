@@ -6,7 +6,9 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config
   libdpdk-dev dpdk dpdk-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcli11-dev libexpected-dev libgtest-dev libbpf-dev libnuma-dev libpcap-dev libelf-dev zlib1g-dev
-  libsystemd-dev     # sd_notify: vswd.service is Type=notify
+  libsystemd-dev systemd  # sd_notify (vswd.service is Type=notify); systemd.pc says where units go
+  scdoc              # man pages (doc/man)
+  debhelper lintian  # the Debian package (debian/, tests/e2e/package.sh)
   libbenchmark-dev   # perf/bench_datapath (cycles per packet of the worker stages)
   clang llvm   # vsw's XDP program for AF_XDP uplinks (datapath/xdp)
   libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang (scripts/fuzz.sh)

@@ -6,7 +6,7 @@
 # examples. A second install keeps an admin's edited config. Then the
 # installed vswd runs a small topology under a fake NOTIFY_SOCKET, as systemd
 # would start it (Type=notify): READY=1 must arrive once its sockets are up,
-# RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM;
+# RELOADING=1 and READY=1 around a reload (SIGHUP, and vswctl reload: the unit's ExecReload), STOPPING=1 on SIGTERM;
 # with JOURNAL_STREAM set (stderr is the journal) its lines carry syslog
 # priorities ("<6>", "<4>") instead of timestamps.
 set -euo pipefail
@@ -44,7 +44,7 @@ echo "ok: installed files, default topology accepted"
 
 # The unit, with its paths pointed into DESTDIR, passes systemd's own checks.
 unit=$DEST/vswd.service
-sed "s|$prefix/sbin/|$root/sbin/|g; s|$sysconf/|$DEST$sysconf/|g" "$root/lib/systemd/system/vswd.service" > "$unit"
+sed "s|$prefix/sbin/|$root/sbin/|g; s|$prefix/bin/|$root/bin/|g; s|$sysconf/|$DEST$sysconf/|g" "$root/lib/systemd/system/vswd.service" > "$unit"
 grep -q "^Type=notify" "$unit" || fail "the unit is not Type=notify"
 if out=$(systemd-analyze verify "$unit" 2>&1 | grep -v "sysinit.target\|/bin/kill"); [ -n "$out" ]; then
     fail "systemd-analyze verify: $out"
@@ -92,13 +92,21 @@ wait_line() {
 }
 wait_line "READY=1"
 [ -S "$DEST/run/vswd.sock" ] || fail "READY=1 came before the control socket"
+[ -S "$DEST/run/vm1.sock" ] || fail "READY=1 came before port vm1's vhost-user socket"
 kill -HUP "$vswd_pid"
 wait_line "RELOADING=1"
-[ "$(grep -c "READY=1" "$DEST/notify.log")" -ge 2 ] || wait_line "READY=1.*READY=1"
+count() { grep -c "$1" "$DEST/notify.log" || true; }
+for _ in $(seq 100); do [ "$(count READY=1)" -ge 2 ] && break; sleep 0.1; done
+[ "$(count READY=1)" -ge 2 ] || fail "no READY=1 after the SIGHUP reload: $(cat "$DEST/notify.log")"
+# The unit's ExecReload: vswctl reload, answered after RELOADING=1 + READY=1.
+"$root/bin/vswctl" -s "$DEST/run/vswd.sock" reload > /dev/null || fail "vswctl reload failed"
+for _ in $(seq 50); do [ "$(count READY=1)" -ge 3 ] && break; sleep 0.1; done
+[ "$(count RELOADING=1)" = 2 ] && [ "$(count READY=1)" = 3 ] ||
+    fail "vswctl reload: expected a second RELOADING=1 + READY=1, got: $(cat "$DEST/notify.log")"
 kill -TERM "$vswd_pid"
 wait_line "STOPPING=1"
 wait "$vswd_pid" || fail "vswd exited non-zero on SIGTERM"
-echo "ok: READY=1, RELOADING=1 + READY=1 on SIGHUP, STOPPING=1 ($(tr '\n' ',' < "$DEST/notify.log"))"
+echo "ok: READY=1, RELOADING=1 + READY=1 on SIGHUP and vswctl reload, STOPPING=1 ($(tr '\n' ',' < "$DEST/notify.log"))"
 grep -q "^<6>vswd ready: " "$DEST/vswd.log" || { cat "$DEST/vswd.log"; fail "no '<6>vswd ready' line for the journal"; }
 grep -q "^<6>SIGHUP: reloading" "$DEST/vswd.log" || fail "no '<6>SIGHUP: reloading' line"
 ! grep -qE "^(<[0-7]>)?[0-9]{4}-[0-9]{2}-[0-9]{2} " "$DEST/vswd.log" || fail "timestamps in lines meant for the journal"
