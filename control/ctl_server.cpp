@@ -1,12 +1,14 @@
 #include "ctl_server.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -46,6 +48,36 @@ tl::expected<std::string, std::string> read_line(int fd) {
 
 }  // namespace
 
+bool CtlPeer::in_group(gid_t g) const {
+    return gid == g || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
+
+bool may_run(const std::string& cmd, const CtlPeer& peer, std::optional<gid_t> admin_group) {
+    if (peer.uid == 0) return true;
+    if (cmd != "reload") return true;  // the rest only read
+    return admin_group && peer.in_group(*admin_group);
+}
+
+namespace {
+
+CtlPeer peer_of(int fd) {
+    CtlPeer peer;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) peer.uid = cred.uid, peer.gid = cred.gid;
+    std::vector<gid_t> groups(64);
+    len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0 && errno == ERANGE) {
+        groups.resize(len / sizeof(gid_t));  // the kernel said how much room it needs
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) len = 0;
+    }
+    groups.resize(len / sizeof(gid_t));
+    peer.groups = std::move(groups);
+    return peer;
+}
+
+}  // namespace
+
 bool write_all(int fd, const std::string& s) {
     size_t off = 0;
     while (off < s.size()) {
@@ -57,7 +89,8 @@ bool write_all(int fd, const std::string& s) {
     return true;
 }
 
-tl::expected<CtlServer, std::string> CtlServer::listen(const std::string& path, Handler handler) {
+tl::expected<CtlServer, std::string> CtlServer::listen(const std::string& path, Handler handler,
+                                                       const std::string& group) {
     auto addr = unix_address(path);
     if (!addr) return tl::unexpected(addr.error());
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -72,6 +105,16 @@ tl::expected<CtlServer, std::string> CtlServer::listen(const std::string& path, 
         return tl::unexpected(err);
     }
     chmod(path.c_str(), 0600);
+    if (!group.empty()) {
+        const struct group* g = getgrnam(group.c_str());
+        if (g == nullptr || chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || chmod(path.c_str(), 0660) != 0) {
+            const std::string err = fmt::format("{}: cannot give it to group {}: {}", path, group,
+                                                g == nullptr ? "no such group" : std::strerror(errno));
+            close(fd);
+            unlink(path.c_str());
+            return tl::unexpected(err);
+        }
+    }
     return CtlServer(fd, path, std::move(handler));
 }
 
@@ -99,7 +142,7 @@ void CtlServer::serve_pending() {
             if (request.is_discarded() || !request.is_object())
                 response = {{"ok", false}, {"error", "request is not a JSON object"}};
             else
-                response = handler_(request);
+                response = handler_(request, peer_of(c));
         }
         write_all(c, response.dump() + "\n");
         close(c);
@@ -112,7 +155,10 @@ tl::expected<nlohmann::json, std::string> ctl_request(const std::string& path, c
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return tl::unexpected(fmt::format("socket: {}", std::strerror(errno)));
     if (connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
-        const std::string err = fmt::format("cannot connect to {}: {} (is vswd running?)", path, std::strerror(errno));
+        const std::string err =
+            errno == EACCES ? fmt::format("cannot connect to {}: permission denied (root, or a member of vswd's "
+                                          "switch.control_group, may use it)", path)
+                            : fmt::format("cannot connect to {}: {} (is vswd running?)", path, std::strerror(errno));
         close(fd);
         return tl::unexpected(err);
     }

@@ -122,6 +122,10 @@ std::string prometheus_text(const json& stats) {
                       {{"network", network}, {"kind", event}}, n.get<uint64_t>());
             }
         }
+    if (const auto ctl = stats.find("control"); ctl != stats.end() && ctl->is_object())
+        e.add("vsw_control_refused_total", "counter",
+              "vswctl requests refused on the control socket (a reload from outside root and control_admin_group).",
+              {}, number(*ctl, "refused"));
     if (const auto fdb = stats.find("fdb"); fdb != stats.end() && fdb->is_object()) {
         e.add("vsw_fdb_entries", "gauge", "Learned MAC addresses, all networks.", {}, number(*fdb, "entries"));
         e.add("vsw_fdb_full_total", "counter", "MACs not learned because the table was full.", {},

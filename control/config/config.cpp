@@ -52,6 +52,14 @@ const char* to_string(NetworkMode mode) {
     return "?";
 }
 
+SocketAccess socket_access(const SwitchConfig& sw, const PortConfig& port) {
+    SocketAccess a;
+    a.group = port.socket_group.empty() ? sw.socket_group : port.socket_group;
+    a.mode = port.socket_mode ? port.socket_mode : sw.socket_mode;
+    if (!a.mode && !a.group.empty()) a.mode = 0660;
+    return a;
+}
+
 const char* to_string(Hugepages mode) {
     switch (mode) {
         case Hugepages::automatic: return "auto";
@@ -316,7 +324,8 @@ SwitchConfig Loader::switch_section(const Field& section) const {
     SwitchConfig sw;
     for (const Field& f : map_fields(section, {"cores", "hugepages", "run_dir", "state_dir",
                                                "log_level", "file_prefix", "mac_aging",
-                                               "memory_mb", "socket_group", "metrics"})) {
+                                               "memory_mb", "socket_group", "socket_mode", "control_group",
+                                               "control_admin_group", "metrics"})) {
         std::string_view key = f.key.Scalar();
         if (key == "cores") {
             sw.cores = cores(f);
@@ -352,15 +361,36 @@ SwitchConfig Loader::switch_section(const Field& section) const {
                 fail(f, "'" + text + "' is not an address:port to serve metrics on (like 127.0.0.1:9417)");
             sw.metrics = std::pair(*address, static_cast<uint16_t>(port));
         } else if (key == "socket_group") {
-            sw.socket_group = scalar(f);
-            if (!valid_name(sw.socket_group, "_.-") || sw.socket_group.size() > 32)
-                fail(f, "'" + sw.socket_group + "' is not a valid group name");
-            if (getgrnam(sw.socket_group.c_str()) == nullptr)
-                fail(f, "group '" + sw.socket_group + "' does not exist on this host (libvirt's QEMU runs as "
-                        "libvirt-qemu, in group kvm and libvirt-qemu)");
+            sw.socket_group = group_name(f);
+        } else if (key == "socket_mode") {
+            sw.socket_mode = socket_mode(f);
+        } else if (key == "control_group") {
+            sw.control_group = group_name(f);
+        } else if (key == "control_admin_group") {
+            sw.control_admin_group = group_name(f);
         }
     }
     return sw;
+}
+
+// A group that exists on this host (socket_group, control_group, ...).
+std::string Loader::group_name(const Field& f) const {
+    std::string name = scalar(f);
+    if (!valid_name(name, "_.-") || name.size() > 32) fail(f, "'" + name + "' is not a valid group name");
+    if (getgrnam(name.c_str()) == nullptr)
+        fail(f, "group '" + name + "' does not exist on this host (libvirt's QEMU runs as "
+                "libvirt-qemu, in group kvm and libvirt-qemu)");
+    return name;
+}
+
+// A socket's mode, in octal as chmod takes it: read and write for root, and
+// for the group and the others or not (connecting needs write permission).
+unsigned Loader::socket_mode(const Field& f) const {
+    const std::string text = scalar(f);
+    static constexpr std::pair<const char*, unsigned> modes[] = {{"0600", 0600}, {"0660", 0660}, {"0666", 0666}};
+    for (const auto& [name, mode] : modes)
+        if (text == name || text == name + 1) return mode;  // 0660 or 660
+    fail(f, "'" + text + "' is not a socket mode: 0600 (root), 0660 (and the group) or 0666 (everyone)");
 }
 
 std::vector<unsigned> Loader::cores(const Field& f) const {
@@ -543,7 +573,8 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
     port.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(port.name, "_.-") || port.name.size() > 64)
         fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
-    std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac", "max_macs", "max_leases"});
+    std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac", "max_macs", "max_leases",
+                                                  "socket_group", "socket_mode"});
 
     const Field& network = require(fields, f, "network");
     port.network = scalar(network);
@@ -566,6 +597,11 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
                           socket_what + port.socket + " is already used by port '" + name + "'");
 
     if (const Field* c = find(fields, "client")) port.client = boolean(*c);
+    for (const char* key : {"socket_group", "socket_mode"})
+        if (const Field* k = find(fields, key); k && port.client)
+            fail_key(*k, std::string(key) + " applies to sockets vswd listens on; with client: true QEMU owns the socket");
+    if (const Field* g = find(fields, "socket_group")) port.socket_group = group_name(*g);
+    if (const Field* m = find(fields, "socket_mode")) port.socket_mode = socket_mode(*m);
     if (const Field* m = find(fields, "mac")) port.mac = unicast_mac(*m);
     // A pinned port's guest has one MAC: one FDB entry, and one lease whatever chaddr it claims.
     if (port.mac) port.max_macs = 1, port.max_leases = 1;

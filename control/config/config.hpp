@@ -54,9 +54,17 @@ struct SwitchConfig {
     unsigned mac_aging = 300;             // seconds before an idle learned MAC is forgotten
     unsigned memory_mb = 512;             // DPDK memory (mbuf pool etc.)
     // A group (e.g. libvirt-qemu, kvm) whose members may open the vhost-user
-    // sockets: run_dir becomes root:<group> 0750 and each server socket 0660.
-    // Empty: root only.
+    // sockets: run_dir becomes root:<group> 0751 and each server socket 0660
+    // (socket_mode). Empty: root only.
     std::string socket_group;
+    // Mode of the server sockets (0600, 0660 or 0666); default 0660 with a
+    // socket_group, else the sockets stay as DPDK makes them (root only).
+    std::optional<unsigned> socket_mode;
+    // The control socket (vswd.sock) becomes root:<group> 0660: members run
+    // the read-only vswctl commands (show, stats, ...). Members of
+    // control_admin_group may also reload. Both empty: root only.
+    std::string control_group;
+    std::string control_admin_group;
     // Where vswd serves Prometheus metrics (GET /metrics), "127.0.0.1:9417";
     // off when absent.
     std::optional<std::pair<Ipv4, uint16_t>> metrics;
@@ -159,9 +167,19 @@ struct PortConfig {
     std::optional<Mac> mac;               // pinned source MAC (anti-spoofing)
     uint32_t max_macs = 256;              // source MACs learned from this port; more are dropped
     uint32_t max_leases = 4;              // DHCP leases the port's guest may hold (1 when `mac` is pinned)
+    std::string socket_group;             // overrides switch.socket_group for this server socket
+    std::optional<unsigned> socket_mode;  // overrides switch.socket_mode
     SourceLine line;
     bool operator==(const PortConfig&) const = default;
 };
+
+// Who may open a port's server socket: the group to give it (empty: keep
+// root's) and its mode (none: keep DPDK's, root only).
+struct SocketAccess {
+    std::string group;
+    std::optional<unsigned> mode;
+};
+SocketAccess socket_access(const SwitchConfig& sw, const PortConfig& port);
 
 struct Config {
     std::string source_file;              // as given to load_config_file

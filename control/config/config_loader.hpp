@@ -85,6 +85,8 @@ private:
     std::vector<Field> list_items(const Field& list) const;
     std::string scalar(const Field& f) const;
     uint64_t number(const Field& f, uint64_t lo, uint64_t hi, std::string_view unit = "") const;
+    std::string group_name(const Field& f) const;
+    unsigned socket_mode(const Field& f) const;
     bool boolean(const Field& f) const;
     size_t choice(const Field& f, std::string_view what,
                   std::initializer_list<std::string_view> choices) const;

@@ -30,7 +30,8 @@ void note_restart_only(const SwitchConfig& was, const SwitchConfig& now, Plan& p
     // Every field of SwitchConfig, so that a new one does not compile until
     // it is sorted here into "at restart" or "in place".
     [[maybe_unused]] const auto& [cores, hugepages, run_dir, state_dir, log_level, file_prefix, mac_aging,
-                                  memory_mb, socket_group, metrics] = now;
+                                  memory_mb, socket_group, socket_mode, control_group, control_admin_group,
+                                  metrics] = now;
     ChangedKeys restart;
     restart.compare("switch.cores", was.cores, cores);
     restart.compare("switch.hugepages", was.hugepages, hugepages);
@@ -39,6 +40,9 @@ void note_restart_only(const SwitchConfig& was, const SwitchConfig& now, Plan& p
     restart.compare("switch.file_prefix", was.file_prefix, file_prefix);
     restart.compare("switch.memory_mb", was.memory_mb, memory_mb);
     restart.compare("switch.socket_group", was.socket_group, socket_group);
+    restart.compare("switch.socket_mode", was.socket_mode, socket_mode);
+    restart.compare("switch.control_group", was.control_group, control_group);
+    restart.compare("switch.control_admin_group", was.control_admin_group, control_admin_group);
     restart.compare("switch.metrics", was.metrics, metrics);
     if (restart.any()) plan.notes.push_back("changes to " + restart.list() + " take effect at restart");
     ChangedKeys in_place;
@@ -135,7 +139,8 @@ struct PortChange {
 };
 
 PortChange compare_ports(const PortConfig& was, const PortConfig& now) {
-    [[maybe_unused]] const auto& [name, network, socket, client, mac, max_macs, max_leases, line] = now;
+    [[maybe_unused]] const auto& [name, network, socket, client, mac, max_macs, max_leases, socket_group,
+                                  socket_mode, line] = now;
     PortChange c;
     // The vhost-user endpoint: a new one is needed (the guest reconnects).
     c.keys.compare("socket", was.socket, socket);
@@ -148,6 +153,9 @@ PortChange compare_ports(const PortConfig& was, const PortConfig& now) {
     c.forget_macs = !recreate && c.keys.any();
     c.keys.compare("max_macs", was.max_macs, max_macs);
     c.keys.compare("max_leases", was.max_leases, max_leases);
+    // The socket's owner group and mode are set again on the same socket.
+    c.keys.compare("socket_group", was.socket_group, socket_group);
+    c.keys.compare("socket_mode", was.socket_mode, socket_mode);
     c.change = recreate ? Change::recreate : c.keys.any() ? Change::in_place : Change::none;
     return c;
 }

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "../eal_args.hpp"
+
 namespace vsw {
 
 namespace {
@@ -16,7 +18,8 @@ constexpr uint16_t kTxDescriptors = 1024;
 
 tl::expected<uint16_t, std::string> probe_and_start(const std::string& dev_name,
                                                     const std::string& devargs, rte_mempool* pool) {
-    if (int rc = rte_dev_probe(devargs.c_str()); rc != 0)
+    // -EEXIST: a PCI NIC that EAL's allow-list (-a) probed at start.
+    if (int rc = rte_dev_probe(devargs.c_str()); rc != 0 && rc != -EEXIST)
         return tl::unexpected(fmt::format("cannot create device '{}': {}", devargs, rte_strerror(-rc)));
     uint16_t port_id = 0;
     if (rte_eth_dev_get_port_by_name(dev_name.c_str(), &port_id) != 0)
@@ -58,7 +61,8 @@ tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, c
 }
 
 tl::expected<uint16_t, std::string> create_device_port(const std::string& devargs, rte_mempool* pool) {
-    const std::string dev = devargs.substr(0, devargs.find(','));
+    // A PCI NIC's ethdev is named by its full address (0000:03:00.0).
+    const std::string dev = pci_address(devargs).value_or(devargs.substr(0, devargs.find(',')));
     return probe_and_start(dev, devargs, pool);
 }
 

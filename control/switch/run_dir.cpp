@@ -83,4 +83,17 @@ tl::expected<void, std::string> share_with_group(const std::string& path, const 
     return {};
 }
 
+tl::expected<void, std::string> set_socket_access(const std::string& path, const std::string& group,
+                                                  std::optional<unsigned> mode) {
+    if (!group.empty()) {
+        const struct group* g = getgrnam(group.c_str());
+        if (g == nullptr) return tl::unexpected(fmt::format("socket_group '{}': no such group", group));
+        if (chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
+            return tl::unexpected(fmt::format("{}: cannot give it to group {}: {}", path, group, std::strerror(errno)));
+    }
+    if (mode && chmod(path.c_str(), *mode) != 0)
+        return tl::unexpected(fmt::format("{}: cannot set mode {:04o}: {}", path, *mode, std::strerror(errno)));
+    return {};
+}
+
 }  // namespace vsw

@@ -11,6 +11,7 @@
 //     connections on it any more; a live listener is an error, never removed.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <tl/expected.hpp>
@@ -39,8 +40,13 @@ enum class StaleSocket { absent, removed };
 tl::expected<StaleSocket, std::string> clear_stale_socket(const std::string& path);
 
 // switch.socket_group: gives `path` to group `group` with `mode` (run_dir
-// 0750, a vhost-user socket 0660), so that a QEMU running as a member (e.g.
+// 0751, a vhost-user socket 0660), so that a QEMU running as a member (e.g.
 // libvirt's libvirt-qemu) can connect. Nothing when `group` is empty.
 tl::expected<void, std::string> share_with_group(const std::string& path, const std::string& group, mode_t mode);
+
+// A server socket's group and mode (socket_access() of its port): the group
+// when one is given, the mode when one is given.
+tl::expected<void, std::string> set_socket_access(const std::string& path, const std::string& group,
+                                                  std::optional<unsigned> mode);
 
 }  // namespace vsw

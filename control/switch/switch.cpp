@@ -147,7 +147,8 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
     auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_.get());
     if (!id) return tl::unexpected(id.error());
     if (!cfg.client) {
-        if (auto shared = share_with_group(cfg.socket, sw_.socket_group, 0660); !shared) {
+        const SocketAccess access = socket_access(sw_, cfg);
+        if (auto shared = set_socket_access(cfg.socket, access.group, access.mode); !shared) {
             destroy_port(*id);
             return tl::unexpected(shared.error());
         }
@@ -388,7 +389,17 @@ tl::expected<void, std::pair<std::string, std::string>> Switch::carry_out(const 
     case Action::create_port:
         if (auto ok = add_port(next.ports.at(name)); !ok) return fail("port", ok.error());
         break;
-    case Action::update_port: ports_.at(name).cfg = next.ports.at(name); break;
+    case Action::update_port: {
+        // The socket's group and mode again: back to root's when the port lost its override.
+        const PortConfig& cfg = next.ports.at(name);
+        if (const SocketAccess access = socket_access(sw_, cfg); !cfg.client)
+            if (auto ok = set_socket_access(cfg.socket, access.group.empty() ? "root" : access.group,
+                                            access.mode.value_or(0600));
+                !ok)
+                return fail("port", ok.error());
+        ports_.at(name).cfg = cfg;
+        break;
+    }
     case Action::forget_port_macs: flush_fdb_port(ports_.at(name).port_id); break;
     }
     return {};

@@ -132,13 +132,33 @@ port_link() {
 }
 
 # start_guest NAME SCRIPT NIC_SPEC...   (NIC_SPEC as for vm.sh --nic)
+# With GUEST_RUN_AS=USER, QEMU runs as that user with its groups (as
+# libvirt runs it as libvirt-qemu), from a guest cache of its own under
+# $WORK (its kernel copied from the root's cache, see guest_cache_for).
 start_guest() {
     local name=$1 script=$2; shift 2
-    local args=()
+    local args=() runner=()
     for nic in "$@"; do args+=(--nic "$nic"); done
-    "$VM_SH" "${args[@]}" --script "$script" --timeout "${GUEST_TIMEOUT:-150}" > "$WORK/$name.log" 2>&1 &
+    if [ -n "${GUEST_RUN_AS:-}" ]; then
+        runner=(setpriv --reuid="$GUEST_RUN_AS" --regid="$(id -g "$GUEST_RUN_AS")" --init-groups
+                env VM_CACHE="$(guest_cache_for "$GUEST_RUN_AS")")
+    fi
+    "${runner[@]}" "$VM_SH" "${args[@]}" --script "$script" --timeout "${GUEST_TIMEOUT:-150}" > "$WORK/$name.log" 2>&1 &
     GUEST_PID[$name]=$!
     GUEST_PIDS+=($!)
+}
+
+# guest_cache_for USER: a guest cache USER may write (vm.sh builds each
+# script's initramfs there), with the kernel of the root's cache.
+guest_cache_for() {
+    local dir=$WORK/guest-cache-$1
+    if [ ! -d "$dir" ]; then
+        "$VM_SH" --prepare > /dev/null || fail "vm.sh --prepare failed"
+        mkdir -p "$dir"
+        cp -a "${VM_CACHE:-/var/tmp/vsw-guest}/kernel" "$dir/"
+        chown -R "$1" "$dir"
+    fi
+    echo "$dir"
 }
 
 # wait_guest NAME -> the guest script's exit status

@@ -155,6 +155,30 @@ ports:
     EXPECT_EQ(c.ports.at("p").socket, "/run/vsw/p.sock");
 }
 
+// Who may open a port's socket: the port's own group and mode win over the
+// switch's; a group alone means 0660; nothing at all leaves DPDK's (root's).
+TEST(ConfigGood, SocketAccess) {
+    auto c = load_config_string(
+        "switch: {socket_group: root}\n"
+        "networks: {n: {mode: internal}}\n"
+        "ports:\n"
+        "  a: {network: n}\n"
+        "  b: {network: n, socket_group: daemon, socket_mode: 0666}\n"
+        "  c: {network: n, socket_mode: \"600\"}\n",
+        "s.yaml");
+    ASSERT_TRUE(c) << c.error().to_string();
+    const SwitchConfig& sw = c->switch_config;
+    EXPECT_EQ(socket_access(sw, c->ports.at("a")).group, "root");
+    EXPECT_EQ(socket_access(sw, c->ports.at("a")).mode, 0660u);
+    EXPECT_EQ(socket_access(sw, c->ports.at("b")).group, "daemon");
+    EXPECT_EQ(socket_access(sw, c->ports.at("b")).mode, 0666u);
+    EXPECT_EQ(socket_access(sw, c->ports.at("c")).group, "root");
+    EXPECT_EQ(socket_access(sw, c->ports.at("c")).mode, 0600u);
+    const SocketAccess none = socket_access(SwitchConfig{}, c->ports.at("a"));
+    EXPECT_TRUE(none.group.empty());
+    EXPECT_FALSE(none.mode);
+}
+
 TEST(ConfigGood, EmptyDocuments) {
     for (const char* text : {"", "\n", "# only a comment\n", "---\n", "switch:\nnetworks:\nports:\n",
                              "switch: {}\nnetworks: {}\nports: {}\n"}) {
@@ -400,6 +424,17 @@ std::vector<BadCase> bad_cases() {
         {"MemoryNotANumber", "switch:\n  memory_mb: lots\n", 2, 14, "switch.memory_mb",
          "'lots' is not a whole number"},
         {"EmptyValue", "switch:\n  log_level:\n", 2, 3, "switch.log_level", "missing value"},
+        {"BadSocketMode", "switch:\n  socket_mode: 0644\n", 2, 16, "switch.socket_mode",
+         "'0644' is not a socket mode: 0600 (root), 0660 (and the group) or 0666 (everyone)"},
+        {"NoSuchControlGroup", "switch:\n  control_group: vsw-no-such-group\n", 2, 18, "switch.control_group",
+         "group 'vsw-no-such-group' does not exist on this host"},
+        {"NoSuchAdminGroup", "switch:\n  control_admin_group: vsw-no-such-group\n", 2, 24,
+         "switch.control_admin_group", "group 'vsw-no-such-group' does not exist"},
+        {"PortSocketGroupOnClient",
+         "networks: {n: {mode: internal}}\nports:\n  p: {network: n, client: true, socket_group: root}\n", 3, 33,
+         "ports.p.socket_group", "socket_group applies to sockets vswd listens on; with client: true QEMU owns"},
+        {"PortBadSocketMode", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, socket_mode: 777}\n", 3,
+         32, "ports.p.socket_mode", "'777' is not a socket mode"},
 
         // types and syntax
         {"ListInsteadOfMap", "networks:\n  - a\n  - b\n", 2, 3, "networks", "expected a map, got a list"},

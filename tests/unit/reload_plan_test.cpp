@@ -221,6 +221,12 @@ const KeyCase kCases[] = {
      "update_port:vm1 forget_port_macs:vm1", "port vm1 (mac: learned MACs forgotten)"},
     {"ports.vm1.max_macs", [](Config& c) { c.ports.at("vm1").max_macs = 2; }, "update_port:vm1",
      "port vm1 (max_macs)"},
+    {"ports.vm1.socket_group", [](Config& c) { c.ports.at("vm1").socket_group = "kvm"; }, "update_port:vm1",
+     "port vm1 (socket_group)"},
+    {"ports.vm1.socket_mode", [](Config& c) { c.ports.at("vm1").socket_mode = 0666; }, "update_port:vm1",
+     "port vm1 (socket_mode)"},
+    {"switch.control_group", [](Config& c) { c.switch_config.control_group = "kvm"; }, "", "",
+     "changes to switch.control_group take effect at restart"},
     {"ports.vm1.max_leases", [](Config& c) { c.ports.at("vm1").max_leases = 1; }, "update_port:vm1",
      "port vm1 (max_leases)"},
 };
