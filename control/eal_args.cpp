@@ -1,5 +1,6 @@
 #include "eal_args.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -50,9 +51,30 @@ bool want_hugepages(Hugepages setting, const HugepageInfo& info, unsigned memory
     return false;
 }
 
-std::vector<std::string> eal_arguments(const SwitchConfig& sw, bool use_hugepages, unsigned n_cpus) {
-    std::vector<std::string> args = {"vswd", "--file-prefix", sw.file_prefix, "--lcores",
-                                     lcore_map(sw.cores, n_cpus), "--no-pci", "-m", std::to_string(sw.memory_mb)};
+std::optional<std::string> pci_address(std::string_view device) {
+    const std::string_view addr = device.substr(0, device.find(','));
+    auto hex = [&](size_t from, size_t n) {
+        if (from + n > addr.size()) return false;
+        for (size_t i = from; i < from + n; ++i)
+            if (!std::isxdigit(static_cast<unsigned char>(addr[i]))) return false;
+        return true;
+    };
+    // BB:DD.F, optionally after a DDDD: domain.
+    const size_t bdf = addr.size() == 12 ? 5 : 0;
+    if ((addr.size() != 7 && addr.size() != 12) || (bdf == 5 && (!hex(0, 4) || addr[4] != ':')) || !hex(bdf, 2) ||
+        addr[bdf + 2] != ':' || !hex(bdf + 3, 2) || addr[bdf + 5] != '.' || addr[bdf + 6] < '0' || addr[bdf + 6] > '7')
+        return std::nullopt;
+    std::string full = bdf == 5 ? std::string(addr) : "0000:" + std::string(addr);
+    for (char& c : full) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return full;
+}
+
+std::vector<std::string> eal_arguments(const SwitchConfig& sw, bool use_hugepages, unsigned n_cpus,
+                                       const std::vector<std::string>& pci_devices) {
+    std::vector<std::string> args = {"vswd", "--file-prefix", sw.file_prefix, "--lcores", lcore_map(sw.cores, n_cpus),
+                                     "-m", std::to_string(sw.memory_mb)};
+    if (pci_devices.empty()) args.push_back("--no-pci");
+    for (const std::string& dev : pci_devices) args.insert(args.end(), {"-a", dev});
     if (!use_hugepages) {
         args.push_back("--no-huge");      // vhost-user still works: memory is shared via memfd
     }
