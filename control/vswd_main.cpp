@@ -340,6 +340,7 @@ int run(const std::string& config_path, Config cfg) {
                      sc.run_dir, huge ? "on" : "off");
         notify_systemd("READY=1");
         auto last_periodic = std::chrono::steady_clock::now();
+        auto last_snapshot = last_periodic - std::chrono::seconds(2);  // the first one at once
         for (bool running = true; running;) {
             pollfd fds[3] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}, {metrics ? metrics->fd() : -1, POLLIN, 0}};
             poll(fds, 3, 1);  // 1 ms: the slow path's latency bound
@@ -365,6 +366,10 @@ int run(const std::string& config_path, Config cfg) {
             if (now - last_periodic > std::chrono::milliseconds(50)) {
                 sw->periodic();
                 last_periodic = now;
+            }
+            if (now - last_snapshot > std::chrono::seconds(1)) {
+                publish_telemetry_snapshot(sw->stats());
+                last_snapshot = now;
             }
         }
     }

@@ -5,7 +5,9 @@
 # metric is in vsw's namespace with the conventional suffixes, and the
 # per-port counters agree with `vswctl --json stats` (read just before and
 # just after: the host's kernel may send a frame in between). The same text
-# is served over HTTP at switch.metrics (GET /metrics; 404 elsewhere).
+# is served over HTTP at switch.metrics (GET /metrics; 404 elsewhere) and
+# passes `promtool check metrics`. DPDK telemetry answers /vsw/workers,
+# /vsw/nat, /vsw/dhcp and /vsw/port_stats.
 source "$(dirname "$0")/lib.sh"
 
 METRICS_PORT=$((20000 + UID_ % 20000))
@@ -18,6 +20,11 @@ networks:
     host_interface: {name: $HOSTIF, address: 192.168.57.1, netns: $NETNS}
     dhcp: {}
   l2: {mode: internal}
+  natnet0: {mode: nat, uplink: wan}
+uplinks:
+  wan:
+    kernel: {name: vswu${UID_}, address: 203.0.113.1, netns: $NETNS}
+    address: 203.0.113.10/24
 ports:
   vm1: {network: hostonly0}
   vm2: {network: l2}
@@ -69,6 +76,34 @@ names = {f.name for f in text_string_to_metric_families(open(sys.argv[1]).read()
 assert "vsw_port_rx_packets" in names or "vsw_port_rx_packets_total" in names, names
 print(len(names), "families scraped")
 PY
+# Prometheus' own linter (naming, units, _total on counters, HELP on every metric).
+if ! lint=$(promtool check metrics < "$WORK/scraped.txt" 2>&1); then fail "promtool check metrics: $lint"; fi
+log "promtool check metrics: clean"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/nothing")
 [ "$code" = 404 ] || fail "GET /nothing answered $code"
+# DPDK telemetry (its own socket and thread): /vsw/workers, /vsw/nat and
+# /vsw/dhcp from the control thread's snapshot, /vsw/port_stats live.
+/usr/bin/python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" <<'PY' || fail "telemetry does not answer as expected"
+import json, socket, sys, time
+def query(cmd):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.recv(16384)  # the greeting
+    s.send(cmd.encode())
+    answer = json.loads(s.recv(65536).decode())
+    s.close()
+    return answer[cmd.split(",")[0]]
+time.sleep(1.2)  # at least one snapshot after the pings above
+workers = query("/vsw/workers")
+assert "0" in workers and workers["0"]["rounds"] > 0, workers
+assert workers["snapshot_age_ms"] < 2000, workers
+dhcp = query("/vsw/dhcp")
+assert "hostonly0" in dhcp and "discover" in dhcp["hostonly0"], dhcp
+nat = query("/vsw/nat")
+assert nat["natnet0"]["sessions"] == 0, nat  # no guest on it
+port = query("/vsw/port_stats,vm1")
+assert "rx_packets" in port, port
+assert {"vm1", "vm2"} <= set(query("/vsw/ports")), query("/vsw/ports")
+print("telemetry: /vsw/workers", workers["0"]["rounds"], "rounds; /vsw/dhcp", dhcp["hostonly0"])
+PY
 log "PASS: $(grep -c '^# TYPE' "$WORK/metrics.txt") metrics parse and agree with vswctl --json stats; served at :$METRICS_PORT/metrics"
