@@ -37,6 +37,7 @@
 #include "checksum.hpp"
 #include "config.hpp"
 #include "headers.hpp"
+#include "session_list.hpp"
 #include "topology_builder.hpp"
 #include "worker.hpp"
 
@@ -113,7 +114,7 @@ void setup() {
     const char* cpu_env = std::getenv("VSW_BENCH_CPU");
     const std::string cpu = cpu_env != nullptr ? cpu_env : "1";
     const std::string prefix = "vswbench" + std::to_string(getpid());
-    std::vector<std::string> args = {"bench_datapath", "--no-huge", "-m", "1024", "--no-pci", "--lcores",
+    std::vector<std::string> args = {"bench_datapath", "--no-huge", "-m", "4096", "--no-pci", "--lcores",
                                      "0@" + cpu, "--file-prefix", prefix, "--log-level=lib.eal:error"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -305,8 +306,50 @@ void BM_nat_out2in(benchmark::State& state) {
     run(state, replies, kUp, kG, true);
 }
 
+// vswctl sessions on a table of `range(0)` sessions (1000 guests, 10.0.0.2
+// up, each with one socket talking to range(0)/1000 remote ports): the time
+// of one call is how long the control thread answers no DHCP, ARP or ping.
+// range(1): 0 lists the default 4096 of all; 1 filters one guest (--guest).
+void BM_sessions_list(benchmark::State& state) {
+    const auto n = static_cast<uint32_t>(state.range(0));
+    static std::unique_ptr<nat::NatTable> table;
+    static uint32_t filled = 0;
+    if (filled != n) {
+        table.reset();
+        table = nat::NatTable::create("bench_list", n);
+        if (!table) die("NatTable::create for sessions_list");
+        for (uint32_t i = 0; i < n; ++i) {
+            nat::InsideKey k{};
+            k.network = kNat;
+            k.proto = 17;
+            k.in_ip = be_ip(0x0a000002 + i % 1000);
+            k.in_port = rte_cpu_to_be_16(5000);
+            k.remote_ip = be_ip(0xc6336407);
+            k.remote_port = rte_cpu_to_be_16(static_cast<uint16_t>(1000 + i / 1000));
+            nat::Session* s = nullptr;
+            if (table->create_masquerade(k, 0, {1024, 65535}, nullptr, 0, s) != nat::NatTable::Result::ok)
+                die("sessions_list: session " + std::to_string(i) + " not created");
+        }
+        filled = n;
+    }
+    SessionListNames names;
+    names.network = {"lan", "nat"};
+    names.uplink_address = {"203.0.113.10"};
+    SessionListFilter filter;
+    if (state.range(1) == 1) filter.guest = be_ip(0x0a000002 + 7);
+    size_t found = 0;
+    for (auto _ : state) {
+        nlohmann::json out = nlohmann::json::array();
+        found = 0;
+        list_sessions(*table, 0, filter, names, 4096, out, found);
+        benchmark::DoNotOptimize(out);
+    }
+    state.counters["matched"] = static_cast<double>(found);
+}
+
 }  // namespace
 
+BENCHMARK(BM_sessions_list)->Args({1000000, 0})->Args({1000000, 1})->Args({4000000, 0})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_baseline);
 BENCHMARK(BM_l2)->Arg(1)->Arg(1000);
 BENCHMARK(BM_nat_in2out)->Arg(1)->Arg(1000)->Arg(100000);

@@ -13,6 +13,7 @@
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
 #include "../services/service_replies.hpp"
+#include "session_list.hpp"
 #include "switch.hpp"
 #include "xdp_steering.hpp"
 
@@ -174,41 +175,25 @@ void Switch::resolve_neighbors() {
 }
 
 nlohmann::json Switch::sessions(const SessionFilter& filter, size_t* matched) const {
-    // A diagnostic snapshot: workers keep changing their tables while it is read.
-    nlohmann::json out = nlohmann::json::array();
-    auto ip = [](uint32_t be) { return Ipv4::from_be(be).to_string(); };
-    auto port = [](uint16_t be) { return __builtin_bswap16(be); };
-    const uint32_t now = static_cast<uint32_t>(rte_rdtsc() / shared_->tsc_hz);
-    auto uplink_address = [&](uint16_t id) {
-        for (const auto& [name, u] : uplinks_)
-            if (u.id == id) return u.cfg.address.to_string();
-        return std::string("?");
-    };
-    const size_t limit = std::min(filter.limit, kMaxSessionLimit);
-    size_t found = 0;
-    for (unsigned w = 0; w < n_workers_; ++w) {
-        const nat::NatTable& t = *nat_tables_[w];
-        for (uint32_t i = 0; i < t.slots(); ++i) {
-            const nat::Session s = t.sessions()[i];
-            if (!s.in_use) continue;
-            if (filter.proto && s.in.proto != *filter.proto) continue;
-            if (filter.guest && s.in.in_ip != filter.guest->to_be()) continue;
-            std::string net;
-            for (const auto& [name, n] : networks_)
-                if (n.id == s.in.network) net = name;
-            if (!filter.network.empty() && net != filter.network) continue;
-            if (++found > limit) continue;  // counted, not listed
-            static const char* kState[] = {"-", "syn_sent", "established", "closing", "closed"};
-            const char* proto = s.in.proto == 6 ? "tcp" : s.in.proto == 17 ? "udp" : "icmp";
-            out.push_back({{"network", net}, {"proto", proto}, {"worker", w},
-                           {"inside", fmt::format("{}:{}", ip(s.in.in_ip), port(s.in.in_port))},
-                           {"outside", fmt::format("{}:{}", uplink_address(s.out.uplink), port(s.out.out_port))},
-                           {"remote", fmt::format("{}:{}", ip(s.in.remote_ip), port(s.in.remote_port))},
-                           {"state", s.in.proto == 6 ? kState[static_cast<int>(s.tcp)] : "-"},
-                           {"forward", s.from_forward}, {"idle", now - s.last_seen},
-                           {"packets_out", s.packets_out}, {"packets_in", s.packets_in}});
-        }
+    SessionListNames names;
+    names.now = static_cast<uint32_t>(rte_rdtsc() / shared_->tsc_hz);
+    SessionListFilter f;
+    f.proto = filter.proto;
+    if (filter.guest) f.guest = filter.guest->to_be();
+    for (const auto& [name, n] : networks_) {
+        if (names.network.size() <= n.id) names.network.resize(n.id + 1);
+        names.network[n.id] = name;
+        if (name == filter.network) f.network = n.id;
     }
+    for (const auto& [name, u] : uplinks_) {
+        if (names.uplink_address.size() <= u.id) names.uplink_address.resize(u.id + 1);
+        names.uplink_address[u.id] = u.cfg.address.to_string();
+    }
+    nlohmann::json out = nlohmann::json::array();
+    size_t found = 0;
+    if (filter.network.empty() || f.network)  // a name that is no network matches nothing
+        for (unsigned w = 0; w < n_workers_; ++w)
+            list_sessions(*nat_tables_[w], w, f, names, std::min(filter.limit, kMaxSessionLimit), out, found);
     if (matched != nullptr) *matched = found;
     return out;
 }
