@@ -38,6 +38,11 @@ trap 'rm -f "$tmp"' EXIT
 printf 'uplinks:\n  wan: {device: net_tap9, address: 203.0.113.10/24, gateway: 203.0.113.1}\n%s\n%s\n' \
     'networks: {n: {mode: nat, uplink: wan, dhcp: false}}' 'ports: {vm1: {network: n}}' > "$tmp"
 expect 0 "warning: networks.n: NAT without DHCP" -- "$VSWD" --check "$tmp" --resolv-conf /dev/null
+# The example in vsw.yaml(5) is a valid file.
+sed -n '/^# EXAMPLE/,/^# FILES/p' "$(dirname "$0")/../../doc/man/vsw.yaml.5.scd" | sed -n '/^```$/,/^```$/p' |
+    sed '/^```$/d' > "$tmp"
+grep -q "networks:" "$tmp" || fail "no example found in doc/man/vsw.yaml.5.scd"
+expect 0 "OK \(2 networks, 2 ports\)" -- "$VSWD" --check "$tmp" --resolv-conf /dev/null
 # A usage error is one line and the hint, not CLI11's help dump.
 lines=$("$VSWD" --no-such-option 2>&1 | wc -l)
 [ "$lines" = 2 ] || fail "a usage error printed $lines lines"
