@@ -38,6 +38,7 @@ struct NatNetworkInfo {
     uint32_t gateway = 0;
     bool has_dns = false;
     uint32_t dns = 0;             // the guests' resolver address: rewritten to `resolver`
+    bool host_loopback = false;   // TCP/UDP to `gateway` goes to the host's 127.0.0.1
     uint32_t resolver = 0;
     nat::Timeouts timeouts;
     uint32_t max_sessions = UINT32_MAX;  // this network's cap in each worker's table

@@ -481,7 +481,8 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         fail_key(key, "host_interface is only allowed on host-only networks");
     }
     for (std::string_view nat_key :
-         {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions", "max_sessions_per_guest"}) {
+         {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions", "max_sessions_per_guest",
+          "host_loopback"}) {
         if (name != nat_key) continue;
         if (mode == NetworkMode::nat) return;
         fail_key(key, std::string(name) + " is only allowed on nat networks");
@@ -490,7 +491,7 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp", "max_macs"})
         : mode == NetworkMode::nat
             ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
-                       "max_sessions", "max_sessions_per_guest", "max_macs"})
+                       "max_sessions", "max_sessions_per_guest", "host_loopback", "max_macs"})
             : list_of({"mode", "subnet", "dhcp", "max_macs"});
     fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");
 }

@@ -127,6 +127,9 @@ struct NatConfig {
     // One guest (inside address) may hold at most this many of the network's
     // sessions, so one guest cannot take them all; default max_sessions / 2.
     uint32_t max_sessions_per_guest = 32768;
+    // VirtualBox's host loopback at 10.0.2.2: TCP and UDP to the gateway
+    // address reach the host's 127.0.0.1 through a kernel uplink.
+    bool host_loopback = false;
     bool operator==(const NatConfig&) const = default;
 };
 

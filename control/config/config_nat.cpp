@@ -214,6 +214,12 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
             fail(*dns, "dns needs a resolver to forward to, but uplink '" + up.name +
                            "' has none (set uplinks." + up.name + ".resolver)");
     }
+    if (const Field* hl = find(fields, "host_loopback")) {
+        nat.host_loopback = boolean(*hl);
+        if (nat.host_loopback && !up.kernel)
+            fail(*hl, "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink '" + up.name +
+                          "' is a device (give it `kernel:` instead, or leave host_loopback out)");
+    }
     if (const Field* pf = find(fields, "port_forwards"))
         nat.port_forwards = port_forwards(*pf, net, nat, up, config);
     if (const Field* t = find(fields, "timeouts")) nat.timeouts = timeouts(*t);
@@ -286,10 +292,15 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
     pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
     if (const Field* host_ip = find(fields, "host_ip")) {
         pf.host_ip = ipv4(*host_ip);
-        if (*pf.host_ip != up.address)
+        // 127.0.0.1: the host's own loopback, as VBoxManage forwards it (see
+        // switch/loopback_forwards.hpp); it takes a kernel uplink, whose host we are on.
+        if (*pf.host_ip == Ipv4{0x7f000001} && !up.kernel)
+            fail(*host_ip, "host_ip 127.0.0.1 (the host's loopback) needs a kernel uplink, and uplink '" + up.name +
+                               "' is a device");
+        if (*pf.host_ip != up.address && *pf.host_ip != Ipv4{0x7f000001})
             fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
                                up.address.to_string() + " of uplink '" + up.name +
-                               "', the only outside address vsw owns (leave host_ip out to use it)");
+                               "', the only outside address vsw owns (leave host_ip out to use it), nor 127.0.0.1");
     }
     const Field& host_port = require(fields, item, "host_port");
     pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));

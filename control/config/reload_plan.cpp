@@ -96,7 +96,7 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     if (was.nat.has_value() != now.nat.has_value()) return false;
     if (!now.nat) return true;
     [[maybe_unused]] const auto& [gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                  max_sessions_per_guest] = *now.nat;
+                                  max_sessions_per_guest, host_loopback] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
     return was.subnet == now.subnet && was.nat->gateway == gateway && was.nat->dns == dns &&
            was.nat->uplink == uplink;
@@ -111,7 +111,7 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     c.keys.compare("dhcp", was.dhcp, dhcp);
     if (was.nat && nat) {
         [[maybe_unused]] const auto& [gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                      max_sessions_per_guest] = *nat;
+                                      max_sessions_per_guest, host_loopback] = *nat;
         c.keys.compare("gateway", was.nat->gateway, gateway);
         c.keys.compare("dns", was.nat->dns, dns);
         c.keys.compare("uplink", was.nat->uplink, uplink);
@@ -119,6 +119,8 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
         c.keys.compare("timeouts", was.nat->timeouts, timeouts);
         c.keys.compare("max_sessions", was.nat->max_sessions, max_sessions);
         c.keys.compare("max_sessions_per_guest", was.nat->max_sessions_per_guest, max_sessions_per_guest);
+        // Live sessions to the host's loopback run out by their timeouts.
+        c.keys.compare("host_loopback", was.nat->host_loopback, host_loopback);
     } else {
         c.keys.compare("nat", was.nat, nat);  // only with `mode`
     }

@@ -72,11 +72,9 @@ tl::expected<void, std::string> configure_in_current_netns(const std::string& if
 
 }  // namespace
 
-tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
-                                                         uint8_t prefix_len, const std::string& netns) {
-    if (netns.empty()) return configure_in_current_netns(ifname, address, prefix_len);
-    if (auto moved = move_to_netns(ifname, netns); !moved) return moved;
-    // Enter the namespace on a short-lived thread so the control thread stays where it is.
+tl::expected<void, std::string> run_in_netns(const std::string& netns,
+                                             const std::function<tl::expected<void, std::string>()>& work) {
+    if (netns.empty()) return work();
     tl::expected<void, std::string> result;
     std::thread t([&] {
         const std::string path = "/var/run/netns/" + netns;
@@ -87,10 +85,32 @@ tl::expected<void, std::string> configure_host_interface(const std::string& ifna
             return;
         }
         close(nsfd);
-        result = configure_in_current_netns(ifname, address, prefix_len);
+        result = work();
     });
     t.join();
     return result;
+}
+
+tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
+                                                         uint8_t prefix_len, const std::string& netns) {
+    if (!netns.empty())
+        if (auto moved = move_to_netns(ifname, netns); !moved) return moved;
+    return run_in_netns(netns, [&] { return configure_in_current_netns(ifname, address, prefix_len); });
+}
+
+tl::expected<void, std::string> set_route_localnet(const std::string& ifname, const std::string& netns, bool on) {
+    return run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        // /proc/sys/net shows the namespace of the thread that opens it.
+        const std::string path = "/proc/sys/net/ipv4/conf/" + ifname + "/route_localnet";
+        const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1) {
+            const std::string err = fmt::format("{}: {}", path, std::strerror(errno));
+            if (fd >= 0) close(fd);
+            return tl::unexpected(err);
+        }
+        close(fd);
+        return {};
+    });
 }
 
 }  // namespace vsw

@@ -2,6 +2,7 @@
 // the host its address on a host-only network): address, netmask, link up.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <tl/expected.hpp>
@@ -12,5 +13,15 @@ namespace vsw {
 
 tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
                                                          uint8_t prefix_len, const std::string& netns);
+
+// Runs `work` in network namespace `netns` ("" = vswd's), on a short-lived
+// thread when it is another, so the control thread stays where it is (a
+// process `work` spawns is born in `netns`).
+tl::expected<void, std::string> run_in_netns(const std::string& netns,
+                                             const std::function<tl::expected<void, std::string>()>& work);
+
+// net.ipv4.conf.<ifname>.route_localnet in namespace `netns` ("" = ours):
+// whether the kernel takes packets to (and sends from) 127/8 on it.
+tl::expected<void, std::string> set_route_localnet(const std::string& ifname, const std::string& netns, bool on);
 
 }  // namespace vsw

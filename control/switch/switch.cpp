@@ -285,6 +285,7 @@ ApplySummary Switch::apply(const Config& next) {
         if (auto ok = carry_out(step, next); !ok) sum.failed(ok.error().first, ok.error().second);
     }
     update_xdp_steering();  // forwards and port ranges may have changed
+    sync_host_loopback();
     publish();
     return sum;
 }

@@ -107,6 +107,8 @@ private:
         uint64_t last_arp_tsc = 0;
         std::shared_ptr<const XdpSteering> xdp;  // AF_XDP: vsw's XDP program's maps
         std::shared_ptr<const XdpInterfaceClaim> xdp_claim;  // AF_XDP: our hold on the interface
+        bool route_localnet = false;  // kernel uplink: its TAP takes 127/8 (host_loopback, 127.0.0.1 forwards)
+        std::string loopback_script;  // kernel uplink: the nft script last applied for 127.0.0.1 forwards
     };
     struct PortState {
         PortConfig cfg;
@@ -127,6 +129,7 @@ private:
     void remove_host_interface(NetworkState& net);
     tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
     void remove_uplink(UplinkState& uplink);  // its DPDK port; the ring goes with `uplink`
+    void sync_host_loopback();  // route_localnet on kernel uplinks whose networks have host_loopback
     void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets

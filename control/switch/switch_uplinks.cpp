@@ -12,6 +12,7 @@
 
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
+#include "loopback_forwards.hpp"
 #include "../services/service_replies.hpp"
 #include "session_list.hpp"
 #include "switch.hpp"
@@ -92,6 +93,9 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
 
 // Only call when no published topology refers to the uplink any more.
 void Switch::remove_uplink(UplinkState& uplink) {
+    if (!uplink.loopback_script.empty())  // the host's 127.0.0.1 forwards lead nowhere now
+        if (auto ok = run_nft(uplink.cfg.kernel->netns, loopback_forward_script(uplink.cfg.kernel->name, {}, {})); !ok)
+            spdlog::warn("uplink {}: removing its forwards on 127.0.0.1: {}", uplink.cfg.name, ok.error());
     destroy_port(uplink.port_id);
     spdlog::info("uplink {}: removed", uplink.cfg.name);
 }
@@ -171,6 +175,46 @@ void Switch::resolve_neighbors() {
             for (const auto& [pname, p] : ports_)
                 if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, request);
         }
+    }
+}
+
+// The host's loopback and a kernel uplink's TAP. host_loopback: guests'
+// TCP/UDP to the gateway leaves with destination 127.0.0.1, which the kernel
+// takes from the TAP only with route_localnet (and answers from 127.0.0.1
+// back through it). Forwards on 127.0.0.1: the host's connections leave from
+// 127.0.0.1 through the TAP (loopback_forwards.hpp), which also needs it.
+// On while a network on the uplink asks for either; the datapath lets no
+// guest address 127/8 itself.
+void Switch::sync_host_loopback() {
+    for (auto& [name, up] : uplinks_) {
+        if (!up.cfg.kernel) continue;
+        bool wanted = false;
+        std::vector<LoopbackForward> forwards;
+        for (const auto& [net_name, n] : networks_) {
+            if (!n.cfg.nat || n.cfg.nat->uplink != name) continue;
+            wanted = wanted || n.cfg.nat->host_loopback;
+            for (const PortForward& pf : n.cfg.nat->port_forwards)
+                if (pf.host_ip == Ipv4{0x7f000001}) forwards.push_back({pf.proto, pf.host_port});
+        }
+        wanted = wanted || !forwards.empty();
+        const std::string script = loopback_forward_script(up.cfg.kernel->name, up.cfg.address, forwards);
+        if (script != up.loopback_script && (!forwards.empty() || !up.loopback_script.empty())) {
+            if (auto ok = run_nft(up.cfg.kernel->netns, script); !ok) {
+                spdlog::error("uplink {}: forwards on 127.0.0.1: {}", name, ok.error());
+            } else {
+                up.loopback_script = forwards.empty() ? std::string() : script;
+                spdlog::info("uplink {}: {} forward(s) on the host's 127.0.0.1 (nftables table {})", name,
+                             forwards.size(), loopback_table_name(up.cfg.kernel->name));
+            }
+        }
+        if (wanted == up.route_localnet) continue;
+        if (auto ok = set_route_localnet(up.cfg.kernel->name, up.cfg.kernel->netns, wanted); !ok) {
+            spdlog::warn("uplink {}: host_loopback: {}", name, ok.error());
+            continue;
+        }
+        up.route_localnet = wanted;
+        spdlog::info("uplink {}: the host's loopback is {} the NAT networks' gateway address (route_localnet {} on {})",
+                     name, wanted ? "reachable at" : "no longer reachable at", wanted ? 1 : 0, up.cfg.kernel->name);
     }
 }
 

@@ -18,6 +18,11 @@ namespace vsw {
 
 namespace {
 
+// 127.0.0.0/8 and 127.0.0.1, in network byte order (as the packet has them).
+constexpr uint32_t kLoopbackNetBe = __builtin_bswap32(0x7f000000);
+constexpr uint32_t kLoopbackMaskBe = __builtin_bswap32(0xff000000);
+constexpr uint32_t kLoopbackHostBe = __builtin_bswap32(0x7f000001);
+
 DropReason reason_for(nat::L4Parse r) {
     switch (r) {
         case nat::L4Parse::fragment: return DropReason::fragment;
@@ -329,9 +334,17 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
         exits_.drop(m, c.in_port, DropReason::nat_unsupported);
         return NatStep::done;
     }
-    // DNS to the network's resolver address goes to the uplink's resolver.
+    // The host's loopback is reached only through host_loopback (a kernel
+    // uplink may accept 127/8 from its TAP for it): a guest cannot address it.
+    if ((v.dst_ip & kLoopbackMaskBe) == kLoopbackNetBe) {
+        exits_.drop(m, c.in_port, DropReason::nat_unsupported);
+        return NatStep::done;
+    }
+    // DNS to the network's resolver address goes to the uplink's resolver,
+    // TCP/UDP to the gateway (host_loopback) to the host's 127.0.0.1.
     const bool dns = nn.has_dns && v.dst_ip == nn.dns && v.dst_port == __builtin_bswap16(53);
-    p.remote_ip = dns ? nn.resolver : v.dst_ip;
+    const bool to_host = nn.host_loopback && v.dst_ip == nn.gateway && v.proto != nat::kProtoIcmp;
+    p.remote_ip = dns ? nn.resolver : to_host ? kLoopbackHostBe : v.dst_ip;
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
     p.key = nat::InsideKey{network, v.proto, 0, v.src_ip, p.remote_ip, v.src_port, remote_port};
     // Hairpin (a guest reaching the uplink address) never leaves the switch,

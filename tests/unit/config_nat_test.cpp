@@ -129,6 +129,7 @@ networks:
     subnet: 10.0.2.0/24
     uplink: up0
     dhcp: true
+    host_loopback: true
     port_forwards:
       - {name: ssh, proto: tcp, host_port: 2222, guest_ip: 10.0.2.15, guest_port: 22}
   b:
@@ -158,6 +159,8 @@ networks:
     EXPECT_EQ(up0.kernel->name, "vswwan0");
     EXPECT_EQ(up0.kernel->address, ip("198.51.100.1"));
     EXPECT_EQ(up0.kernel->netns, "inet");
+    EXPECT_TRUE(c.networks.at("a").nat->host_loopback);
+    EXPECT_FALSE(c.networks.at("b").nat->host_loopback);
     EXPECT_EQ(up0.address, ip("198.51.100.2"));
     EXPECT_EQ(up0.prefix_len, 30);
     EXPECT_EQ(up0.gateway, ip("198.51.100.1"));  // default: the kernel side
@@ -313,6 +316,8 @@ std::vector<BadCase> nat_bad_cases() {
          8, 10, "networks.n.dns", "uplink 'wan' has none (set uplinks.wan.resolver)"},
         {"DnsIsGateway", natnet("    gateway: 10.0.2.3\n    dns: 10.0.2.3\n"), 13, 10, "networks.n.dns",
          "dns 10.0.2.3 is the gateway address"},
+        {"HostLoopbackOnADeviceUplink", natnet("    host_loopback: true\n"), 12, 20, "networks.n.host_loopback",
+         "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink 'wan' is a device"},
         {"DnsOutsideSubnet", natnet("    dns: 10.0.3.3\n"), 12, 10, "networks.n.dns",
          "dns 10.0.3.3 is not inside subnet 10.0.2.0/24"},
         {"GatewayIsBroadcast", natnet("    gateway: 10.0.2.255\n"), 12, 14, "networks.n.gateway",

@@ -68,6 +68,47 @@ TEST_F(NatWorkerTest, DnsGoesToTheResolverAndComesBackFromTheDnsAddress) {
     EXPECT_EQ(ntohs(v.dst_port), 5353);
 }
 
+// host_loopback (VirtualBox's host loopback at 10.0.2.2): TCP and UDP to the
+// gateway go out to the host's 127.0.0.1, and the answers come back from
+// the gateway address. (The uplink here is a device, which the config
+// refuses for host_loopback: the test sets what build_topology would.)
+TEST_F(NatWorkerTest, HostLoopbackTakesTheGatewayToTheHostsLoopback) {
+    topo_->networks[0].nat.host_loopback = true;
+    topo_->networks[0].services.host_loopback_be = kGateway;
+    const Bytes out = out_via_uplink(packet(kProtoTcp, kGuestA, 40000, kGateway, 8081));
+    ASSERT_FALSE(out.empty());
+    nat::L4View v;
+    parse(out, v);
+    EXPECT_EQ(v.dst_ip, ip4(127, 0, 0, 1));
+    EXPECT_EQ(ntohs(v.dst_port), 8081);
+    EXPECT_EQ(v.src_ip, kUplinkIp);
+    apply_learning();
+    const Bytes in = in_to_guest(packet(kProtoTcp, ip4(127, 0, 0, 1), 8081, kUplinkIp, ntohs(v.src_port)));
+    ASSERT_FALSE(in.empty());
+    parse(in, v);
+    EXPECT_EQ(v.src_ip, kGateway);
+    EXPECT_EQ(ntohs(v.src_port), 8081);
+    EXPECT_EQ(v.dst_ip, kGuestA);
+    EXPECT_EQ(ntohs(v.dst_port), 40000);
+}
+
+// Without host_loopback the gateway is no way out: TCP to it is the
+// control thread's (which answers nothing but ping), and nothing is NATed.
+TEST_F(NatWorkerTest, WithoutHostLoopbackTheGatewayIsNotRouted) {
+    rx(kA, from_guest(packet(kProtoTcp, kGuestA, 40000, kGateway, 8081)));
+    EXPECT_EQ(ctr().nat_sessions_created.get(), 0u);
+    EXPECT_EQ(rte_ring_count(shared_->slow_path_ring), 1u);
+}
+
+// A guest cannot address the host's loopback itself (a kernel uplink with
+// host_loopback takes 127/8 from vsw).
+TEST_F(NatWorkerTest, GuestTrafficTo127IsDropped) {
+    rx(kA, from_guest(packet(kProtoUdp, kGuestA, 5000, ip4(127, 0, 0, 1), 53)));
+    rx(kA, from_guest(packet(kProtoTcp, kGuestA, 5000, ip4(127, 1, 2, 3), 22)));
+    EXPECT_EQ(drops(kA, DropReason::nat_unsupported), 2u);
+    EXPECT_EQ(ctr().nat_sessions_created.get(), 0u);
+}
+
 // ---- inbound without a session -----------------------------------------------------------
 
 TEST_F(NatWorkerTest, UnsolicitedInboundIsDroppedAsNoSession) {

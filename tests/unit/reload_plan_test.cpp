@@ -199,6 +199,8 @@ const KeyCase kCases[] = {
      "update_network:nat", "network nat (max_sessions; sessions kept)"},
     {"networks.nat.max_sessions_per_guest", [](Config& c) { nat_of(c, "nat").max_sessions_per_guest = 10; },
      "update_network:nat", "network nat (max_sessions_per_guest; sessions kept)"},
+    {"networks.nat.host_loopback", [](Config& c) { nat_of(c, "nat").host_loopback = true; },
+     "update_network:nat", "network nat (host_loopback; sessions kept)"},
     {"networks.nat.mode (to internal)",
      [](Config& c) {
          NetworkConfig& n = c.networks.at("nat");

@@ -1,0 +1,72 @@
+#include "loopback_forwards.hpp"
+
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "host_iface.hpp"
+
+extern char** environ;
+
+namespace vsw {
+
+std::string loopback_table_name(const std::string& tap) {
+    std::string name = "vsw_";
+    for (char c : tap) name += (c == '-' || c == '.') ? '_' : c;  // nft identifiers: letters, digits, _
+    return name;
+}
+
+std::string loopback_forward_script(const std::string& tap, Ipv4 uplink_address,
+                                    const std::vector<LoopbackForward>& forwards) {
+    const std::string table = loopback_table_name(tap);
+    // "table" first makes "delete" succeed when there was none.
+    std::string s = fmt::format("table ip {0}\ndelete table ip {0}\n", table);
+    if (forwards.empty()) return s;
+    s += fmt::format("table ip {} {{\n", table);
+    s += "  chain output {\n    type nat hook output priority -100; policy accept;\n";
+    for (const LoopbackForward& f : forwards) {
+        const char* proto = f.proto == 17 ? "udp" : "tcp";
+        s += fmt::format("    ip daddr 127.0.0.1 {} dport {} dnat to {}:{}\n", proto, f.host_port,
+                         uplink_address.to_string(), f.host_port);
+    }
+    s += "  }\n";
+    s += "  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n";
+    s += fmt::format("    oifname \"{}\" ip saddr 127.0.0.0/8 masquerade\n", tap);
+    s += "  }\n}\n";
+    return s;
+}
+
+tl::expected<void, std::string> run_nft(const std::string& netns, const std::string& script) {
+    char path[] = "/tmp/vsw-nft-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) return tl::unexpected(fmt::format("mkstemp: {}", std::strerror(errno)));
+    const bool written = write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size());
+    close(fd);
+    if (!written) {
+        unlink(path);
+        return tl::unexpected(fmt::format("{}: write failed", path));
+    }
+    // The child is made by the thread in_netns runs this on: it is born in `netns`.
+    auto result = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        const char* argv[] = {"nft", "-f", path, nullptr};
+        pid_t pid = 0;
+        if (posix_spawnp(&pid, "nft", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+            return tl::unexpected(
+                std::string("cannot run nft (forwards on 127.0.0.1 need nftables: apt-get install nftables)"));
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            return tl::unexpected(fmt::format("nft -f {} failed (see its message above)", path));
+        return {};
+    });
+    unlink(path);
+    return result;
+}
+
+}  // namespace vsw

@@ -1,0 +1,45 @@
+// The nftables script for forwards on the host's 127.0.0.1 (pure text), and
+// nft's own check of it (`nft -c`, which parses and validates without
+// applying) when nftables is installed.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "loopback_forwards.hpp"
+
+using namespace vsw;
+
+namespace {
+
+TEST(LoopbackForwards, TableNameIsAnNftIdentifier) {
+    EXPECT_EQ(loopback_table_name("vswwan0"), "vsw_vswwan0");
+    EXPECT_EQ(loopback_table_name("wan-1.a"), "vsw_wan_1_a");
+}
+
+TEST(LoopbackForwards, ScriptReplacesTheTableAtomically) {
+    const std::string s = loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"),
+                                                  {{6, 2222}, {17, 5353}});
+    EXPECT_EQ(s.find("table ip vsw_vswwan0\ndelete table ip vsw_vswwan0\ntable ip vsw_vswwan0 {"), 0u) << s;
+    EXPECT_NE(s.find("ip daddr 127.0.0.1 tcp dport 2222 dnat to 203.0.113.10:2222"), std::string::npos) << s;
+    EXPECT_NE(s.find("ip daddr 127.0.0.1 udp dport 5353 dnat to 203.0.113.10:5353"), std::string::npos) << s;
+    EXPECT_NE(s.find("oifname \"vswwan0\" ip saddr 127.0.0.0/8 masquerade"), std::string::npos) << s;
+}
+
+TEST(LoopbackForwards, NoForwardsOnlyRemovesTheTable) {
+    EXPECT_EQ(loopback_forward_script("vswwan0", {}, {}), "table ip vsw_vswwan0\ndelete table ip vsw_vswwan0\n");
+}
+
+TEST(LoopbackForwards, NftAcceptsTheScript) {
+    if (std::system("command -v nft > /dev/null 2>&1") != 0 || geteuid() != 0)
+        GTEST_SKIP() << "needs nft (nftables) and root";
+    const std::string path = "/tmp/vsw-nft-test-" + std::to_string(getpid());
+    std::ofstream(path) << loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"), {{6, 2222}, {17, 53}});
+    const int rc = std::system(("nft -c -f " + path).c_str());
+    unlink(path.c_str());
+    EXPECT_EQ(rc, 0);
+}
+
+}  // namespace
