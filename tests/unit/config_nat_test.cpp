@@ -340,7 +340,7 @@ std::vector<BadCase> nat_bad_cases() {
          "host_interface is only allowed on host-only networks"},
         {"UnknownNatKey", natnet("    max_session: 10\n"), 12, 5, "networks.n.max_session",
          "unknown key 'max_session' (expected one of: mode, subnet, gateway, dns, dhcp, uplink, "
-         "port_forwards, timeouts, max_sessions, max_sessions_per_guest, max_macs)"},
+         "port_forwards, timeouts, max_sessions, max_sessions_per_guest, host_loopback, max_macs)"},
         {"BadTimeout", natnet("    timeouts: {udp: 0}\n"), 12, 21, "networks.n.timeouts.udp",
          "0 is out of range (1..604800 seconds)"},
         {"TimeoutTooLong", natnet("    timeouts:\n      tcp_established: 604801\n"), 13, 24,
