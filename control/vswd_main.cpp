@@ -86,7 +86,10 @@ void remove_runtime_files(const std::string& runtime_dir, const std::string& pre
 // (--resolv-conf); read again on every load, so a reload follows the host.
 std::string g_resolv_conf = "/etc/resolv.conf";
 
-LoadContext host_context() { return LoadContext{host_resolver(g_resolv_conf)}; }
+LoadContext host_context() {
+    const HostResolvers r = host_resolvers(g_resolv_conf);
+    return LoadContext{r.routable, r.loopback};
+}
 
 // Under systemd, stderr goes to the journal (JOURNAL_STREAM is set): each
 // line then starts with its syslog priority ("<3>", sd-daemon(3)) instead of
@@ -124,8 +127,15 @@ void notify_systemd([[maybe_unused]] const char* state) {
 // The PCI NICs EAL was allowed to probe at start (-a): a reload cannot add others.
 std::set<std::string> pci_at_start;
 
-nlohmann::json reload_now(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req) {
-    auto cfg = load_config_file(config_path, host_context());
+// The text of the running config: what a change of the host's resolvers is
+// applied to (so that it never applies an edit of the file not reloaded yet).
+std::string g_running_text;
+
+// `text`: the YAML to apply; none: read config_path again (vswctl, SIGHUP).
+nlohmann::json reload_now(Switch& sw, const std::string& config_path, Config& running, const nlohmann::json& req,
+                          const std::string* text = nullptr) {
+    auto read = text ? tl::expected<std::string, ConfigError>(*text) : read_config_text(config_path);
+    auto cfg = read.and_then([&](const std::string& t) { return load_config_string(t, config_path, host_context()); });
     if (!cfg) {
         spdlog::error("reload rejected, running config kept: {}", cfg.error().to_string());
         return {{"ok", false}, {"error", cfg.error().to_string()}};
@@ -148,6 +158,7 @@ nlohmann::json reload_now(Switch& sw, const std::string& config_path, Config& ru
     ApplySummary s = sw.apply(*cfg);
     if (s.errors.empty()) {
         running = std::move(*cfg);
+        g_running_text = *read;
         spdlog::info("reloaded {}: {}", config_path, s.to_string());
         for (const std::string& w : config_warnings(running)) spdlog::warn("{}", w);
         return {{"ok", true}, {"data", s.to_json()}, {"error", ""}};
@@ -166,6 +177,31 @@ nlohmann::json reload(Switch& sw, const std::string& config_path, Config& runnin
     nlohmann::json result = reload_now(sw, config_path, running, req);
     notify_systemd("READY=1");
     return result;
+}
+
+// The host's resolvers changed (ResolvConfWatch): when an uplink that names
+// no resolver would now get another, the running config's text is loaded
+// again with them and applied, as a reload.
+void follow_host_resolvers(Switch& sw, const std::string& config_path, Config& running) {
+    const LoadContext ctx = host_context();
+    bool differs = false;
+    for (const auto& [name, up] : running.uplinks) {
+        if (up.resolver && !up.resolver_from_host) continue;  // the config names its own
+        const std::optional<Ipv4> now = ctx.host_resolver ? ctx.host_resolver
+                                        : up.kernel       ? ctx.host_loopback_resolver
+                                                          : std::nullopt;
+        if (now != up.resolver) differs = true;
+    }
+    if (!differs) return;
+    spdlog::info("the host's resolvers changed ({}): applying them to the running config",
+                 ctx.host_resolver           ? ctx.host_resolver->to_string()
+                 : ctx.host_loopback_resolver ? ctx.host_loopback_resolver->to_string() + " on the host's loopback"
+                                              : std::string("none left"));
+    notify_systemd("RELOADING=1");
+    const std::string text = g_running_text;
+    // The running text was accepted before: an empty one was let through then.
+    reload_now(sw, config_path, running, {{"cmd", "reload"}, {"allow_empty", true}}, &text);
+    notify_systemd("READY=1");
 }
 
 // Handles one vswctl request.
@@ -341,6 +377,8 @@ int run(const std::string& config_path, Config cfg) {
         notify_systemd("READY=1");
         auto last_periodic = std::chrono::steady_clock::now();
         auto last_snapshot = last_periodic - std::chrono::seconds(2);  // the first one at once
+        auto last_resolv_check = last_periodic;
+        ResolvConfWatch resolv_watch(g_resolv_conf);
         for (bool running = true; running;) {
             pollfd fds[3] = {{server->fd(), POLLIN, 0}, {sfd, POLLIN, 0}, {metrics ? metrics->fd() : -1, POLLIN, 0}};
             poll(fds, 3, 1);  // 1 ms: the slow path's latency bound
@@ -370,6 +408,10 @@ int run(const std::string& config_path, Config cfg) {
             if (now - last_snapshot > std::chrono::seconds(1)) {
                 publish_telemetry_snapshot(sw->stats());
                 last_snapshot = now;
+            }
+            if (now - last_resolv_check > std::chrono::seconds(1)) {
+                if (resolv_watch.changed()) follow_host_resolvers(*sw, config_path, cfg);
+                last_resolv_check = now;
             }
         }
     }
@@ -407,7 +449,7 @@ int main(int argc, char** argv) {
     app.add_option("-c,--config", config_path, "YAML topology to run")->capture_default_str();
     app.add_option("--check", check_path, "validate a YAML file and exit (0 = valid, 1 = not)");
     app.add_option("--resolv-conf", g_resolv_conf,
-                   "where uplinks without a resolver find the host's DNS servers (re-read on reload)")
+                   "where uplinks without a resolver find the host's DNS servers (followed when it changes)")
         ->capture_default_str();
     app.add_option("--log-level", log_level, "overrides switch.log_level at start")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -428,11 +470,13 @@ int main(int argc, char** argv) {
         for (const std::string& w : config_warnings(*cfg)) std::printf("warning: %s\n", w.c_str());
         return 0;
     }
-    auto cfg = load_config_file(config_path, host_context());
+    auto text = read_config_text(config_path);
+    auto cfg = text.and_then([&](const std::string& t) { return load_config_string(t, config_path, host_context()); });
     if (!cfg) {
         std::fprintf(stderr, "%s\n", cfg.error().to_string().c_str());
         return 1;
     }
+    g_running_text = *text;
     if (!log_level.empty()) cfg->switch_config.log_level = log_level;
     return run(config_path, *cfg);
 }

@@ -22,7 +22,7 @@ struct ServiceAddresses {
     bool dhcp = false;                // a DHCP server runs in this network
     bool routed = false;              // NAT network: IPv4 to the gateway MAC is routed out
     uint32_t dns_be = 0;              // NAT network's DNS address: routed when to port 53
-    uint32_t host_loopback_be = 0;    // NAT network's gateway with host_loopback: TCP/UDP to it is routed
+    uint32_t host_loopback_be = 0;    // NAT network's host alias with host_loopback: TCP/UDP to it is routed
     Mac mac;                          // the services' virtual MAC
     uint8_t n_ips = 0;
     uint32_t ips_be[kMaxServiceIps]{};  // network byte order
@@ -50,7 +50,7 @@ inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAd
     const uint8_t* ip = p + kEtherHdrLen;
     const uint32_t dst = get32(ip + 16);
     if (!svc.has_ip_be(dst)) return FrameClass::routed;
-    // host_loopback: the gateway itself answers ping; TCP and UDP to it go to the host.
+    // host_loopback: the host alias answers ping itself; TCP and UDP to it go to the host.
     if (dst == svc.host_loopback_be && (ip[9] == 17 || ip[9] == 6)) return FrameClass::routed;
     if (dst != svc.dns_be || svc.dns_be == 0) return FrameClass::slow_path;
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;

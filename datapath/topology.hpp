@@ -38,7 +38,8 @@ struct NatNetworkInfo {
     uint32_t gateway = 0;
     bool has_dns = false;
     uint32_t dns = 0;             // the guests' resolver address: rewritten to `resolver`
-    bool host_loopback = false;   // TCP/UDP to `gateway` goes to the host's 127.0.0.1
+    bool host_loopback = false;   // TCP/UDP to `host_alias` goes to the host's 127.0.0.1
+    uint32_t host_alias = 0;      // the gateway (VirtualBox's NAT) or .2 (its NAT Network)
     uint32_t resolver = 0;
     nat::Timeouts timeouts;
     uint32_t max_sessions = UINT32_MAX;  // this network's cap in each worker's table

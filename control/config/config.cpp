@@ -432,9 +432,12 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     std::vector<Field> fields = entries(f);
 
     const Field& mode = require(fields, f, "mode");
+    // nat-network is a nat network with VirtualBox's "NAT Network" defaults.
     static constexpr NetworkMode modes[] = {NetworkMode::host_only, NetworkMode::internal,
-                                            NetworkMode::nat};
-    net.mode = modes[choice(mode, "a network mode", {"host-only", "internal", "nat"})];
+                                            NetworkMode::nat, NetworkMode::nat};
+    const size_t mode_index = choice(mode, "a network mode", {"host-only", "internal", "nat", "nat-network"});
+    net.mode = modes[mode_index];
+    const bool nat_network = mode_index == 3;
     for (const Field& key : fields) check_network_key(key, net.mode);
     bool host_only = net.mode == NetworkMode::host_only;
     bool nat = net.mode == NetworkMode::nat;
@@ -452,7 +455,7 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         net.host_interface = host_interface(hi, net);
         check_host_only_clashes(f, *subnet_field, hi, net, config);
     }
-    if (nat) net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, config);
+    if (nat) net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, nat_network, config);
 
     if (const Field* d = find(fields, "dhcp"))
         net.dhcp = dhcp(*d, net);
@@ -546,6 +549,8 @@ std::vector<Reserved> Loader::reserved_addresses(const NetworkConfig& net) {
     if (net.nat) {
         out.push_back({"gateway", net.nat->gateway});
         if (net.nat->dns) out.push_back({"dns", *net.nat->dns});
+        if (net.nat->host_loopback && net.nat->host_alias != net.nat->gateway)
+            out.push_back({"host alias", net.nat->host_alias});
     }
     return out;
 }

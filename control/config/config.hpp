@@ -118,7 +118,11 @@ struct NatTimeouts {                      // seconds
 };
 
 struct NatConfig {
-    Ipv4 gateway;                         // default subnet.host(1); answers ARP and ping
+    // `mode: nat-network`: VirtualBox's "NAT Network" defaults (gateway and
+    // DNS at .1, host alias .2, DHCP server .3, pool from .4) instead of its
+    // "NAT" ones (gateway and host alias .2, DNS .3, pool from .15).
+    bool nat_network = false;
+    Ipv4 gateway;                         // default .2 (.1 with nat_network); answers ARP and ping
     std::optional<Ipv4> dns;              // guests' resolver address, forwarded to the uplink's resolver
     std::string uplink;                   // name of an entry in Config::uplinks
     std::vector<PortForward> port_forwards;
@@ -127,9 +131,10 @@ struct NatConfig {
     // One guest (inside address) may hold at most this many of the network's
     // sessions, so one guest cannot take them all; default max_sessions / 2.
     uint32_t max_sessions_per_guest = 32768;
-    // VirtualBox's host loopback at 10.0.2.2: TCP and UDP to the gateway
-    // address reach the host's 127.0.0.1 through a kernel uplink.
+    // VirtualBox's host loopback: TCP and UDP to `host_alias` reach the
+    // host's 127.0.0.1 through a kernel uplink (on by default there).
     bool host_loopback = false;
+    Ipv4 host_alias;                      // the gateway (nat) or .2 (nat_network)
     bool operator==(const NatConfig&) const = default;
 };
 
@@ -158,6 +163,10 @@ struct UplinkConfig {
     bool resolver_from_host = false;      // not configured: the host's (LoadContext::host_resolver)
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
+    // kernel.outbound: the host forwards and masquerades what leaves vsw's
+    // TAP onward (its default route): IP forwarding on, and a masquerade
+    // rule in vsw's nftables table (loopback_forwards.hpp).
+    bool outbound = false;
     SourceLine line;
     bool operator==(const UplinkConfig&) const = default;
 };
@@ -198,9 +207,14 @@ struct LoadContext {
     // The resolver of an uplink that names none (host_resolvers.hpp); vswd
     // reads the host's on every load, tests pass their own.
     std::optional<Ipv4> host_resolver;
+    // The host's own resolver on its loopback (127.0.0.53 with no upstream,
+    // a local dnsmasq) when it has no other: a kernel uplink takes DNS there.
+    std::optional<Ipv4> host_loopback_resolver;
 };
 
 tl::expected<Config, ConfigError> load_config_file(const std::string& path, const LoadContext& ctx = {});
+// The file's bytes (load_config_file is read_config_text + load_config_string).
+tl::expected<std::string, ConfigError> read_config_text(const std::string& path);
 // `file_name` is only used in messages.
 tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_text, const std::string& file_name,
                                                      const LoadContext& ctx = {});

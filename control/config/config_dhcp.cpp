@@ -49,7 +49,8 @@ DhcpConfig Loader::dhcp_settings(const Field& f, const std::vector<Field>& field
 
     DhcpConfig d;
     uint32_t hosts = (uint32_t{1} << (32 - sn.prefix_len)) - 2;
-    d.server = net.nat ? net.nat->gateway : sn.host(hosts < 101 ? 2 : 100);
+    // VirtualBox's DHCP server: the gateway in its NAT, .3 in its NAT Network.
+    d.server = !net.nat ? sn.host(hosts < 101 ? 2 : 100) : net.nat->nat_network ? sn.host(3) : net.nat->gateway;
     const Field* server = find(fields, "server");
     if (server) d.server = ipv4(*server);
     std::string server_what = server ? "server" : "default server";
@@ -97,7 +98,8 @@ void Loader::dhcp_range(const Field& f, const Field* range, bool server_given, c
             for (const Reserved& r : reserved) after = std::max(after, r.address);
         d.range_first = Ipv4{after.value + 1};
         // VirtualBox's NAT hands out .15 first: where the subnet has room, so do we.
-        if (net.nat && sn.host(15) > after && sn.host(15) < sn.broadcast()) d.range_first = sn.host(15);
+        if (net.nat && !net.nat->nat_network && sn.host(15) > after && sn.host(15) < sn.broadcast())
+            d.range_first = sn.host(15);
         d.range_last = Ipv4{sn.broadcast().value - 1};
         // A large subnet's default pool is its first kMaxDhcpRange addresses.
         if (net.nat && d.range_first <= d.range_last &&

@@ -145,7 +145,7 @@ tl::expected<Config, ConfigError> load_config_string(const std::string& yaml_tex
     }
 }
 
-tl::expected<Config, ConfigError> load_config_file(const std::string& path, const LoadContext& ctx) {
+tl::expected<std::string, ConfigError> read_config_text(const std::string& path) {
     auto cannot_read = [&](int err) {
         return tl::unexpected(ConfigError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(err)});
     };
@@ -158,8 +158,12 @@ tl::expected<Config, ConfigError> load_config_file(const std::string& path, cons
     int err = std::ferror(fp) ? errno : 0;
     std::fclose(fp);
     if (err) return cannot_read(err);
-    return load_config_string(text, path, ctx);
+    return text;
 }
 
+tl::expected<Config, ConfigError> load_config_file(const std::string& path, const LoadContext& ctx) {
+    return read_config_text(path).and_then(
+        [&](const std::string& text) { return load_config_string(text, path, ctx); });
+}
 
 }  // namespace vsw

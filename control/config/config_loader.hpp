@@ -126,13 +126,13 @@ private:
     void uplinks_section(const Field& section, Config& config) const;
     UplinkConfig uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier) const;
     Subnet uplink_address(const Field& f, UplinkConfig& up) const;
-    HostInterfaceConfig uplink_kernel(const Field& f, const UplinkConfig& up, const Subnet& prefix,
+    HostInterfaceConfig uplink_kernel(const Field& f, UplinkConfig& up, const Subnet& prefix,
                                       const std::map<std::string, UplinkConfig>& earlier) const;
     std::pair<uint16_t, uint16_t> port_range(const Field& f) const;
 
     // ---- the NAT part of a nat network (config_nat.cpp) --------------------------------
     NatConfig nat(const Field& f, const std::vector<Field>& fields, const Field& subnet_field,
-                  const NetworkConfig& net, const Config& config) const;
+                  const NetworkConfig& net, bool nat_network, const Config& config) const;
     std::vector<PortForward> port_forwards(const Field& f, const NetworkConfig& net, const NatConfig& nat,
                                            const UplinkConfig& up, const Config& config) const;
     PortForward port_forward(const Field& item, const NetworkConfig& net, const NatConfig& nat,

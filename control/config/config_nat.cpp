@@ -87,6 +87,9 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
     } else if (ctx_.host_resolver) {
         up.resolver = ctx_.host_resolver;  // like VirtualBox: the host's own
         up.resolver_from_host = true;
+    } else if (ctx_.host_loopback_resolver && up.kernel) {
+        up.resolver = ctx_.host_loopback_resolver;  // the host's loopback, through the TAP
+        up.resolver_from_host = true;
     }
     if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
     return up;
@@ -111,10 +114,11 @@ Subnet Loader::uplink_address(const Field& f, UplinkConfig& up) const {
 }
 
 // A TAP netdev; its `address` is the host's side of the link, `up.address` vsw's.
-HostInterfaceConfig Loader::uplink_kernel(const Field& f, const UplinkConfig& up, const Subnet& prefix,
+HostInterfaceConfig Loader::uplink_kernel(const Field& f, UplinkConfig& up, const Subnet& prefix,
                                           const std::map<std::string, UplinkConfig>& earlier) const {
     HostInterfaceConfig k;
-    std::vector<Field> fields = map_fields(f, {"name", "address", "netns"});
+    std::vector<Field> fields = map_fields(f, {"name", "address", "netns", "outbound"});
+    if (const Field* o = find(fields, "outbound")) up.outbound = boolean(*o);
     const Field& name = require(fields, f, "name", " (the TAP interface's name on the host)");
     k.name = interface_name(name);
     for (const auto& [other_name, other] : earlier)
@@ -165,8 +169,9 @@ std::pair<uint16_t, uint16_t> Loader::port_range(const Field& f) const {
 // Nat networks may share a subnet (each is its own NAT, like VirtualBox's "NAT"
 // per VM), but must not overlap a host-only network.
 NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Field& subnet_field,
-                      const NetworkConfig& net, const Config& config) const {
+                      const NetworkConfig& net, bool nat_network, const Config& config) const {
     NatConfig nat;
+    nat.nat_network = nat_network;
     const Subnet& sn = *net.subnet;
 
     const Field& uplink = require(fields, f, "uplink",
@@ -190,30 +195,35 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
             fail(subnet_field, "subnet " + sn.to_string() + " overlaps subnet " +
                                    other.subnet->to_string() + " of host-only network '" + name + "'");
 
-    // VirtualBox's NAT: the gateway (and host alias) at .2, DNS at .3.
-    nat.gateway = sn.host(2);
+    // VirtualBox's NAT: the gateway (and host alias) at .2, DNS at .3. Its
+    // NAT Network: the gateway (and DNS proxy) at .1, the host alias at .2.
+    nat.gateway = sn.host(nat_network ? 1 : 2);
     if (const Field* gateway = find(fields, "gateway")) {
         nat.gateway = ipv4(*gateway);
         check_host_address(*gateway, "gateway", nat.gateway, sn);
     }
+    nat.host_alias = nat_network ? sn.host(2) : nat.gateway;
     const Field* dns = find(fields, "dns");
     bool dns_off = false;
     if (dns && dns->value.IsScalar()) {
         bool on = true;
         dns_off = YAML::convert<bool>::decode(dns->value, on) && !on;
     }
-    if (!dns && up.resolver && sn.host(3) != nat.gateway && sn.contains(sn.host(3)) &&
-        sn.host(3) != sn.broadcast())
-        nat.dns = sn.host(3);  // forwarded to the uplink's resolver (the host's when it names none)
+    // Forwarded to the uplink's resolver (the host's when it names none).
+    if (!dns && up.resolver && nat_network)
+        nat.dns = nat.gateway;
+    else if (!dns && up.resolver && sn.host(3) != nat.gateway && sn.contains(sn.host(3)) &&
+             sn.host(3) != sn.broadcast())
+        nat.dns = sn.host(3);
     if (dns && !dns_off) {
         nat.dns = ipv4(*dns);
         check_host_address(*dns, "dns", *nat.dns, sn);
-        if (*nat.dns == nat.gateway)
-            fail(*dns, "dns " + nat.dns->to_string() + " is the gateway address");
         if (!up.resolver)
             fail(*dns, "dns needs a resolver to forward to, but uplink '" + up.name +
                            "' has none (set uplinks." + up.name + ".resolver)");
     }
+    // On by default where it can work, as in VirtualBox: a kernel uplink.
+    nat.host_loopback = up.kernel.has_value() && sn.contains(nat.host_alias) && nat.host_alias != sn.broadcast();
     if (const Field* hl = find(fields, "host_loopback")) {
         nat.host_loopback = boolean(*hl);
         if (nat.host_loopback && !up.kernel)

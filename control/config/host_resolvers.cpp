@@ -1,7 +1,10 @@
 #include "host_resolvers.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace vsw {
 
@@ -41,8 +44,38 @@ std::optional<Ipv4> pick_host_resolver(std::string_view resolv_conf, std::string
     return std::nullopt;
 }
 
+std::optional<Ipv4> pick_loopback_resolver(std::string_view resolv_conf, std::string_view upstream) {
+    if (pick_host_resolver(resolv_conf, upstream)) return std::nullopt;
+    for (const Ipv4& a : parse_resolv_conf(resolv_conf))
+        if (loopback(a)) return a;
+    return std::nullopt;
+}
+
+HostResolvers host_resolvers(const std::string& resolv_conf_path) {
+    const std::string conf = read_all(resolv_conf_path), upstream = read_all(kResolvedUpstream);
+    return {pick_host_resolver(conf, upstream), pick_loopback_resolver(conf, upstream)};
+}
+
 std::optional<Ipv4> host_resolver(const std::string& resolv_conf_path) {
-    return pick_host_resolver(read_all(resolv_conf_path), read_all("/run/systemd/resolve/resolv.conf"));
+    return host_resolvers(resolv_conf_path).routable;
+}
+
+ResolvConfWatch::ResolvConfWatch(std::string resolv_conf_path)
+    : path_(std::move(resolv_conf_path)), conf_(stamp(path_)), upstream_(stamp(kResolvedUpstream)) {}
+
+ResolvConfWatch::Stamp ResolvConfWatch::stamp(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return {};
+    return {true, static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec,
+            static_cast<long long>(st.st_size), static_cast<long long>(st.st_ino)};
+}
+
+bool ResolvConfWatch::changed() {
+    const Stamp conf = stamp(path_), upstream = stamp(kResolvedUpstream);
+    const bool differs = !(conf == conf_) || !(upstream == upstream_);
+    conf_ = conf;
+    upstream_ = upstream;
+    return differs;
 }
 
 }  // namespace vsw

@@ -61,7 +61,7 @@ struct UplinkChange {
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
-                                  port_first, port_last, line] = now;
+                                  port_first, port_last, outbound, line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
     c.keys.compare("device", was.device, device);
@@ -76,6 +76,7 @@ UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     c.keys.compare("resolver", was.resolver_from_host, resolver_from_host);
     const bool flush = c.keys.any();
     c.keys.compare("gateway", was.gateway, gateway);  // re-resolved; sessions kept
+    c.keys.compare("kernel.outbound", was.outbound, outbound);  // the host's rules, sessions kept
     c.change = recreate ? Change::recreate
                : flush  ? Change::flush_sessions
                : c.keys.any() ? Change::in_place
@@ -95,8 +96,8 @@ struct NetworkChange {
 bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     if (was.nat.has_value() != now.nat.has_value()) return false;
     if (!now.nat) return true;
-    [[maybe_unused]] const auto& [gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                  max_sessions_per_guest, host_loopback] = *now.nat;
+    [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
+                                  max_sessions_per_guest, host_loopback, host_alias] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
     return was.subnet == now.subnet && was.nat->gateway == gateway && was.nat->dns == dns &&
            was.nat->uplink == uplink;
@@ -110,8 +111,9 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     c.keys.compare("host_interface", was.host_interface, host_interface);
     c.keys.compare("dhcp", was.dhcp, dhcp);
     if (was.nat && nat) {
-        [[maybe_unused]] const auto& [gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                      max_sessions_per_guest, host_loopback] = *nat;
+        [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
+                                      max_sessions_per_guest, host_loopback, host_alias] = *nat;
+        c.keys.compare("mode", was.nat->nat_network, nat_network);
         c.keys.compare("gateway", was.nat->gateway, gateway);
         c.keys.compare("dns", was.nat->dns, dns);
         c.keys.compare("uplink", was.nat->uplink, uplink);
@@ -121,6 +123,7 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
         c.keys.compare("max_sessions_per_guest", was.nat->max_sessions_per_guest, max_sessions_per_guest);
         // Live sessions to the host's loopback run out by their timeouts.
         c.keys.compare("host_loopback", was.nat->host_loopback, host_loopback);
+        c.keys.compare("host_loopback", was.nat->host_alias, host_alias);
     } else {
         c.keys.compare("nat", was.nat, nat);  // only with `mode`
     }

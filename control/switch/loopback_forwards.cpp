@@ -1,5 +1,6 @@
 #include "loopback_forwards.hpp"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -23,23 +24,46 @@ std::string loopback_table_name(const std::string& tap) {
 }
 
 std::string loopback_forward_script(const std::string& tap, Ipv4 uplink_address,
-                                    const std::vector<LoopbackForward>& forwards) {
+                                    const std::vector<LoopbackForward>& forwards, bool outbound) {
     const std::string table = loopback_table_name(tap);
     // "table" first makes "delete" succeed when there was none.
     std::string s = fmt::format("table ip {0}\ndelete table ip {0}\n", table);
-    if (forwards.empty()) return s;
+    if (forwards.empty() && !outbound) return s;
     s += fmt::format("table ip {} {{\n", table);
-    s += "  chain output {\n    type nat hook output priority -100; policy accept;\n";
-    for (const LoopbackForward& f : forwards) {
-        const char* proto = f.proto == 17 ? "udp" : "tcp";
-        s += fmt::format("    ip daddr 127.0.0.1 {} dport {} dnat to {}:{}\n", proto, f.host_port,
-                         uplink_address.to_string(), f.host_port);
+    if (!forwards.empty()) {
+        s += "  chain output {\n    type nat hook output priority -100; policy accept;\n";
+        for (const LoopbackForward& f : forwards) {
+            const char* proto = f.proto == 17 ? "udp" : "tcp";
+            s += fmt::format("    ip daddr 127.0.0.1 {} dport {} dnat to {}:{}\n", proto, f.host_port,
+                             uplink_address.to_string(), f.host_port);
+        }
+        s += "  }\n";
     }
-    s += "  }\n";
     s += "  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n";
-    s += fmt::format("    oifname \"{}\" ip saddr 127.0.0.0/8 masquerade\n", tap);
+    if (!forwards.empty()) s += fmt::format("    oifname \"{}\" ip saddr 127.0.0.0/8 masquerade\n", tap);
+    if (outbound)
+        s += fmt::format("    iifname \"{0}\" ip saddr {1} oifname != \"{0}\" masquerade\n", tap,
+                         uplink_address.to_string());
     s += "  }\n}\n";
     return s;
+}
+
+tl::expected<bool, std::string> set_ip_forward(const std::string& netns, bool on) {
+    char was = '0';
+    auto done = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        // /proc/sys/net shows the namespace of the thread that opens it.
+        const char* path = "/proc/sys/net/ipv4/ip_forward";
+        const int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0 || read(fd, &was, 1) != 1 || lseek(fd, 0, SEEK_SET) != 0 || write(fd, on ? "1" : "0", 1) != 1) {
+            const std::string err = fmt::format("{}: {}", path, std::strerror(errno));
+            if (fd >= 0) close(fd);
+            return tl::unexpected(err);
+        }
+        close(fd);
+        return {};
+    });
+    if (!done) return tl::unexpected(done.error());
+    return was == '1';
 }
 
 tl::expected<void, std::string> run_nft(const std::string& netns, const std::string& script) {

@@ -8,6 +8,10 @@
 // since 127.0.0.1 means nothing to a guest. The kernel routes a packet from
 // 127.0.0.1 out of the TAP only with its route_localnet on
 // (Switch::sync_host_loopback).
+//
+// The same table holds an uplink's `kernel.outbound` rule: what vsw sends
+// from its uplink address through the TAP and the host routes onward (its
+// default route) is masqueraded to the host's own address there.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +34,15 @@ struct LoopbackForward {
 std::string loopback_table_name(const std::string& tap);
 
 // The nft script that makes table `loopback_table_name(tap)` hold exactly
-// these forwards, atomically (one transaction: create, delete, re-create);
-// with none it only removes the table.
+// these forwards and, with `outbound`, the masquerade of the uplink's
+// traffic routed onward, atomically (one transaction: create, delete,
+// re-create); with neither it only removes the table.
 std::string loopback_forward_script(const std::string& tap, Ipv4 uplink_address,
-                                    const std::vector<LoopbackForward>& forwards);
+                                    const std::vector<LoopbackForward>& forwards, bool outbound = false);
+
+// net.ipv4.ip_forward in namespace `netns` ("" = vswd's): sets it to `on`
+// and returns what it was.
+tl::expected<bool, std::string> set_ip_forward(const std::string& netns, bool on);
 
 // Runs `nft -f <script>` in network namespace `netns` ("" = vswd's).
 tl::expected<void, std::string> run_nft(const std::string& netns, const std::string& script);

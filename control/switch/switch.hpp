@@ -108,7 +108,8 @@ private:
         std::shared_ptr<const XdpSteering> xdp;  // AF_XDP: vsw's XDP program's maps
         std::shared_ptr<const XdpInterfaceClaim> xdp_claim;  // AF_XDP: our hold on the interface
         bool route_localnet = false;  // kernel uplink: its TAP takes 127/8 (host_loopback, 127.0.0.1 forwards)
-        std::string loopback_script;  // kernel uplink: the nft script last applied for 127.0.0.1 forwards
+        std::string loopback_script;  // kernel uplink: the nft script last applied (127.0.0.1 forwards, outbound)
+        std::optional<bool> ip_forward_before;  // kernel.outbound: ip_forward turned on by us; what it was
     };
     struct PortState {
         PortConfig cfg;
@@ -130,6 +131,7 @@ private:
     tl::expected<void, std::string> add_uplink(const UplinkConfig& cfg);
     void remove_uplink(UplinkState& uplink);  // its DPDK port; the ring goes with `uplink`
     void sync_host_loopback();  // route_localnet on kernel uplinks whose networks have host_loopback
+    void sync_outbound_forwarding(UplinkState& up, bool wanted);  // kernel.outbound: ip_forward
     void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets

@@ -93,9 +93,10 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
 
 // Only call when no published topology refers to the uplink any more.
 void Switch::remove_uplink(UplinkState& uplink) {
-    if (!uplink.loopback_script.empty())  // the host's 127.0.0.1 forwards lead nowhere now
+    if (!uplink.loopback_script.empty())  // the host's 127.0.0.1 forwards and masquerade lead nowhere now
         if (auto ok = run_nft(uplink.cfg.kernel->netns, loopback_forward_script(uplink.cfg.kernel->name, {}, {})); !ok)
-            spdlog::warn("uplink {}: removing its forwards on 127.0.0.1: {}", uplink.cfg.name, ok.error());
+            spdlog::warn("uplink {}: removing its nftables table: {}", uplink.cfg.name, ok.error());
+    sync_outbound_forwarding(uplink, false);
     destroy_port(uplink.port_id);
     spdlog::info("uplink {}: removed", uplink.cfg.name);
 }
@@ -183,8 +184,9 @@ void Switch::resolve_neighbors() {
 // takes from the TAP only with route_localnet (and answers from 127.0.0.1
 // back through it). Forwards on 127.0.0.1: the host's connections leave from
 // 127.0.0.1 through the TAP (loopback_forwards.hpp), which also needs it.
-// On while a network on the uplink asks for either; the datapath lets no
-// guest address 127/8 itself.
+// DNS to a resolver on the host's loopback needs it too. On while a network
+// on the uplink asks for any of these; the datapath lets no guest address
+// 127/8 itself.
 void Switch::sync_host_loopback() {
     for (auto& [name, up] : uplinks_) {
         if (!up.cfg.kernel) continue;
@@ -193,29 +195,69 @@ void Switch::sync_host_loopback() {
         for (const auto& [net_name, n] : networks_) {
             if (!n.cfg.nat || n.cfg.nat->uplink != name) continue;
             wanted = wanted || n.cfg.nat->host_loopback;
+            // DNS forwarded to the host's own resolver on its loopback.
+            const bool loopback_resolver = up.cfg.resolver && (up.cfg.resolver->value >> 24) == 127;
+            wanted = wanted || (n.cfg.nat->dns && loopback_resolver);
             for (const PortForward& pf : n.cfg.nat->port_forwards)
                 if (pf.host_ip == Ipv4{0x7f000001}) forwards.push_back({pf.proto, pf.host_port});
         }
         wanted = wanted || !forwards.empty();
-        const std::string script = loopback_forward_script(up.cfg.kernel->name, up.cfg.address, forwards);
-        if (script != up.loopback_script && (!forwards.empty() || !up.loopback_script.empty())) {
+        const bool outbound = up.cfg.outbound;
+        const std::string script = loopback_forward_script(up.cfg.kernel->name, up.cfg.address, forwards, outbound);
+        if (script != up.loopback_script && (!forwards.empty() || outbound || !up.loopback_script.empty())) {
             if (auto ok = run_nft(up.cfg.kernel->netns, script); !ok) {
-                spdlog::error("uplink {}: forwards on 127.0.0.1: {}", name, ok.error());
+                spdlog::error("uplink {}: nftables table {}: {}", name, loopback_table_name(up.cfg.kernel->name),
+                              ok.error());
             } else {
-                up.loopback_script = forwards.empty() ? std::string() : script;
-                spdlog::info("uplink {}: {} forward(s) on the host's 127.0.0.1 (nftables table {})", name,
-                             forwards.size(), loopback_table_name(up.cfg.kernel->name));
+                up.loopback_script = forwards.empty() && !outbound ? std::string() : script;
+                spdlog::info("uplink {}: {} forward(s) on the host's 127.0.0.1, outbound masquerade {} "
+                             "(nftables table {})",
+                             name, forwards.size(), outbound ? "on" : "off", loopback_table_name(up.cfg.kernel->name));
             }
         }
+        sync_outbound_forwarding(up, outbound);
         if (wanted == up.route_localnet) continue;
         if (auto ok = set_route_localnet(up.cfg.kernel->name, up.cfg.kernel->netns, wanted); !ok) {
             spdlog::warn("uplink {}: host_loopback: {}", name, ok.error());
             continue;
         }
         up.route_localnet = wanted;
-        spdlog::info("uplink {}: the host's loopback is {} the NAT networks' gateway address (route_localnet {} on {})",
-                     name, wanted ? "reachable at" : "no longer reachable at", wanted ? 1 : 0, up.cfg.kernel->name);
+        spdlog::info("uplink {}: the host's loopback is {} its NAT networks (route_localnet {} on {})", name,
+                     wanted ? "reachable from" : "no longer reachable from", wanted ? 1 : 0, up.cfg.kernel->name);
     }
+}
+
+// kernel.outbound: the host must forward what comes in on the TAP (and the
+// answers that come back to it). vswd turns net.ipv4.ip_forward on in the
+// TAP's namespace and, when it was off, turns it off again once no uplink
+// there asks for it (at reload, at exit).
+void Switch::sync_outbound_forwarding(UplinkState& up, bool wanted) {
+    if (!up.cfg.kernel || wanted == up.ip_forward_before.has_value()) return;
+    const std::string& netns = up.cfg.kernel->netns;
+    const char* where = netns.empty() ? "the host" : netns.c_str();
+    if (wanted) {
+        auto was = set_ip_forward(netns, true);
+        if (!was) {
+            spdlog::error("uplink {}: kernel.outbound: {}", up.cfg.name, was.error());
+            return;
+        }
+        up.ip_forward_before = *was;
+        if (!*was) spdlog::info("uplink {}: kernel.outbound: IP forwarding turned on in {}", up.cfg.name, where);
+        return;
+    }
+    const bool was_on = *up.ip_forward_before;
+    up.ip_forward_before.reset();
+    if (was_on) return;
+    // Another uplink in the same namespace still forwards: it turns it off later.
+    for (auto& [name, other] : uplinks_)
+        if (&other != &up && other.ip_forward_before && other.cfg.kernel && other.cfg.kernel->netns == netns) {
+            other.ip_forward_before = false;
+            return;
+        }
+    if (auto ok = set_ip_forward(netns, false); !ok)
+        spdlog::warn("uplink {}: kernel.outbound: {}", up.cfg.name, ok.error());
+    else
+        spdlog::info("uplink {}: IP forwarding in {} is off again, as vswd found it", up.cfg.name, where);
 }
 
 nlohmann::json Switch::sessions(const SessionFilter& filter, size_t* matched) const {

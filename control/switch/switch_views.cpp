@@ -63,7 +63,8 @@ nlohmann::json Switch::port_counters_json(bool only_nonzero_drops) const {
 nlohmann::json Switch::show() const {
     nlohmann::json nets = nlohmann::json::array();
     for (const auto& [name, n] : networks_) {
-        nlohmann::json j{{"name", name}, {"mode", to_string(n.cfg.mode)}, {"id", n.id},
+        const bool nat_network = n.cfg.nat && n.cfg.nat->nat_network;
+        nlohmann::json j{{"name", name}, {"mode", nat_network ? "nat-network" : to_string(n.cfg.mode)}, {"id", n.id},
                          {"service_mac", n.service_mac.to_string()}};
         j["subnet"] = n.cfg.subnet ? n.cfg.subnet->to_string() : "";
         if (n.cfg.host_interface) {
@@ -84,7 +85,8 @@ nlohmann::json Switch::show() const {
                                {"host_ip", f.host_ip ? f.host_ip->to_string() : ""}, {"host_port", f.host_port},
                                {"guest_ip", f.guest_ip.to_string()}, {"guest_port", f.guest_port}});
             j["nat"] = {{"gateway", nat.gateway.to_string()}, {"dns", nat.dns ? nat.dns->to_string() : ""},
-                        {"uplink", nat.uplink}, {"max_sessions", nat.max_sessions}, {"port_forwards", fwd}};
+                        {"uplink", nat.uplink}, {"max_sessions", nat.max_sessions}, {"port_forwards", fwd},
+                        {"host_loopback", nat.host_loopback ? nat.host_alias.to_string() : ""}};
         }
         nlohmann::json members = nlohmann::json::array();
         for (const auto& [pname, p] : ports_)
@@ -120,7 +122,7 @@ nlohmann::json Switch::show() const {
                            {"mac", u.mac.to_string()}, {"gateway", u.cfg.gateway.to_string()},
                            {"gateway_mac", u.gateway_resolved ? u.gateway_mac.to_string() : ""},
                            {"resolver", u.cfg.resolver ? u.cfg.resolver->to_string() : ""},
-                           {"resolver_from_host", u.cfg.resolver_from_host},
+                           {"resolver_from_host", u.cfg.resolver_from_host}, {"outbound", u.cfg.outbound},
                            {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)},
                            {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
                            {"worker", u.worker}});

@@ -35,7 +35,10 @@ ServiceAddresses services_of(const TopologyModel::Network& net) {
             add_ip(*nc.dns);
             svc.dns_be = nc.dns->to_be();
         }
-        if (nc.host_loopback) svc.host_loopback_be = nc.gateway.to_be();
+        if (nc.host_loopback) {
+            add_ip(nc.host_alias);  // answers ARP and ping for it
+            svc.host_loopback_be = nc.host_alias.to_be();
+        }
     }
     return svc;
 }
@@ -52,6 +55,7 @@ NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink
     nn.dns = nc.dns ? nc.dns->to_be() : 0;
     nn.resolver = nn.has_dns ? up->cfg.resolver->to_be() : 0;
     nn.host_loopback = nc.host_loopback && up != nullptr && up->cfg.kernel.has_value();
+    nn.host_alias = nc.host_alias.to_be();
     nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp, nc.timeouts.icmp};
     // Each worker holds its own sessions: the network's caps are shared out.
     nn.max_sessions = (nc.max_sessions + n_workers - 1) / n_workers;

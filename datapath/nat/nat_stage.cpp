@@ -341,9 +341,9 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
         return NatStep::done;
     }
     // DNS to the network's resolver address goes to the uplink's resolver,
-    // TCP/UDP to the gateway (host_loopback) to the host's 127.0.0.1.
+    // TCP/UDP to the host alias (host_loopback) to the host's 127.0.0.1.
     const bool dns = nn.has_dns && v.dst_ip == nn.dns && v.dst_port == __builtin_bswap16(53);
-    const bool to_host = nn.host_loopback && v.dst_ip == nn.gateway && v.proto != nat::kProtoIcmp;
+    const bool to_host = nn.host_loopback && v.dst_ip == nn.host_alias && v.proto != nat::kProtoIcmp;
     p.remote_ip = dns ? nn.resolver : to_host ? kLoopbackHostBe : v.dst_ip;
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
     p.key = nat::InsideKey{network, v.proto, 0, v.src_ip, p.remote_ip, v.src_port, remote_port};

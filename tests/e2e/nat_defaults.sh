@@ -1,22 +1,35 @@
 #!/bin/bash
-# VirtualBox's NAT defaults with a real guest: the network is written as
-# `{mode: nat, uplink: wan}` and nothing else, the uplink names no resolver.
-# The guest must get 10.0.2.15/24, router 10.0.2.2 and DNS 10.0.2.3 by DHCP,
-# and resolve a name that only the "host's" resolver knows: a dnsmasq in the
-# test's namespace, listed in the resolv.conf vswd is pointed at
-# (--resolv-conf, standing in for the host's /etc/resolv.conf, with a
-# loopback stub first as systemd-resolved writes it). It then fetches a page
-# by that name through the NAT. Two port forwards written as VBoxManage rule
-# strings without a guest IP reach it (10.0.2.15, the first DHCP address)
-# from the "host" side, and a third on the host's 127.0.0.1 (nftables DNAT in
-# the uplink's namespace). With host_loopback (VirtualBox's host loopback
-# at 10.0.2.2) the guest fetches a page from a server that listens only on the
-# host's 127.0.0.1, at the gateway 10.0.2.2; a reload without both turns the
-# uplink's route_localnet off again and removes the nftables table.
+# VirtualBox's NAT defaults with real guests, and the seed's own case. The
+# networks are written as `{mode: nat, uplink: wan}` (VirtualBox's NAT),
+# `{mode: nat-network, uplink: wan}` (its NAT Network) and VirtualBox's
+# default host-only network; the uplink names no resolver.
+# - vm1 has two NICs, one on the NAT network, one on the host-only network.
+#   It must get 10.0.2.15/24, router 10.0.2.2 and DNS 10.0.2.3 by DHCP, and
+#   resolve a name that only the "host's" resolver knows: a dnsmasq in the
+#   test's namespace, listed in the resolv.conf vswd is pointed at
+#   (--resolv-conf, standing in for the host's /etc/resolv.conf, with a
+#   loopback stub first as systemd-resolved writes it). It then fetches a
+#   page by that name through the NAT, and one from a server that listens
+#   only on the host's 127.0.0.1, at 10.0.2.2 (host_loopback, on by default
+#   with a kernel uplink as in VirtualBox).
+# - The host side reaches vm1 over host-only (192.168.56.x), through forwards
+#   written as VBoxManage rule strings without a guest IP (10.0.2.15, the
+#   first DHCP address), through forwards on the host's own 127.0.0.1
+#   (nftables DNAT in the uplink's namespace): `ssh -p 2222 localhost`'s
+#   banner, a web page, and a UDP forward that answers.
+# - vm2, on the NAT Network, gets 10.0.2.4/24, router and DNS 10.0.2.1, and
+#   reaches the host's 127.0.0.1 at 10.0.2.2.
+# A reload with host_loopback off and without the 127.0.0.1 forwards turns
+# the uplink's route_localnet off again and removes the nftables table.
 source "$(dirname "$0")/lib.sh"
 
 UPLINK_IF="vsd${UID_}"
-{ switch_yaml; cat <<YAML
+# write_config [off]: "off" turns host_loopback off and leaves out the 127.0.0.1 forwards.
+write_config() {
+    local lo_forwards=', "lo-web,tcp,127.0.0.1,8082,,80", "ssh,tcp,127.0.0.1,2222,,22", "echo,udp,127.0.0.1,5300,,5300"'
+    local host_loopback=""
+    [ "${1:-}" = off ] && { lo_forwards=""; host_loopback=", host_loopback: false"; }
+    { switch_yaml; cat <<YAML
 uplinks:
   wan:
     kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
@@ -25,12 +38,23 @@ networks:
   natnet0:
     mode: nat
     uplink: wan
-    port_forwards: ["web,tcp,,8080,,80", "release,tcp,,9999,,9999", "lo-web,tcp,127.0.0.1,8082,,80"]
-    host_loopback: true
+    port_forwards: ["web,tcp,,8080,,80", "release,tcp,,9999,,9999"$lo_forwards]
+  natnet1: {mode: nat-network, uplink: wan$host_loopback}
+  hostonly0:
+    mode: host-only
+    subnet: 192.168.56.0/24
+    host_interface: {name: $HOSTIF, address: 192.168.56.1, netns: $NETNS}
+    dhcp: {server: 192.168.56.100, range: 192.168.56.101-192.168.56.254}
 ports:
   vm1: {network: natnet0}
+  vm1-ho: {network: hostonly0}
+  vm2: {network: natnet1}
 YAML
-} > "$CONFIG"
+    } > "$CONFIG"
+    [ "${1:-}" = off ] && sed -i 's/^    uplink: wan$/    uplink: wan\n    host_loopback: false/' "$CONFIG"
+    return 0
+}
+write_config
 printf 'nameserver 127.0.0.53\nnameserver 198.51.100.53\noptions edns0\n' > "$WORK/resolv.conf"
 RESOLV_CONF="$WORK/resolv.conf"
 
@@ -55,8 +79,15 @@ got=$(vswctl --json show | json_get "(lambda n, u: ' '.join([n['subnet'], n['nat
 [ "$got" = "10.0.2.0/24 10.0.2.2 10.0.2.3 10.0.2.15-10.0.2.254 198.51.100.53 True" ] ||
     fail "vswctl show: '$got', expected VirtualBox's defaults and the host's resolver"
 
+got=$(vswctl --json show | json_get "(lambda n: ' '.join([n['mode'], n['subnet'], n['nat']['gateway'], n['nat']['dns'],
+    n['dhcp']['server'], n['dhcp']['range'], n['nat']['host_loopback']]))(
+    next(n for n in d['data']['networks'] if n['name'] == 'natnet1'))")
+[ "$got" = "nat-network 10.0.2.0/24 10.0.2.1 10.0.2.1 10.0.2.3 10.0.2.4-10.0.2.254 10.0.2.2" ] ||
+    fail "vswctl show: '$got', expected VirtualBox's NAT Network defaults"
+
 cat > "$WORK/vm1.sh" <<'G'
 ip -4 addr show eth0 | grep -q "inet 10.0.2.15/24" || { ip addr; echo VM1-BAD-ADDRESS; exit 1; }
+ip -4 addr show eth1 | grep -q "inet 192.168.56.101/24" || { ip addr; echo VM1-BAD-HOST-ONLY-ADDRESS; exit 1; }
 ip route | grep -q "default via 10.0.2.2" || { ip route; echo VM1-BAD-ROUTER; exit 1; }
 grep -q "nameserver 10.0.2.3" /etc/resolv.conf || { cat /etc/resolv.conf; echo VM1-BAD-DNS; exit 1; }
 nslookup www.defaults.test 10.0.2.3 | grep -q 198.51.100.7 || { echo VM1-NO-NAME; exit 1; }
@@ -64,14 +95,45 @@ timeout 5 wget -q -O - http://www.defaults.test:8080/ | grep -q hello-by-name ||
 timeout 5 wget -q -O - http://10.0.2.2:8081/ | grep -q hello-host-loopback || { echo VM1-NO-HOST-LOOPBACK; exit 1; }
 echo hello-from-the-guest > /tmp/index.html
 httpd -p 80 -h /tmp
+# An ssh-like banner on 22.
+(while true; do echo SSH-2.0-vsw-guest | nc -l -p 22; done) &
 echo VM1-SERVING
 nc -l -p 9999 > /dev/null   # until the host side has fetched the page
 echo VM1-OK
 G
 [ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 1 ] ||
     fail "host_loopback: route_localnet is not on for $UPLINK_IF"
-start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:00:31,dhcp"
+cat > "$WORK/vm2.sh" <<'G'
+ip -4 addr show eth0 | grep -q "inet 10.0.2.4/24" || { ip addr; echo VM2-BAD-ADDRESS; exit 1; }
+ip route | grep -q "default via 10.0.2.1" || { ip route; echo VM2-BAD-ROUTER; exit 1; }
+grep -q "nameserver 10.0.2.1" /etc/resolv.conf || { cat /etc/resolv.conf; echo VM2-BAD-DNS; exit 1; }
+nslookup www.defaults.test 10.0.2.1 | grep -q 198.51.100.7 || { echo VM2-NO-NAME; exit 1; }
+timeout 5 wget -q -O - http://10.0.2.2:8081/ | grep -q hello-host-loopback || { echo VM2-NO-HOST-LOOPBACK; exit 1; }
+echo VM2-OK
+G
+start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:00:31,dhcp" "$WORK/run/vm1-ho.sock,52:54:00:00:00:32,dhcp"
+start_guest vm2 "$WORK/vm2.sh" "$WORK/run/vm2.sock,52:54:00:00:00:41,dhcp"
 wait_for_line vm1 VM1-SERVING 120
+# The seed's case: the host reaches the guest over host-only and at 127.0.0.1:2222.
+page=$(in_host curl -s --max-time 5 http://192.168.56.101/) || true
+[ "$page" = hello-from-the-guest ] || fail "the host did not reach the guest over host-only: '$page'"
+banner=$(in_host timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222; head -1 <&3') || true
+[ "$banner" = SSH-2.0-vsw-guest ] || fail "127.0.0.1:2222 (\"ssh,tcp,127.0.0.1,2222,,22\") gave '$banner'"
+# UDP on 127.0.0.1:5300: the guest has no UDP server (busybox), so its
+# kernel answers "port unreachable", which vsw translates back and the host's
+# connected socket reports as ECONNREFUSED; the session proves the datagram
+# went through the forward to the guest (not to the host's own lo).
+answer=$(in_host python3 -c '
+import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect(("127.0.0.1", 5300))
+for _ in range(3):
+    s.send(b"ping\n")
+    try: s.recv(100); print("data"); break
+    except ConnectionRefusedError: print("refused"); break
+    except socket.timeout: pass') || true
+[ "$answer" = refused ] || fail "the UDP forward on 127.0.0.1:5300 gave '$answer', expected the guest's port unreachable"
+vswctl sessions natnet0 --proto udp | grep -q "10.0.2.15:5300 *203.0.113.10:5300" ||
+    { vswctl sessions; fail "no session of the UDP forward on 127.0.0.1:5300"; }
 page=$(in_host curl -s --max-time 5 http://203.0.113.10:8080/) || true
 [ "$page" = hello-from-the-guest ] || fail "the forward \"web,tcp,,8080,,80\" did not reach the guest: '$page'"
 # A forward on the host's 127.0.0.1 (VBoxManage's "lo-web,tcp,127.0.0.1,8082,,80").
@@ -80,13 +142,14 @@ page=$(in_host curl -s --max-time 5 http://127.0.0.1:8082/) || true
     { in_host nft list ruleset; fail "the forward on 127.0.0.1:8082 did not reach the guest: '$page'"; }
 in_host bash -c "echo done > /dev/tcp/203.0.113.10/9999" 2>/dev/null || fail "cannot release the guest"
 wait_guest vm1 || fail "the guest did not get VirtualBox's defaults or could not resolve through the host's resolver"
+wait_guest vm2 || fail "the NAT Network guest did not get VirtualBox's NAT Network defaults or reach the host"
 grep -q "www.defaults.test" "$WORK/dnsmasq.log" || fail "the host's resolver saw no query"
 grep -q '"GET / HTTP' "$WORK/http-lo.log" || fail "the server on the host's 127.0.0.1 saw no request"
 in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null || fail "no nftables table vsw_$UPLINK_IF"
-# Without host_loopback and the 127.0.0.1 forward: route_localnet off, the table gone.
-sed -i '/host_loopback: true/d; s/, "lo-web,tcp,127.0.0.1,8082,,80"//' "$CONFIG"
+# Without host_loopback and the 127.0.0.1 forwards: route_localnet off, the table gone.
+write_config off
 vswctl reload > /dev/null || fail "reload without host_loopback failed"
 [ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 0 ] ||
     fail "route_localnet stayed on after host_loopback and the 127.0.0.1 forward were removed"
 ! in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null 2>&1 || fail "the nftables table outlived its forwards"
-log "PASS: 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2"
+log "PASS: NAT 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2; host-only and 127.0.0.1:2222/8082 and udp 5300 to the guest; NAT Network 10.0.2.4 via 10.0.2.1, host at 10.0.2.2"

@@ -314,8 +314,6 @@ std::vector<BadCase> nat_bad_cases() {
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
          "networks:\n  n:\n    mode: nat\n    subnet: 10.0.2.0/24\n    uplink: wan\n    dns: 10.0.2.3\n",
          8, 10, "networks.n.dns", "uplink 'wan' has none (set uplinks.wan.resolver)"},
-        {"DnsIsGateway", natnet("    gateway: 10.0.2.3\n    dns: 10.0.2.3\n"), 13, 10, "networks.n.dns",
-         "dns 10.0.2.3 is the gateway address"},
         {"HostLoopbackOnADeviceUplink", natnet("    host_loopback: true\n"), 12, 20, "networks.n.host_loopback",
          "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink 'wan' is a device"},
         {"DnsOutsideSubnet", natnet("    dns: 10.0.3.3\n"), 12, 10, "networks.n.dns",

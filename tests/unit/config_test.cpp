@@ -322,7 +322,7 @@ std::vector<BadCase> bad_cases() {
         {"UnknownDhcpKey", hostonly("    dhcp:\n      leases: 60\n"), 6, 7, "networks.h.dhcp.leases",
          "unknown key 'leases'"},
         {"BadMode", "networks:\n  h:\n    mode: hostonly\n", 3, 11, "networks.h.mode",
-         "'hostonly' is not a network mode (expected one of: host-only, internal, nat)"},
+         "'hostonly' is not a network mode (expected one of: host-only, internal, nat, nat-network)"},
         {"NatWithoutUplink", "networks:\n  h:\n    mode: nat\n    subnet: 10.0.2.0/24\n", 2, 3,
          "networks.h.uplink", "missing required key 'uplink'"},
         {"MissingMode", "networks:\n  h:\n    subnet: 10.0.2.0/24\n", 2, 3, "networks.h.mode",

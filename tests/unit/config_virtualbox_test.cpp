@@ -1,6 +1,10 @@
 // VirtualBox's NAT defaults (a nat network with nothing but `uplink:`) and
 // the host's resolvers for uplinks that name none (host_resolvers.hpp).
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "../../control/config/host_resolvers.hpp"
 #include "../../control/config/reload_plan.hpp"
@@ -18,7 +22,7 @@ ports:
 )";
 
 Config load_with_host_resolver(const std::string& yaml, const char* resolver) {
-    auto c = load_config_string(yaml, "test.yaml", LoadContext{resolver ? Ipv4::parse(resolver) : std::nullopt});
+    auto c = load_config_string(yaml, "test.yaml", LoadContext{resolver ? Ipv4::parse(resolver) : std::nullopt, std::nullopt});
     EXPECT_TRUE(c) << c.error().to_string();
     return c ? *c : Config{};
 }
@@ -42,6 +46,52 @@ TEST(VirtualBoxDefaults, BareNatNetworkIsVirtualBoxNat) {
     ASSERT_TRUE(n.dhcp->router);
     EXPECT_EQ(*n.dhcp->router, ip("10.0.2.2"));
     EXPECT_EQ(n.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.3")});
+}
+
+// VirtualBox's "NAT Network" (NATNetworkImpl: the gateway at the first free
+// offset, the loopback mapping 127.0.0.1=2, the DHCP server at the next
+// free one and the pool after it): gateway and DNS proxy .1, host alias .2,
+// DHCP server .3, pool .4-.254.
+TEST(VirtualBoxDefaults, NatNetworkModeIsVirtualBoxNatNetwork) {
+    const Config c = load_with_host_resolver(R"(uplinks:
+  wan: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}
+networks:
+  n: {mode: nat-network, uplink: wan}
+)",
+                                             "192.0.2.53");
+    const NetworkConfig& n = c.networks.at("n");
+    ASSERT_TRUE(n.subnet && n.nat && n.dhcp);
+    EXPECT_EQ(n.mode, NetworkMode::nat);
+    EXPECT_TRUE(n.nat->nat_network);
+    EXPECT_EQ(n.subnet->to_string(), "10.0.2.0/24");
+    EXPECT_EQ(n.nat->gateway, ip("10.0.2.1"));
+    ASSERT_TRUE(n.nat->dns);
+    EXPECT_EQ(*n.nat->dns, ip("10.0.2.1"));
+    EXPECT_TRUE(n.nat->host_loopback);
+    EXPECT_EQ(n.nat->host_alias, ip("10.0.2.2"));
+    EXPECT_EQ(n.dhcp->server, ip("10.0.2.3"));
+    EXPECT_EQ(n.dhcp->range_first, ip("10.0.2.4"));
+    EXPECT_EQ(n.dhcp->range_last, ip("10.0.2.254"));
+    EXPECT_EQ(*n.dhcp->router, ip("10.0.2.1"));
+    EXPECT_EQ(n.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.1")});
+}
+
+// host_loopback is on by default where it works (a kernel uplink), with the
+// gateway as the host alias, and off on a device uplink.
+TEST(VirtualBoxDefaults, HostLoopbackIsOnWithAKernelUplink) {
+    const Config c = load_with_host_resolver(R"(uplinks:
+  k: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}
+  d: {device: net_tap0, address: 198.51.100.10/24, gateway: 198.51.100.1}
+networks:
+  a: {mode: nat, uplink: k}
+  b: {mode: nat, uplink: d, subnet: 10.0.3.0/24}
+  c: {mode: nat, uplink: k, subnet: 10.0.4.0/24, host_loopback: false}
+)",
+                                             nullptr);
+    EXPECT_TRUE(c.networks.at("a").nat->host_loopback);
+    EXPECT_EQ(c.networks.at("a").nat->host_alias, ip("10.0.2.2"));
+    EXPECT_FALSE(c.networks.at("b").nat->host_loopback);
+    EXPECT_FALSE(c.networks.at("c").nat->host_loopback);
 }
 
 TEST(VirtualBoxDefaults, NoResolverAnywhereMeansNoDns) {
@@ -166,6 +216,53 @@ TEST(HostResolvers, LoopbackStubsFollowTheUpstreamFile) {
     // Only a stub and no upstream: nothing (the datapath cannot reach the host's loopback).
     EXPECT_FALSE(pick_host_resolver("nameserver 127.0.0.53\n", ""));
     EXPECT_FALSE(pick_host_resolver("", ""));
+}
+
+// A host whose only resolver is on its loopback (a local dnsmasq, a stub
+// without systemd-resolved's upstream file): a kernel uplink forwards DNS
+// there (through its TAP, with route_localnet); a device uplink cannot.
+TEST(HostResolvers, ALoopbackOnlyResolverServesKernelUplinks) {
+    EXPECT_EQ(pick_loopback_resolver("nameserver 127.0.0.1\n", ""), ip("127.0.0.1"));
+    EXPECT_FALSE(pick_loopback_resolver("nameserver 127.0.0.53\n", "nameserver 192.0.2.1\n"));
+    EXPECT_FALSE(pick_loopback_resolver("nameserver 192.0.2.1\n", ""));
+    auto c = load_config_string(R"(uplinks:
+  k: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}
+  d: {device: net_tap0, address: 198.51.100.10/24, gateway: 198.51.100.1}
+networks:
+  a: {mode: nat, uplink: k}
+  b: {mode: nat, uplink: d, subnet: 10.0.3.0/24}
+)",
+                                "test.yaml", LoadContext{std::nullopt, ip("127.0.0.53")});
+    ASSERT_TRUE(c) << c.error().to_string();
+    EXPECT_EQ(c->uplinks.at("k").resolver, ip("127.0.0.53"));
+    EXPECT_TRUE(c->uplinks.at("k").resolver_from_host);
+    EXPECT_EQ(c->networks.at("a").nat->dns, ip("10.0.2.3"));
+    EXPECT_FALSE(c->uplinks.at("d").resolver);
+    EXPECT_FALSE(c->networks.at("b").nat->dns);
+}
+
+// The watch sees a rewrite in place and a replacement by rename.
+TEST(HostResolvers, TheWatchSeesTheFileChange) {
+    char dir[] = "/tmp/vsw-resolv-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/resolv.conf";
+    auto write = [](const std::string& p, const char* text) {
+        std::FILE* f = std::fopen(p.c_str(), "w");
+        std::fputs(text, f);
+        std::fclose(f);
+    };
+    write(path, "nameserver 192.0.2.1\n");
+    ResolvConfWatch watch(path);
+    EXPECT_FALSE(watch.changed());
+    write(path, "nameserver 192.0.2.22\n");  // a new size
+    EXPECT_TRUE(watch.changed());
+    EXPECT_FALSE(watch.changed());
+    write(path + ".new", "nameserver 192.0.2.33\n");  // the same size, a new inode
+    ASSERT_EQ(std::rename((path + ".new").c_str(), path.c_str()), 0);
+    EXPECT_TRUE(watch.changed());
+    std::remove(path.c_str());
+    EXPECT_TRUE(watch.changed());  // gone
+    rmdir(dir);
 }
 
 }  // namespace

@@ -32,14 +32,30 @@ TEST(LoopbackForwards, NoForwardsOnlyRemovesTheTable) {
     EXPECT_EQ(loopback_forward_script("vswwan0", {}, {}), "table ip vsw_vswwan0\ndelete table ip vsw_vswwan0\n");
 }
 
+// kernel.outbound: only what vsw sends from its uplink address and the host
+// routes out another interface is masqueraded.
+TEST(LoopbackForwards, OutboundAloneMasqueradesTheUplinkAddress) {
+    const std::string s = loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"), {}, true);
+    EXPECT_EQ(s.find("chain output"), std::string::npos) << s;
+    EXPECT_NE(s.find("iifname \"vswwan0\" ip saddr 203.0.113.10 oifname != \"vswwan0\" masquerade"),
+              std::string::npos)
+        << s;
+    EXPECT_EQ(s.find("127.0.0.0/8"), std::string::npos) << s;
+}
+
 TEST(LoopbackForwards, NftAcceptsTheScript) {
     if (std::system("command -v nft > /dev/null 2>&1") != 0 || geteuid() != 0)
         GTEST_SKIP() << "needs nft (nftables) and root";
     const std::string path = "/tmp/vsw-nft-test-" + std::to_string(getpid());
-    std::ofstream(path) << loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"), {{6, 2222}, {17, 53}});
-    const int rc = std::system(("nft -c -f " + path).c_str());
+    for (const bool outbound : {false, true}) {
+        for (const std::vector<LoopbackForward>& forwards :
+             {std::vector<LoopbackForward>{{6, 2222}, {17, 53}}, std::vector<LoopbackForward>{}}) {
+            std::ofstream(path) << loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"), forwards,
+                                                           outbound);
+            EXPECT_EQ(std::system(("nft -c -f " + path).c_str()), 0) << "outbound " << outbound;
+        }
+    }
     unlink(path.c_str());
-    EXPECT_EQ(rc, 0);
 }
 
 }  // namespace

@@ -74,6 +74,7 @@ TEST_F(NatWorkerTest, DnsGoesToTheResolverAndComesBackFromTheDnsAddress) {
 // refuses for host_loopback: the test sets what build_topology would.)
 TEST_F(NatWorkerTest, HostLoopbackTakesTheGatewayToTheHostsLoopback) {
     topo_->networks[0].nat.host_loopback = true;
+    topo_->networks[0].nat.host_alias = kGateway;
     topo_->networks[0].services.host_loopback_be = kGateway;
     const Bytes out = out_via_uplink(packet(kProtoTcp, kGuestA, 40000, kGateway, 8081));
     ASSERT_FALSE(out.empty());
@@ -90,6 +91,26 @@ TEST_F(NatWorkerTest, HostLoopbackTakesTheGatewayToTheHostsLoopback) {
     EXPECT_EQ(ntohs(v.src_port), 8081);
     EXPECT_EQ(v.dst_ip, kGuestA);
     EXPECT_EQ(ntohs(v.dst_port), 40000);
+}
+
+// VirtualBox's NAT Network puts the host alias at .2, apart from the
+// gateway: TCP to it reaches 127.0.0.1 and the answer comes from .2.
+TEST_F(NatWorkerTest, HostLoopbackAtAnAliasApartFromTheGateway) {
+    const uint32_t alias = ip4(10, 0, 2, 9);
+    topo_->networks[0].nat.host_loopback = true;
+    topo_->networks[0].nat.host_alias = alias;
+    topo_->networks[0].services.host_loopback_be = alias;
+    const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, 40000, alias, 5432));
+    ASSERT_FALSE(out.empty());
+    nat::L4View v;
+    parse(out, v);
+    EXPECT_EQ(v.dst_ip, ip4(127, 0, 0, 1));
+    apply_learning();
+    const Bytes in = in_to_guest(packet(kProtoUdp, ip4(127, 0, 0, 1), 5432, kUplinkIp, ntohs(v.src_port)));
+    ASSERT_FALSE(in.empty());
+    parse(in, v);
+    EXPECT_EQ(v.src_ip, alias);
+    EXPECT_EQ(v.dst_ip, kGuestA);
 }
 
 // Without host_loopback the gateway is no way out: TCP to it is the

@@ -199,8 +199,12 @@ const KeyCase kCases[] = {
      "update_network:nat", "network nat (max_sessions; sessions kept)"},
     {"networks.nat.max_sessions_per_guest", [](Config& c) { nat_of(c, "nat").max_sessions_per_guest = 10; },
      "update_network:nat", "network nat (max_sessions_per_guest; sessions kept)"},
-    {"networks.nat.host_loopback", [](Config& c) { nat_of(c, "nat").host_loopback = true; },
+    {"networks.nat.host_loopback", [](Config& c) { nat_of(c, "nat").host_loopback ^= true; },
      "update_network:nat", "network nat (host_loopback; sessions kept)"},
+    {"networks.nat.host_alias", [](Config& c) { nat_of(c, "nat").host_alias = ip("10.0.2.9"); },
+     "update_network:nat", "network nat (host_loopback; sessions kept)"},
+    {"networks.nat.mode (nat to nat-network)", [](Config& c) { nat_of(c, "nat").nat_network = true; },
+     "update_network:nat", "network nat (mode; sessions kept)"},
     {"networks.nat.mode (to internal)",
      [](Config& c) {
          NetworkConfig& n = c.networks.at("nat");
