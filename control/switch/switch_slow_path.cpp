@@ -124,12 +124,13 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     // that a port forward's first packet to it is not flooded.
     if (frame.size() >= kEtherHdrLen && (frame[6] & 1) == 0)
         learn_mac(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
-    // The network's service addresses: DHCP server, gateway, DNS.
+    // The network's service addresses: DHCP server, gateway, DNS, host alias.
     std::vector<Ipv4> service_ips;
     if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);
     if (net->cfg.nat) {
         service_ips.push_back(net->cfg.nat->gateway);
         if (net->cfg.nat->dns) service_ips.push_back(*net->cfg.nat->dns);
+        if (net->cfg.nat->host_loopback) service_ips.push_back(net->cfg.nat->host_alias);  // ARP and ping
         // Guests ARP for their gateway first thing: remember who they are.
         if (auto sender = arp_sender(frame); sender && net->cfg.subnet && net->cfg.subnet->contains(sender->ip))
             learn_neighbor(net->id, sender->ip, sender->mac);

@@ -19,8 +19,13 @@
 #   banner, a web page, and a UDP forward that answers.
 # - vm2, on the NAT Network, gets 10.0.2.4/24, router and DNS 10.0.2.1, and
 #   reaches the host's 127.0.0.1 at 10.0.2.2.
+# - The uplink has `kernel.outbound`: the test's namespace (the "host") routes
+#   on to a second namespace (its default route, which knows nothing of vsw's
+#   addresses), and vm2 fetches a page there: IP forwarding and masquerade.
 # A reload with host_loopback off and without the 127.0.0.1 forwards turns
-# the uplink's route_localnet off again and removes the nftables table.
+# the uplink's route_localnet off again. vswd follows a change of the
+# resolv.conf without a reload, to a loopback-only resolver too. When vswd
+# stops, its nftables table is gone and IP forwarding is off again.
 source "$(dirname "$0")/lib.sh"
 
 UPLINK_IF="vsd${UID_}"
@@ -32,7 +37,7 @@ write_config() {
     { switch_yaml; cat <<YAML
 uplinks:
   wan:
-    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
+    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS, outbound: true}
     address: 203.0.113.10/24
 networks:
   natnet0:
@@ -62,14 +67,39 @@ in_host ip addr add 198.51.100.7/32 dev lo
 in_host ip addr add 198.51.100.53/32 dev lo
 mkdir -p "$WORK/www"
 echo hello-by-name > "$WORK/www/index.html"
-ip netns exec "$NETNS" python3 -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
+ip netns exec "$NETNS" python3 -u -m http.server --bind 198.51.100.7 --directory "$WORK/www" 8080 > "$WORK/http.log" 2>&1 &
 GUEST_PIDS+=($!)
 mkdir -p "$WORK/lo"
 echo hello-host-loopback > "$WORK/lo/index.html"
-ip netns exec "$NETNS" python3 -m http.server --bind 127.0.0.1 --directory "$WORK/lo" 8081 > "$WORK/http-lo.log" 2>&1 &
+ip netns exec "$NETNS" python3 -u -m http.server --bind 127.0.0.1 --directory "$WORK/lo" 8081 > "$WORK/http-lo.log" 2>&1 &
 GUEST_PIDS+=($!)
 start_dns_server 198.51.100.53 www.defaults.test 198.51.100.7
+# The host's default route leads to another namespace, which has no route to
+# vsw's uplink addresses: only the host's masquerade brings its answers back.
+OUT_NS="${NETNS}-out"
+ip netns add "$OUT_NS"
+CLEANUP_HOOKS+=("ip netns pids $OUT_NS | xargs -r kill; ip netns del $OUT_NS")
+ip link add "vso$UID_" type veth peer name "vsp$UID_"
+ip link set "vso$UID_" netns "$NETNS"
+ip link set "vsp$UID_" netns "$OUT_NS"
+in_host ip addr add 192.0.2.1/24 dev "vso$UID_"
+in_host ip link set "vso$UID_" up
+in_host ip route add default via 192.0.2.2
+ip -n "$OUT_NS" addr add 192.0.2.2/24 dev "vsp$UID_"
+ip -n "$OUT_NS" link set "vsp$UID_" up
+ip -n "$OUT_NS" link set lo up
+mkdir -p "$WORK/out"
+echo hello-outside > "$WORK/out/index.html"
+ip netns exec "$OUT_NS" python3 -u -m http.server --bind 192.0.2.2 --directory "$WORK/out" 8080 > "$WORK/http-out.log" 2>&1 &
+GUEST_PIDS+=($!)
+# The guests boot in seconds: the servers must be listening before.
+for f in http.log http-lo.log http-out.log; do
+    for _ in $(seq 100); do grep -q "Serving HTTP" "$WORK/$f" 2>/dev/null && break; sleep 0.1; done
+    grep -q "Serving HTTP" "$WORK/$f" || fail "the HTTP server of $f did not start"
+done
+[ "$(in_host cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || fail "the test namespace forwards already"
 start_vswd
+[ "$(in_host cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "kernel.outbound did not turn IP forwarding on"
 vswctl show
 
 # Every default is visible in `vswctl show`.
@@ -109,6 +139,7 @@ ip route | grep -q "default via 10.0.2.1" || { ip route; echo VM2-BAD-ROUTER; ex
 grep -q "nameserver 10.0.2.1" /etc/resolv.conf || { cat /etc/resolv.conf; echo VM2-BAD-DNS; exit 1; }
 nslookup www.defaults.test 10.0.2.1 | grep -q 198.51.100.7 || { echo VM2-NO-NAME; exit 1; }
 timeout 5 wget -q -O - http://10.0.2.2:8081/ | grep -q hello-host-loopback || { echo VM2-NO-HOST-LOOPBACK; exit 1; }
+timeout 5 wget -q -O - http://192.0.2.2:8080/ | grep -q hello-outside || { echo VM2-NO-OUTBOUND; exit 1; }
 echo VM2-OK
 G
 start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:00:31,dhcp" "$WORK/run/vm1-ho.sock,52:54:00:00:00:32,dhcp"
@@ -150,6 +181,29 @@ in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null || fail "no nftables tabl
 write_config off
 vswctl reload > /dev/null || fail "reload without host_loopback failed"
 [ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 0 ] ||
-    fail "route_localnet stayed on after host_loopback and the 127.0.0.1 forward were removed"
-! in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null 2>&1 || fail "the nftables table outlived its forwards"
-log "PASS: NAT 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2; host-only and 127.0.0.1:2222/8082 and udp 5300 to the guest; NAT Network 10.0.2.4 via 10.0.2.1, host at 10.0.2.2"
+    fail "route_localnet stayed on after host_loopback and the 127.0.0.1 forwards were removed"
+in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "oifname != \"$UPLINK_IF\" masquerade" ||
+    fail "the outbound masquerade is not in table vsw_$UPLINK_IF after the reload"
+in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "127.0.0" && fail "the 127.0.0.1 forwards outlived the reload"
+grep -q '"GET / HTTP' "$WORK/http-out.log" || fail "the server behind the host's default route saw no request"
+
+# The host's resolvers change: vswd follows them without a reload.
+resolver_shown() { vswctl --json show | json_get "d['data']['uplinks'][0]['resolver']"; }
+printf 'nameserver 198.51.100.54\n' > "$WORK/resolv.conf.new"
+mv "$WORK/resolv.conf.new" "$WORK/resolv.conf"
+for _ in $(seq 50); do [ "$(resolver_shown)" = 198.51.100.54 ] && break; sleep 0.1; done
+[ "$(resolver_shown)" = 198.51.100.54 ] || fail "vswd did not follow the resolv.conf change: $(resolver_shown)"
+# Only a resolver on the host's loopback: a kernel uplink takes DNS there.
+printf 'nameserver 127.0.0.1\n' > "$WORK/resolv.conf"
+for _ in $(seq 50); do [ "$(resolver_shown)" = 127.0.0.1 ] && break; sleep 0.1; done
+[ "$(resolver_shown)" = 127.0.0.1 ] || fail "vswd did not take the host's loopback resolver: $(resolver_shown)"
+[ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 1 ] ||
+    fail "route_localnet is off with DNS forwarded to the host's loopback"
+
+# vswd stops: its table goes, and IP forwarding is off again as it found it.
+kill "$VSWD_PID"
+wait "$VSWD_PID" || true
+VSWD_PID=""
+! in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null 2>&1 || fail "the nftables table outlived vswd"
+[ "$(in_host cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || fail "IP forwarding stayed on after vswd stopped"
+log "PASS: NAT 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2; host-only and 127.0.0.1:2222/8082 and udp 5300 to the guest; NAT Network 10.0.2.4 via 10.0.2.1, host at 10.0.2.2; outbound through the host's default route; resolv.conf followed"
