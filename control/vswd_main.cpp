@@ -155,6 +155,10 @@ nlohmann::json reload_now(Switch& sw, const std::string& config_path, Config& ru
         spdlog::error("reload of {} refused, running config kept: {}", config_path, *why);
         return {{"ok", false}, {"error", *why}};
     }
+    if (auto why = sw.host_port_conflict(*cfg)) {
+        spdlog::error("reload of {} refused, running config kept: {}", config_path, *why);
+        return {{"ok", false}, {"error", *why}};
+    }
     ApplySummary s = sw.apply(*cfg);
     if (s.errors.empty()) {
         running = std::move(*cfg);
@@ -315,12 +319,17 @@ int run(const std::string& config_path, Config cfg) {
     }
 
     int rc = 0;
-    ApplySummary initial = sw->apply(cfg);
-    spdlog::info("config {}: {}", config_path, initial.to_string());
-    for (const std::string& w : config_warnings(cfg)) spdlog::warn("{}", w);
-    if (!initial.errors.empty()) {
-        spdlog::critical("could not build the configured topology; stopping");
+    if (auto why = sw->host_port_conflict(cfg)) {
+        spdlog::critical("{}: {}; stopping", config_path, *why);
         rc = 1;
+    } else {
+        ApplySummary initial = sw->apply(cfg);
+        spdlog::info("config {}: {}", config_path, initial.to_string());
+        for (const std::string& w : config_warnings(cfg)) spdlog::warn("{}", w);
+        if (!initial.errors.empty()) {
+            spdlog::critical("could not build the configured topology; stopping");
+            rc = 1;
+        }
     }
 
     rte_malloc_socket_stats mem{};

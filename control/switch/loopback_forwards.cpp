@@ -1,11 +1,15 @@
 #include "loopback_forwards.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,13 +34,24 @@ std::string loopback_forward_script(const std::string& tap, Ipv4 uplink_address,
     std::string s = fmt::format("table ip {0}\ndelete table ip {0}\n", table);
     if (forwards.empty() && !outbound) return s;
     s += fmt::format("table ip {} {{\n", table);
+    auto dnat = [&](const LoopbackForward& f) {
+        return fmt::format("{} dport {} dnat to {}:{}\n", f.proto == 17 ? "udp" : "tcp", f.host_port,
+                           uplink_address.to_string(), f.host_port);
+    };
     if (!forwards.empty()) {
         s += "  chain output {\n    type nat hook output priority -100; policy accept;\n";
-        for (const LoopbackForward& f : forwards) {
-            const char* proto = f.proto == 17 ? "udp" : "tcp";
-            s += fmt::format("    ip daddr 127.0.0.1 {} dport {} dnat to {}:{}\n", proto, f.host_port,
-                             uplink_address.to_string(), f.host_port);
-        }
+        for (const LoopbackForward& f : forwards)
+            s += (f.every_address ? "    fib daddr type local " : "    ip daddr 127.0.0.1 ") + dnat(f);
+        s += "  }\n";
+    }
+    const bool from_elsewhere =
+        std::any_of(forwards.begin(), forwards.end(), [](const LoopbackForward& f) { return f.every_address; });
+    if (from_elsewhere) {
+        // Not what comes from vsw itself: a guest reaching the host's
+        // address at that port reaches the host.
+        s += "  chain prerouting {\n    type nat hook prerouting priority -100; policy accept;\n";
+        for (const LoopbackForward& f : forwards)
+            if (f.every_address) s += fmt::format("    iifname != \"{}\" fib daddr type local ", tap) + dnat(f);
         s += "  }\n";
     }
     s += "  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n";
@@ -64,6 +79,29 @@ tl::expected<bool, std::string> set_ip_forward(const std::string& netns, bool on
     });
     if (!done) return tl::unexpected(done.error());
     return was == '1';
+}
+
+tl::expected<bool, std::string> host_port_in_use(const std::string& netns, const LoopbackForward& f) {
+    bool in_use = false;
+    auto done = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        const int fd = socket(AF_INET, (f.proto == 17 ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0) return tl::unexpected(fmt::format("socket: {}", std::strerror(errno)));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(f.host_port);
+        a.sin_addr.s_addr = htonl(f.every_address ? INADDR_ANY : INADDR_LOOPBACK);
+        const int rc = bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+        const int err = errno;
+        close(fd);
+        if (rc == 0) return {};
+        if (err == EADDRINUSE) {
+            in_use = true;
+            return {};
+        }
+        return tl::unexpected(fmt::format("bind: {}", std::strerror(err)));
+    });
+    if (!done) return tl::unexpected(done.error());
+    return in_use;
 }
 
 tl::expected<void, std::string> run_nft(const std::string& netns, const std::string& script) {

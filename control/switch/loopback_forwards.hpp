@@ -26,8 +26,13 @@
 namespace vsw {
 
 struct LoopbackForward {
-    uint8_t proto = 6;       // 6 tcp | 17 udp
-    uint16_t host_port = 0;  // on 127.0.0.1 and on the uplink address alike
+    uint8_t proto = 6;         // 6 tcp | 17 udp
+    uint16_t host_port = 0;    // on 127.0.0.1 and on the uplink address alike
+    // No host_ip (VBoxManage's "every host address"): the host's own
+    // addresses, 127.0.0.1 among them, from the host itself (output) and from
+    // elsewhere (prerouting, for connections the host routes in).
+    bool every_address = false;
+    bool operator==(const LoopbackForward&) const = default;
 };
 
 // vsw's nftables table for one kernel uplink's TAP: "vsw_<tap>".
@@ -43,6 +48,12 @@ std::string loopback_forward_script(const std::string& tap, Ipv4 uplink_address,
 // net.ipv4.ip_forward in namespace `netns` ("" = vswd's): sets it to `on`
 // and returns what it was.
 tl::expected<bool, std::string> set_ip_forward(const std::string& netns, bool on);
+
+// Whether another program holds `port` (tcp 6 | udp 17) on 127.0.0.1, or on
+// any address with `every_address`, in namespace `netns`: then a forward
+// there would take its connections (the DNAT comes first). Tested by
+// binding a socket of our own.
+tl::expected<bool, std::string> host_port_in_use(const std::string& netns, const LoopbackForward& f);
 
 // Runs `nft -f <script>` in network namespace `netns` ("" = vswd's).
 tl::expected<void, std::string> run_nft(const std::string& netns, const std::string& script);

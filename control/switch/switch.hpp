@@ -18,6 +18,7 @@
 #include <tl/expected.hpp>
 
 #include "../../datapath/fdb.hpp"
+#include "loopback_forwards.hpp"
 #include "../../datapath/topology.hpp"
 #include "../../datapath/worker.hpp"
 #include "../config/config.hpp"
@@ -61,6 +62,10 @@ public:
     // Brings the running switch to `next`: carries out diff(running, next),
     // so only what differs is touched.
     ApplySummary apply(const Config& next);
+    // A forward of `next` on the host's addresses (host_ip 127.0.0.1 or none,
+    // kernel uplinks) whose port another program holds there: what to tell
+    // the user. Checked before apply, so the running forwards stay.
+    std::optional<std::string> host_port_conflict(const Config& next) const;
 
     // Control-thread duties: call poll_slow_path() often (every ms), and
     // periodic() a few times a second.
@@ -110,6 +115,7 @@ private:
         bool route_localnet = false;  // kernel uplink: its TAP takes 127/8 (host_loopback, 127.0.0.1 forwards)
         std::string loopback_script;  // kernel uplink: the nft script last applied (127.0.0.1 forwards, outbound)
         std::optional<bool> ip_forward_before;  // kernel.outbound: ip_forward turned on by us; what it was
+        std::vector<LoopbackForward> host_forwards;  // kernel uplink: forwards on the host's addresses, applied
     };
     struct PortState {
         PortConfig cfg;

@@ -179,6 +179,49 @@ void Switch::resolve_neighbors() {
     }
 }
 
+namespace {
+
+// What a forward on a kernel uplink adds on the host's side: host_ip
+// 127.0.0.1 (the host's loopback), or none (every host address, as
+// VBoxManage binds). One on the uplink address only adds nothing.
+std::optional<LoopbackForward> host_forward(const PortForward& pf) {
+    if (pf.host_ip && *pf.host_ip != Ipv4{0x7f000001}) return std::nullopt;
+    return LoopbackForward{pf.proto, pf.host_port, !pf.host_ip.has_value()};
+}
+
+}  // namespace
+
+std::optional<std::string> Switch::host_port_conflict(const Config& next) const {
+    for (const auto& [net_name, n] : next.networks) {
+        if (!n.nat) continue;
+        const auto up = next.uplinks.find(n.nat->uplink);
+        if (up == next.uplinks.end() || !up->second.kernel) continue;
+        const HostInterfaceConfig& k = *up->second.kernel;
+        const auto running = uplinks_.find(up->first);
+        for (const PortForward& pf : n.nat->port_forwards) {
+            const auto f = host_forward(pf);
+            if (!f) continue;
+            // Ours already: the port is held by our own rule, not a program.
+            if (running != uplinks_.end() && running->second.cfg.kernel == k &&
+                std::find(running->second.host_forwards.begin(), running->second.host_forwards.end(), *f) !=
+                    running->second.host_forwards.end())
+                continue;
+            auto in_use = host_port_in_use(k.netns, *f);
+            if (!in_use) {
+                spdlog::debug("port forward '{}': cannot check the host's port: {}", pf.name, in_use.error());
+                continue;
+            }
+            if (*in_use)
+                return fmt::format("network {}: port forward '{}': {} port {} is already in use on the host ({}{}) "
+                                   "by another program; choose another host_port or stop that program",
+                                   net_name, pf.name, pf.proto == 17 ? "udp" : "tcp", pf.host_port,
+                                   f->every_address ? "every address" : "127.0.0.1",
+                                   k.netns.empty() ? "" : ", namespace " + k.netns);
+        }
+    }
+    return std::nullopt;
+}
+
 // The host's loopback and a kernel uplink's TAP. host_loopback: guests'
 // TCP/UDP to the gateway leaves with destination 127.0.0.1, which the kernel
 // takes from the TAP only with route_localnet (and answers from 127.0.0.1
@@ -199,7 +242,7 @@ void Switch::sync_host_loopback() {
             const bool loopback_resolver = up.cfg.resolver && (up.cfg.resolver->value >> 24) == 127;
             wanted = wanted || (n.cfg.nat->dns && loopback_resolver);
             for (const PortForward& pf : n.cfg.nat->port_forwards)
-                if (pf.host_ip == Ipv4{0x7f000001}) forwards.push_back({pf.proto, pf.host_port});
+                if (auto f = host_forward(pf)) forwards.push_back(*f);
         }
         wanted = wanted || !forwards.empty();
         const bool outbound = up.cfg.outbound;
@@ -210,6 +253,7 @@ void Switch::sync_host_loopback() {
                               ok.error());
             } else {
                 up.loopback_script = forwards.empty() && !outbound ? std::string() : script;
+                up.host_forwards = forwards;
                 spdlog::info("uplink {}: {} forward(s) on the host's 127.0.0.1, outbound masquerade {} "
                              "(nftables table {})",
                              name, forwards.size(), outbound ? "on" : "off", loopback_table_name(up.cfg.kernel->name));

@@ -16,7 +16,9 @@
 #   written as VBoxManage rule strings without a guest IP (10.0.2.15, the
 #   first DHCP address), through forwards on the host's own 127.0.0.1
 #   (nftables DNAT in the uplink's namespace): `ssh -p 2222 localhost`'s
-#   banner, a web page, and a UDP forward that answers.
+#   banner, a web page, and a UDP forward that answers; a forward without
+#   host_ip is reachable at every host address. A reload that adds a forward
+#   on a port another program holds is refused, the running forwards stay.
 # - vm2, on the NAT Network, gets 10.0.2.4/24, router and DNS 10.0.2.1, and
 #   reaches the host's 127.0.0.1 at 10.0.2.2.
 # - The uplink has `kernel.outbound`: the test's namespace (the "host") routes
@@ -29,11 +31,15 @@
 source "$(dirname "$0")/lib.sh"
 
 UPLINK_IF="vsd${UID_}"
-# write_config [off]: "off" turns host_loopback off and leaves out the 127.0.0.1 forwards.
+# write_config [off|clash]: "off" turns host_loopback off and leaves out the
+# forwards on the host's addresses; "clash" adds one on a port a program holds.
 write_config() {
-    local lo_forwards=', "lo-web,tcp,127.0.0.1,8082,,80", "ssh,tcp,127.0.0.1,2222,,22", "echo,udp,127.0.0.1,5300,,5300"'
+    local clash=""
+    [ "${1:-}" = clash ] && clash=', "clash,tcp,,8080,,80"' 
+    # "release" is on the uplink address only: it adds nothing on the host's side.
+    local host_forwards='"web,tcp,,8088,,80", "lo-web,tcp,127.0.0.1,8082,,80", "ssh,tcp,127.0.0.1,2222,,22", "echo,udp,127.0.0.1,5300,,5300", '
     local host_loopback=""
-    [ "${1:-}" = off ] && { lo_forwards=""; host_loopback=", host_loopback: false"; }
+    [ "${1:-}" = off ] && { host_forwards=""; host_loopback=", host_loopback: false"; }
     { switch_yaml; cat <<YAML
 uplinks:
   wan:
@@ -43,7 +49,7 @@ networks:
   natnet0:
     mode: nat
     uplink: wan
-    port_forwards: ["web,tcp,,8080,,80", "release,tcp,,9999,,9999"$lo_forwards]
+    port_forwards: [$host_forwards"release,tcp,203.0.113.10,9999,,9999"$clash]
   natnet1: {mode: nat-network, uplink: wan$host_loopback}
   hostonly0:
     mode: host-only
@@ -165,8 +171,23 @@ for _ in range(3):
 [ "$answer" = refused ] || fail "the UDP forward on 127.0.0.1:5300 gave '$answer', expected the guest's port unreachable"
 vswctl sessions natnet0 --proto udp | grep -q "10.0.2.15:5300 *203.0.113.10:5300" ||
     { vswctl sessions; fail "no session of the UDP forward on 127.0.0.1:5300"; }
-page=$(in_host curl -s --max-time 5 http://203.0.113.10:8080/) || true
-[ "$page" = hello-from-the-guest ] || fail "the forward \"web,tcp,,8080,,80\" did not reach the guest: '$page'"
+page=$(in_host curl -s --max-time 5 http://203.0.113.10:8088/) || true
+[ "$page" = hello-from-the-guest ] || fail "the forward \"web,tcp,,8088,,80\" did not reach the guest: '$page'"
+# No host_ip: every host address, as VBoxManage binds: localhost and the host's TAP address too.
+for a in 127.0.0.1 203.0.113.1; do
+    page=$(in_host curl -s --max-time 5 "http://$a:8088/") || true
+    [ "$page" = hello-from-the-guest ] || fail "the forward \"web,tcp,,8088,,80\" is not reachable at $a:8088: '$page'"
+done
+# A forward on a port another program holds (the "internet" server on
+# 198.51.100.7:8080, an address of the host's): the reload is refused and
+# names it; the running forwards stay.
+write_config clash
+out=$(vswctl reload 2>&1) && fail "a reload with a forward on a port in use was accepted"
+grep -q "port forward 'clash': tcp port 8080 is already in use on the host" <<< "$out" ||
+    fail "the refused reload does not name the port in use: $out"
+page=$(in_host curl -s --max-time 5 http://127.0.0.1:8088/) || true
+[ "$page" = hello-from-the-guest ] || fail "the running forwards did not stay after the refused reload: '$page'"
+write_config
 # A forward on the host's 127.0.0.1 (VBoxManage's "lo-web,tcp,127.0.0.1,8082,,80").
 page=$(in_host curl -s --max-time 5 http://127.0.0.1:8082/) || true
 [ "$page" = hello-from-the-guest ] ||
@@ -181,10 +202,10 @@ in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null || fail "no nftables tabl
 write_config off
 vswctl reload > /dev/null || fail "reload without host_loopback failed"
 [ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 0 ] ||
-    fail "route_localnet stayed on after host_loopback and the 127.0.0.1 forwards were removed"
+    fail "route_localnet stayed on after host_loopback and the forwards on the host's addresses were removed"
 in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "oifname != \"$UPLINK_IF\" masquerade" ||
     fail "the outbound masquerade is not in table vsw_$UPLINK_IF after the reload"
-in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "127.0.0" && fail "the 127.0.0.1 forwards outlived the reload"
+in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "dnat" && fail "the forwards on the host's addresses outlived the reload"
 grep -q '"GET / HTTP' "$WORK/http-out.log" || fail "the server behind the host's default route saw no request"
 
 # The host's resolvers change: vswd follows them without a reload.

@@ -67,7 +67,9 @@ networks:
       range: 10.0.2.16-10.0.2.254
       static: [{mac: "52:54:00:00:02:15", ip: 10.0.2.15}]
     port_forwards:
-      - {name: web, proto: tcp, host_port: 8080, guest_ip: 10.0.2.15, guest_port: 80}
+      # On the uplink address only: without host_ip the forward would also take
+      # the host's own port 8080, where the "internet" server listens.
+      - {name: web, proto: tcp, host_ip: 203.0.113.10, host_port: 8080, guest_ip: 10.0.2.15, guest_port: 80}
   natnet1:
     mode: nat
     subnet: 10.0.2.0/24
@@ -218,7 +220,7 @@ fi
 # the old one is gone, and the network's other sessions are kept.
 keep="[(s['proto'],s['inside'],s['outside'],s['remote']) for s in d['data'] if s['network']=='natnet0' and s['proto']!='icmp' and not s['forward']]"
 before=$(vswctl --json sessions | json_get "sorted($keep)")
-sed -i 's/{name: web, proto: tcp, host_port: 8080,/{name: web2, proto: tcp, host_port: 8081,/' "$CONFIG"
+sed -i 's/{name: web, proto: tcp, host_ip: 203.0.113.10, host_port: 8080,/{name: web2, proto: tcp, host_ip: 203.0.113.10, host_port: 8081,/' "$CONFIG"
 summary=$(vswctl reload) || fail "reload refused"
 case $summary in *"network natnet0 (port_forwards; sessions kept)"*) ;; *) fail "reload summary does not name the change: $summary" ;; esac
 page=$(in_host curl -s -m 10 http://203.0.113.10:8081/) || fail "the forward added by reload does not work"

@@ -32,6 +32,22 @@ TEST(LoopbackForwards, NoForwardsOnlyRemovesTheTable) {
     EXPECT_EQ(loopback_forward_script("vswwan0", {}, {}), "table ip vsw_vswwan0\ndelete table ip vsw_vswwan0\n");
 }
 
+// A forward without host_ip takes every host address, from the host itself
+// and from elsewhere, except what comes from vsw's own TAP.
+TEST(LoopbackForwards, EveryAddressForwardsUseTheHostsLocalAddresses) {
+    const std::string s = loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"),
+                                                  {{6, 2222, true}, {17, 5353, false}});
+    EXPECT_NE(s.find("chain output {\n    type nat hook output priority -100; policy accept;\n"
+                     "    fib daddr type local tcp dport 2222 dnat to 203.0.113.10:2222\n"
+                     "    ip daddr 127.0.0.1 udp dport 5353 dnat to 203.0.113.10:5353\n"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(s.find("chain prerouting {\n    type nat hook prerouting priority -100; policy accept;\n"
+                     "    iifname != \"vswwan0\" fib daddr type local tcp dport 2222 dnat to 203.0.113.10:2222\n  }"),
+              std::string::npos)
+        << s;
+}
+
 // kernel.outbound: only what vsw sends from its uplink address and the host
 // routes out another interface is masqueraded.
 TEST(LoopbackForwards, OutboundAloneMasqueradesTheUplinkAddress) {
@@ -49,7 +65,8 @@ TEST(LoopbackForwards, NftAcceptsTheScript) {
     const std::string path = "/tmp/vsw-nft-test-" + std::to_string(getpid());
     for (const bool outbound : {false, true}) {
         for (const std::vector<LoopbackForward>& forwards :
-             {std::vector<LoopbackForward>{{6, 2222}, {17, 53}}, std::vector<LoopbackForward>{}}) {
+             {std::vector<LoopbackForward>{{6, 2222}, {17, 53}}, std::vector<LoopbackForward>{{6, 2222, true}},
+              std::vector<LoopbackForward>{}}) {
             std::ofstream(path) << loopback_forward_script("vswwan0", *Ipv4::parse("203.0.113.10"), forwards,
                                                            outbound);
             EXPECT_EQ(std::system(("nft -c -f " + path).c_str()), 0) << "outbound " << outbound;
