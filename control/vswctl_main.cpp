@@ -36,6 +36,8 @@ void print_show(const json& d) {
             fmt::print(" gateway {} dns {} uplink {}", str(nat, "gateway"), str(nat, "dns"), str(nat, "uplink"));
             const std::string host_alias = nat.value("host_loopback", "");
             fmt::print(" host_loopback {}", host_alias.empty() ? "off" : host_alias + " -> 127.0.0.1");
+            const std::string host_uplink = nat.value("host_uplink", "");
+            if (!host_uplink.empty() && host_uplink != nat.value("uplink", "")) fmt::print(" (via {})", host_uplink);
             for (const json& f : nat["port_forwards"])
                 fmt::print("\n{:20}forward {:<10} {} {}:{} -> {}:{}", "", str(f, "name"), str(f, "proto"),
                            f["host_ip"].get<std::string>().empty() ? "*" : str(f, "host_ip"), str(f, "host_port"),

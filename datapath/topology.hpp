@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <algorithm>
 #include <cstdint>
 
 #include "addr.hpp"
@@ -40,6 +41,7 @@ struct NatNetworkInfo {
     uint32_t dns = 0;             // the guests' resolver address: rewritten to `resolver`
     bool host_loopback = false;   // TCP/UDP to `host_alias` goes to the host's 127.0.0.1
     uint32_t host_alias = 0;      // the gateway (VirtualBox's NAT) or .2 (its NAT Network)
+    uint8_t host_uplink = kNoUplink;  // the kernel uplink to the host: `uplink` itself, or another
     uint32_t resolver = 0;
     nat::Timeouts timeouts;
     uint32_t max_sessions = UINT32_MAX;  // this network's cap in each worker's table
@@ -73,7 +75,23 @@ struct UplinkSlot {
     // The worker whose slice holds outside port `port_host` (host order):
     // it owns the sessions on that port. Ports outside every slice (e.g.
     // forwarded host ports below the range) belong to worker 0.
+    // The forward whose target is `ip`:`port` (network order) in `network`:
+    // a guest's packet that answers one of its connections.
+    const ForwardRule* forward_to(uint16_t network, uint8_t proto, uint32_t ip, uint16_t port) const {
+        for (uint16_t i = 0; i < n_forwards; ++i) {
+            const ForwardRule& r = forwards[i];
+            if (r.network == network && r.proto == proto && r.guest_ip == ip && r.guest_port == port) return &r;
+        }
+        return nullptr;
+    }
+    // The worker that holds the sessions on outside port `port_host`. A
+    // forwarded port belongs to the same worker on every uplink (a forward on
+    // the host's addresses is reached through the network's uplink and
+    // through its host uplink, whose slices differ); a masquerade port to
+    // the worker whose slice holds it.
     uint16_t owner_of_port(uint16_t port_host, uint16_t n_workers) const {
+        if (n_workers <= 1) return 0;
+        if (std::binary_search(reserved, reserved + n_reserved, port_host)) return port_host % n_workers;
         for (uint16_t w = 0; w < n_workers; ++w)
             if (port_host >= slice[w].first && port_host <= slice[w].last) return w;
         return 0;

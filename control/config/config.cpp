@@ -485,7 +485,7 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     }
     for (std::string_view nat_key :
          {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions", "max_sessions_per_guest",
-          "host_loopback"}) {
+          "host_loopback", "host_uplink"}) {
         if (name != nat_key) continue;
         if (mode == NetworkMode::nat) return;
         fail_key(key, std::string(name) + " is only allowed on nat networks");
@@ -494,7 +494,7 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp", "max_macs"})
         : mode == NetworkMode::nat
             ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
-                       "max_sessions", "max_sessions_per_guest", "host_loopback", "max_macs"})
+                       "max_sessions", "max_sessions_per_guest", "host_loopback", "host_uplink", "max_macs"})
             : list_of({"mode", "subnet", "dhcp", "max_macs"});
     fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");
 }

@@ -135,6 +135,11 @@ struct NatConfig {
     // host's 127.0.0.1 through a kernel uplink (on by default there).
     bool host_loopback = false;
     Ipv4 host_alias;                      // the gateway (nat) or .2 (nat_network)
+    // The kernel uplink through which the guests reach the host's loopback
+    // and the host reaches the forwards on its own addresses: the network's
+    // uplink when that is a kernel one, else the `host_uplink` key (a device
+    // uplink has no way to the host's stack); "" = none.
+    std::string host_uplink;
     bool operator==(const NatConfig&) const = default;
 };
 

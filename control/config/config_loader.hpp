@@ -131,6 +131,7 @@ private:
     std::pair<uint16_t, uint16_t> port_range(const Field& f) const;
 
     // ---- the NAT part of a nat network (config_nat.cpp) --------------------------------
+    std::string host_uplink(const std::vector<Field>& fields, const UplinkConfig& up, const Config& config) const;
     NatConfig nat(const Field& f, const std::vector<Field>& fields, const Field& subnet_field,
                   const NetworkConfig& net, bool nat_network, const Config& config) const;
     std::vector<PortForward> port_forwards(const Field& f, const NetworkConfig& net, const NatConfig& nat,

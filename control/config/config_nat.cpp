@@ -222,13 +222,14 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
             fail(*dns, "dns needs a resolver to forward to, but uplink '" + up.name +
                            "' has none (set uplinks." + up.name + ".resolver)");
     }
-    // On by default where it can work, as in VirtualBox: a kernel uplink.
-    nat.host_loopback = up.kernel.has_value() && sn.contains(nat.host_alias) && nat.host_alias != sn.broadcast();
+    nat.host_uplink = host_uplink(fields, up, config);
+    // On by default where it can work, as in VirtualBox: through a kernel uplink.
+    nat.host_loopback = !nat.host_uplink.empty() && sn.contains(nat.host_alias) && nat.host_alias != sn.broadcast();
     if (const Field* hl = find(fields, "host_loopback")) {
         nat.host_loopback = boolean(*hl);
-        if (nat.host_loopback && !up.kernel)
+        if (nat.host_loopback && nat.host_uplink.empty())
             fail(*hl, "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink '" + up.name +
-                          "' is a device (give it `kernel:` instead, or leave host_loopback out)");
+                          "' is a device (set host_uplink to a kernel uplink, or leave host_loopback out)");
     }
     if (const Field* pf = find(fields, "port_forwards"))
         nat.port_forwards = port_forwards(*pf, net, nat, up, config);
@@ -240,6 +241,21 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
         nat.max_sessions_per_guest =
             static_cast<uint32_t>(number(*m, 1, nat.max_sessions, "sessions (at most max_sessions)"));
     return nat;
+}
+
+// The kernel uplink to the host (NatConfig::host_uplink): the network's own
+// when it is a kernel one; with a device uplink, the `host_uplink` key.
+std::string Loader::host_uplink(const std::vector<Field>& fields, const UplinkConfig& up, const Config& config) const {
+    const Field* f = find(fields, "host_uplink");
+    if (!f) return up.kernel ? up.name : std::string();
+    const std::string name = scalar(*f);
+    auto it = config.uplinks.find(name);
+    if (it == config.uplinks.end()) fail(*f, "unknown uplink '" + name + "'");
+    if (!it->second.kernel)
+        fail(*f, "host_uplink '" + name + "' is a device uplink; it must be a kernel one (a TAP to the host)");
+    if (up.kernel && name != up.name)
+        fail(*f, "uplink '" + up.name + "' is a kernel one and reaches the host itself: leave host_uplink out");
+    return name;
 }
 
 std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConfig& net,
@@ -304,9 +320,9 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
         pf.host_ip = ipv4(*host_ip);
         // 127.0.0.1: the host's own loopback, as VBoxManage forwards it (see
         // switch/loopback_forwards.hpp); it takes a kernel uplink, whose host we are on.
-        if (*pf.host_ip == Ipv4{0x7f000001} && !up.kernel)
+        if (*pf.host_ip == Ipv4{0x7f000001} && nat.host_uplink.empty())
             fail(*host_ip, "host_ip 127.0.0.1 (the host's loopback) needs a kernel uplink, and uplink '" + up.name +
-                               "' is a device");
+                               "' is a device (set host_uplink to a kernel uplink)");
         if (*pf.host_ip != up.address && *pf.host_ip != Ipv4{0x7f000001})
             fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
                                up.address.to_string() + " of uplink '" + up.name +
@@ -315,6 +331,10 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
     const Field& host_port = require(fields, item, "host_port");
     pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
     check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
+    // One on the host's addresses also takes the port on the host uplink.
+    const bool host_side = !pf.host_ip || *pf.host_ip == Ipv4{0x7f000001};
+    if (host_side && !nat.host_uplink.empty() && nat.host_uplink != nat.uplink)
+        check_forward_clash(host_port, pf, net.name, nat.host_uplink, out, config);
 
     if (const Field* guest_ip = find(fields, "guest_ip")) {
         pf.guest_ip = ipv4(*guest_ip);
@@ -340,8 +360,17 @@ void Loader::check_forward_clash(const Field& host_port, const PortForward& pf, 
                 fail(host_port, "host_port " + std::to_string(pf.host_port) + "/" + proto_name(pf.proto) +
                                     " is already forwarded by " + network_name + "." + other.name);
     };
-    for (const auto& [name, other] : config.networks)
-        if (other.nat && other.nat->uplink == uplink) check(name, other.nat->port_forwards);
+    for (const auto& [name, other] : config.networks) {
+        if (!other.nat) continue;
+        if (other.nat->uplink == uplink) {
+            check(name, other.nat->port_forwards);
+        } else if (other.nat->host_uplink == uplink) {
+            std::vector<PortForward> host_side;  // those it puts on `uplink` too
+            for (const PortForward& o : other.nat->port_forwards)
+                if (!o.host_ip || *o.host_ip == Ipv4{0x7f000001}) host_side.push_back(o);
+            check(name, host_side);
+        }
+    }
     check(network, same_network);
 }
 

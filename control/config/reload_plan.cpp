@@ -97,10 +97,10 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     if (was.nat.has_value() != now.nat.has_value()) return false;
     if (!now.nat) return true;
     [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                  max_sessions_per_guest, host_loopback, host_alias] = *now.nat;
+                                  max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
     return was.subnet == now.subnet && was.nat->gateway == gateway && was.nat->dns == dns &&
-           was.nat->uplink == uplink;
+           was.nat->uplink == uplink && was.nat->host_uplink == host_uplink;
 }
 
 NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& now) {
@@ -112,7 +112,7 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     c.keys.compare("dhcp", was.dhcp, dhcp);
     if (was.nat && nat) {
         [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                      max_sessions_per_guest, host_loopback, host_alias] = *nat;
+                                      max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *nat;
         c.keys.compare("mode", was.nat->nat_network, nat_network);
         c.keys.compare("gateway", was.nat->gateway, gateway);
         c.keys.compare("dns", was.nat->dns, dns);
@@ -124,6 +124,7 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
         // Live sessions to the host's loopback run out by their timeouts.
         c.keys.compare("host_loopback", was.nat->host_loopback, host_loopback);
         c.keys.compare("host_loopback", was.nat->host_alias, host_alias);
+        c.keys.compare("host_uplink", was.nat->host_uplink, host_uplink);
     } else {
         c.keys.compare("nat", was.nat, nat);  // only with `mode`
     }

@@ -194,7 +194,7 @@ std::optional<LoopbackForward> host_forward(const PortForward& pf) {
 std::optional<std::string> Switch::host_port_conflict(const Config& next) const {
     for (const auto& [net_name, n] : next.networks) {
         if (!n.nat) continue;
-        const auto up = next.uplinks.find(n.nat->uplink);
+        const auto up = next.uplinks.find(n.nat->host_uplink);
         if (up == next.uplinks.end() || !up->second.kernel) continue;
         const HostInterfaceConfig& k = *up->second.kernel;
         const auto running = uplinks_.find(up->first);
@@ -236,11 +236,13 @@ void Switch::sync_host_loopback() {
         bool wanted = false;
         std::vector<LoopbackForward> forwards;
         for (const auto& [net_name, n] : networks_) {
-            if (!n.cfg.nat || n.cfg.nat->uplink != name) continue;
-            wanted = wanted || n.cfg.nat->host_loopback;
+            if (!n.cfg.nat) continue;
             // DNS forwarded to the host's own resolver on its loopback.
             const bool loopback_resolver = up.cfg.resolver && (up.cfg.resolver->value >> 24) == 127;
-            wanted = wanted || (n.cfg.nat->dns && loopback_resolver);
+            if (n.cfg.nat->uplink == name) wanted = wanted || (n.cfg.nat->dns && loopback_resolver);
+            // This uplink is the network's way to the host (its own, or its host_uplink).
+            if (n.cfg.nat->host_uplink != name) continue;
+            wanted = wanted || n.cfg.nat->host_loopback;
             for (const PortForward& pf : n.cfg.nat->port_forwards)
                 if (auto f = host_forward(pf)) forwards.push_back(*f);
         }

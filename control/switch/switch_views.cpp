@@ -86,7 +86,8 @@ nlohmann::json Switch::show() const {
                                {"guest_ip", f.guest_ip.to_string()}, {"guest_port", f.guest_port}});
             j["nat"] = {{"gateway", nat.gateway.to_string()}, {"dns", nat.dns ? nat.dns->to_string() : ""},
                         {"uplink", nat.uplink}, {"max_sessions", nat.max_sessions}, {"port_forwards", fwd},
-                        {"host_loopback", nat.host_loopback ? nat.host_alias.to_string() : ""}};
+                        {"host_loopback", nat.host_loopback ? nat.host_alias.to_string() : ""},
+                        {"host_uplink", nat.host_uplink}};
         }
         nlohmann::json members = nlohmann::json::array();
         for (const auto& [pname, p] : ports_)

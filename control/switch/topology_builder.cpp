@@ -43,7 +43,9 @@ ServiceAddresses services_of(const TopologyModel::Network& net) {
     return svc;
 }
 
-NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink* up, unsigned n_workers) {
+// `host` is the network's way to the host (NatConfig::host_uplink), when up.
+NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink* up,
+                           const TopologyModel::Uplink* host, unsigned n_workers) {
     const NatConfig& nc = *cfg.nat;
     NatNetworkInfo nn;
     nn.enabled = up != nullptr;
@@ -54,7 +56,8 @@ NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink
     nn.has_dns = nc.dns.has_value() && up != nullptr && up->cfg.resolver.has_value();
     nn.dns = nc.dns ? nc.dns->to_be() : 0;
     nn.resolver = nn.has_dns ? up->cfg.resolver->to_be() : 0;
-    nn.host_loopback = nc.host_loopback && up != nullptr && up->cfg.kernel.has_value();
+    nn.host_loopback = nc.host_loopback && up != nullptr && host != nullptr && host->cfg.kernel.has_value();
+    nn.host_uplink = host != nullptr ? host->id : kNoUplink;
     nn.host_alias = nc.host_alias.to_be();
     nn.timeouts = {nc.timeouts.tcp_established, nc.timeouts.tcp_transitory, nc.timeouts.udp, nc.timeouts.icmp};
     // Each worker holds its own sessions: the network's caps are shared out.
@@ -63,11 +66,14 @@ NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink
     return nn;
 }
 
-// The network's port forwards, on its uplink, with the guests' MACs where known.
-void add_forwards(const TopologyModel& model, const TopologyModel::Network& net, UplinkSlot& us) {
+// The network's port forwards, on its uplink, with the guests' MACs where
+// known; `host_side_only`: those on the host's addresses, on its host uplink.
+void add_forwards(const TopologyModel& model, const TopologyModel::Network& net, UplinkSlot& us,
+                  bool host_side_only) {
     auto nb = model.neighbors.find(net.id);
     for (const PortForward& pf : net.cfg.nat->port_forwards) {
         if (us.n_forwards >= kMaxForwards) break;
+        if (host_side_only && pf.host_ip && *pf.host_ip != Ipv4{0x7f000001}) continue;
         ForwardRule& r = us.forwards[us.n_forwards++];
         r.proto = pf.proto;
         r.host_port = pf.host_port;
@@ -134,8 +140,12 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
         if (net.cfg.nat) {
             auto up = model.uplinks.find(net.cfg.nat->uplink);
             const TopologyModel::Uplink* uplink = up != model.uplinks.end() ? &up->second : nullptr;
-            ns.nat = nat_info_of(net.cfg, uplink, model.n_workers);
-            if (uplink != nullptr) add_forwards(model, net, t->uplinks[uplink->id]);
+            auto host = model.uplinks.find(net.cfg.nat->host_uplink);
+            const TopologyModel::Uplink* host_uplink = host != model.uplinks.end() ? &host->second : nullptr;
+            ns.nat = nat_info_of(net.cfg, uplink, host_uplink, model.n_workers);
+            if (uplink != nullptr) add_forwards(model, net, t->uplinks[uplink->id], false);
+            if (host_uplink != nullptr && host_uplink != uplink)
+                add_forwards(model, net, t->uplinks[host_uplink->id], true);
         }
         if (net.host_port) attach(*net.host_port, net.id, 0, net.host_tx_ring, std::nullopt);
     }

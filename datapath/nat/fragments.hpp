@@ -42,6 +42,7 @@ struct FragmentAction {
     uint16_t network = 0;                     // inbound: the guest's network
     uint8_t guest_mac[6] = {};                // inbound: where to switch it
     int16_t hand_to_worker = -1;              // >= 0: not translated here; that worker did
+    uint8_t uplink = 0xff;                    // outbound: the uplink its session leaves by (0xff: the network's)
 };
 
 class FragmentTable {

@@ -48,15 +48,6 @@ const ForwardRule* find_forward(const UplinkSlot& up, uint8_t proto, uint16_t ho
     return nullptr;
 }
 
-const ForwardRule* find_forward_target(const UplinkSlot& up, uint16_t network, uint8_t proto, uint32_t ip,
-                                       uint16_t port) {
-    for (uint16_t i = 0; i < up.n_forwards; ++i) {
-        const ForwardRule& r = up.forwards[i];
-        if (r.network == network && r.proto == proto && r.guest_ip == ip && r.guest_port == port) return &r;
-    }
-    return nullptr;
-}
-
 // The shape both directions share. `prepare(m, p)` consumes a packet, queues
 // it for the batched session lookup, or asks for it in order (fragments, ICMP
 // errors, first fragments): then the batch before it is looked up first, so
@@ -318,7 +309,6 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
         exits_.drop(m, c.in_port, DropReason::uplink_down);
         return NatStep::done;
     }
-    const UplinkSlot& up = c.topo.uplinks[nn.uplink];
     p.m = m;
     nat::L4View& v = p.v;
     v = nat::L4View{};
@@ -345,6 +335,14 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
     const bool dns = nn.has_dns && v.dst_ip == nn.dns && v.dst_port == __builtin_bswap16(53);
     const bool to_host = nn.host_loopback && v.dst_ip == nn.host_alias && v.proto != nat::kProtoIcmp;
     p.remote_ip = dns ? nn.resolver : to_host ? kLoopbackHostBe : v.dst_ip;
+    // The host's loopback is behind the host uplink (a TAP), which is not
+    // the network's own when that is a device (AF_XDP, a NIC).
+    p.uplink = to_host ? nn.host_uplink : nn.uplink;
+    if (p.uplink == kNoUplink || !c.topo.uplinks[p.uplink].active) {
+        exits_.drop(m, c.in_port, DropReason::uplink_down);
+        return NatStep::done;
+    }
+    const UplinkSlot& up = c.topo.uplinks[p.uplink];
     const uint16_t remote_port = v.proto == nat::kProtoIcmp ? 0 : v.dst_port;
     p.key = nat::InsideKey{network, v.proto, 0, v.src_ip, p.remote_ip, v.src_port, remote_port};
     // Hairpin (a guest reaching the uplink address) never leaves the switch,
@@ -398,7 +396,7 @@ void NatStage::in2out_in_order(const Ctx& c, uint16_t network, InsidePending& p)
 void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, nat::Session* s) {
     const Topology& topo = c.topo;
     const NatNetworkInfo& nn = topo.networks[network].nat;
-    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    const UplinkSlot& net_up = topo.uplinks[nn.uplink];
     nat::NatTable& t = table();
     rte_mbuf* m = p.m;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
@@ -411,8 +409,8 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
     if (s == nullptr) {
         // A guest answering on a forwarded connection: the forward's owner has the session.
         if (topo.n_workers > 1) {
-            if (const ForwardRule* r = find_forward_target(up, network, v.proto, v.src_ip, v.src_port)) {
-                const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
+            if (const ForwardRule* r = net_up.forward_to(network, v.proto, v.src_ip, v.src_port)) {
+                const uint16_t owner = net_up.owner_of_port(r->host_port, topo.n_workers);
                 if (owner != index_) {
                     note_fragment_handoff(v, frag_key, owner, c.now_s);
                     hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
@@ -424,7 +422,8 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
             if (t.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;
             if (t.size_of_guest(network, p.key.in_ip) >= nn.max_sessions_per_guest)
                 return nat::NatTable::Result::guest_limit;
-            return t.create_masquerade(p.key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+            const UplinkSlot& via = topo.uplinks[p.uplink];
+            return t.create_masquerade(p.key, p.uplink, via.slice[index_], via.reserved, via.n_reserved, s);
         };
         auto r = create();
         if (r != nat::NatTable::Result::ok && make_room(topo, c.now_s)) r = create();
@@ -440,6 +439,14 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
         s->epoch = topo.nat_epoch[network];
         ctr_.nat_sessions_created.add(1);
     }
+    // A session leaves by the uplink it was made on: a forward's through the
+    // uplink its first packet came in by (the network's, or its host uplink).
+    const uint8_t uplink = static_cast<uint8_t>(s->out.uplink);
+    const UplinkSlot& up = topo.uplinks[uplink];
+    if (uplink != p.uplink && (!up.active || !up.gateway_resolved)) {
+        exits_.drop(m, c.in_port, up.active ? DropReason::uplink_unresolved : DropReason::uplink_down);
+        return;
+    }
     std::memcpy(s->guest_mac, f + 6, 6);
     nat::decrement_ttl(f, v);  // cannot fail: TTL > 1 was checked in prepare
     t.touch(*s, v.tcp_flags, true, c.now_s, nn.timeouts);
@@ -450,13 +457,14 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
         nat::FragmentAction a;
         a.new_src_ip = up.address;
         a.new_dst_ip = p.remote_ip;
+        a.uplink = uplink;
         fragments().remember(frag_key, a, c.now_s);
     }
     ctr_.nat_in2out.add(1);
     if (p.hairpin) {
         // Hairpin: a guest reached the uplink address (a port forward, seen
         // from inside). The translated packet arrives "from outside" at once.
-        out2in_one(Ctx{topo, up.port, c.now_s, c.out}, nn.uplink, m);
+        out2in_one(Ctx{topo, up.port, c.now_s, c.out}, uplink, m);
         return;
     }
     send_to_uplink(topo, up, m);

@@ -72,6 +72,7 @@ private:
         nat::L4View v;
         nat::InsideKey key;
         uint32_t remote_ip;  // after DNS redirection
+        uint8_t uplink;      // where a new session leaves: the network's uplink, or its host uplink
         bool hairpin;        // to the uplink address: never leaves the switch
     };
     struct OutsidePending {  // uplink -> guest, between the steps

@@ -58,8 +58,6 @@ void NatStage::icmp_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat:
 // port unreachable for a forwarded UDP port): the embedded packet's
 // destination is the guest, which outside knows as the uplink address.
 void NatStage::icmp_error_in2out(const Ctx& c, uint16_t network, rte_mbuf* m, nat::L4View& v) {
-    const NatNetworkInfo& nn = c.topo.networks[network].nat;
-    const UplinkSlot& up = c.topo.uplinks[nn.uplink];
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     nat::EmbeddedView e;
     if (const auto r = nat::parse_icmp_error(f, rte_pktmbuf_data_len(m), v, e); r != nat::L4Parse::ok) {
@@ -69,8 +67,25 @@ void NatStage::icmp_error_in2out(const Ctx& c, uint16_t network, rte_mbuf* m, na
     const uint16_t remote_port = e.proto == nat::kProtoIcmp ? 0 : e.src_port;
     const nat::InsideKey key{network, e.proto, 0, e.dst_ip, e.src_ip, e.dst_port, remote_port};
     nat::Session* s = table().find_inside(key);
-    if (s == nullptr || s->epoch != c.topo.nat_epoch[network] || !up.gateway_resolved) {
-        exits_.drop(m, c.in_port, s == nullptr ? DropReason::nat_no_session : DropReason::uplink_unresolved);
+    if (s == nullptr && c.topo.n_workers > 1) {
+        // About a forwarded connection: its session is with the forward's owner.
+        const UplinkSlot& net_up = c.topo.uplinks[c.topo.networks[network].nat.uplink];
+        if (const ForwardRule* r = net_up.forward_to(network, e.proto, e.dst_ip, e.dst_port)) {
+            const uint16_t owner = net_up.owner_of_port(r->host_port, c.topo.n_workers);
+            if (owner != index_) {
+                hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
+                return;
+            }
+        }
+    }
+    if (s == nullptr || s->epoch != c.topo.nat_epoch[network]) {
+        exits_.drop(m, c.in_port, DropReason::nat_no_session);
+        return;
+    }
+    // Back the way the packet it is about came: the session's uplink.
+    const UplinkSlot& up = c.topo.uplinks[s->out.uplink];
+    if (!up.active || !up.gateway_resolved) {
+        exits_.drop(m, c.in_port, DropReason::uplink_unresolved);
         return;
     }
     if (!nat::decrement_ttl(f, v)) {
@@ -120,14 +135,15 @@ void NatStage::fragment_in2out(const Ctx& c, uint16_t network, rte_mbuf* m, nat:
     const nat::FragmentAction* a = later_fragment_action(c, key, v, m, shared_.nat_in2out_rings);
     if (a == nullptr) return;
     const NatNetworkInfo& nn = c.topo.networks[network].nat;
-    const UplinkSlot& up = c.topo.uplinks[nn.uplink];
+    const uint8_t uplink = a->uplink != kNoUplink ? a->uplink : nn.uplink;  // its first fragment's
+    const UplinkSlot& up = c.topo.uplinks[uplink];
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t new_dst = a->new_dst_ip;
     nat::rewrite_outer_ip(f, v, true, a->new_src_ip);
     if (new_dst != v.dst_ip) nat::rewrite_outer_ip(f, v, false, new_dst);
     ctr_.nat_fragments.add(1);
     if (new_dst == up.address) {  // hairpin, as for its first fragment
-        fragment_out2in(Ctx{c.topo, up.port, c.now_s, c.out}, nn.uplink, m, v);
+        fragment_out2in(Ctx{c.topo, up.port, c.now_s, c.out}, uplink, m, v);
         return;
     }
     send_to_uplink(c.topo, up, m);

@@ -48,6 +48,14 @@ uplink_yaml() {
         echo "    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}"
     fi
 }
+# An AF_XDP uplink has no way to the host's stack: natnet0 reaches the host
+# (its 127.0.0.1 at 10.0.2.2, the forwards on the host's addresses) through
+# a kernel uplink of its own, in the test's "host" namespace.
+host_uplink_yaml() {
+    [ "$UPLINK_KIND" = afxdp ] || return 0
+    echo "  host: {kernel: {name: vsh${UID_}, address: 100.64.0.1, netns: $NETNS}, address: 100.64.0.2/30}"
+}
+natnet0_host_uplink() { [ "$UPLINK_KIND" = afxdp ] && echo "    host_uplink: host"; return 0; }
 
 { switch_yaml; cat <<YAML
 uplinks:
@@ -56,6 +64,7 @@ $(uplink_yaml)
     address: 203.0.113.10/24
     resolver: 198.51.100.53
     ports: 20000-29999
+$(host_uplink_yaml)
 networks:
   natnet0:
     mode: nat
@@ -63,6 +72,7 @@ networks:
     gateway: 10.0.2.2
     dns: 10.0.2.3
     uplink: wan
+$(natnet0_host_uplink)
     dhcp:
       range: 10.0.2.16-10.0.2.254
       static: [{mac: "52:54:00:00:02:15", ip: 10.0.2.15}]
@@ -70,6 +80,10 @@ networks:
       # On the uplink address only: without host_ip the forward would also take
       # the host's own port 8080, where the "internet" server listens.
       - {name: web, proto: tcp, host_ip: 203.0.113.10, host_port: 8080, guest_ip: 10.0.2.15, guest_port: 80}
+      # The host's own addresses (no host_ip), its 127.0.0.1, TCP and UDP.
+      - {name: ssh, proto: tcp, host_port: 2222, guest_ip: 10.0.2.15, guest_port: 22}
+      - "lo-web,tcp,127.0.0.1,8082,10.0.2.15,80"
+      - "echo,udp,127.0.0.1,5300,10.0.2.15,5300"
   natnet1:
     mode: nat
     subnet: 10.0.2.0/24
@@ -120,6 +134,14 @@ PY
 ip netns exec "$NETNS" python3 "$WORK/port_echo.py" > "$WORK/port_echo.log" 2>&1 &
 GUEST_PIDS+=($!)
 start_dns_server 198.51.100.53 www.example.test 198.51.100.7
+# A service only on the host's loopback, which vma reaches at 10.0.2.2.
+mkdir -p "$WORK/lo"
+echo hello-host-loopback > "$WORK/lo/index.html"
+ip netns exec "$NETNS" python3 -u -m http.server --bind 127.0.0.1 --directory "$WORK/lo" 8081 > "$WORK/http-lo.log" 2>&1 &
+GUEST_PIDS+=($!)
+for f in http.log http-lo.log; do
+    for _ in $(seq 100); do grep -q "Serving HTTP" "$WORK/$f" 2>/dev/null && break; sleep 0.1; done
+done
 
 start_vswd
 vswctl show
@@ -127,7 +149,9 @@ vswctl show
 cat > "$WORK/vma.sh" <<'G'
 echo hello-from-nat-guest > /tmp/index.html
 httpd -p 80 -h /tmp
+(while true; do echo SSH-2.0-vsw-guest | nc -l -p 22; done) &
 ping -c 2 -W 2 10.0.2.2 || { echo VMA-NO-GATEWAY; exit 1; }
+wget -q -O - http://10.0.2.2:8081/ | grep -q hello-host-loopback || { echo VMA-NO-HOST-LOOPBACK; exit 1; }
 ping -c 3 -W 2 198.51.100.7 || { echo VMA-NO-PING-OUT; exit 1; }
 # 3000-byte pings leave and return as IPv4 fragments.
 ping -c 2 -W 2 -s 3000 198.51.100.7 || { echo VMA-NO-FRAGMENTS; exit 1; }
@@ -187,6 +211,23 @@ page=$(in_host curl -s -m 10 http://203.0.113.10:8080/) || fail "port forward 80
 page=$(in_host curl -s -m 10 http://192.168.56.15/) || fail "host cannot reach vma on host-only"
 [ "$page" = hello-from-nat-guest ] || fail "host-only gave '$page'"
 log "the namespace reached vma through the port forward and over host-only"
+# The host's own addresses ($UPLINK_KIND uplink): 127.0.0.1:8082 and 127.0.0.1:2222.
+page=$(in_host curl -s -m 10 http://127.0.0.1:8082/) || true
+[ "$page" = hello-from-nat-guest ] || fail "the forward on 127.0.0.1:8082 gave '$page'"
+banner=$(in_host timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222; head -1 <&3') || true
+[ "$banner" = SSH-2.0-vsw-guest ] || fail "127.0.0.1:2222 (a forward without host_ip) gave '$banner'"
+# UDP: vma has no UDP server, its port unreachable comes back as ECONNREFUSED.
+answer=$(in_host python3 -c '
+import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect(("127.0.0.1", 5300))
+for _ in range(3):
+    s.send(b"ping\n")
+    try: s.recv(100); print("data"); break
+    except ConnectionRefusedError: print("refused"); break
+    except socket.timeout: pass') || true
+[ "$answer" = refused ] || fail "the UDP forward on 127.0.0.1:5300 gave '$answer'"
+vswctl sessions natnet0 --proto udp | grep -q "10.0.2.15:5300 " || { vswctl sessions; fail "no session of the UDP forward"; }
+log "the host reached vma at 127.0.0.1:8082, 127.0.0.1:2222 and udp 127.0.0.1:5300"
 
 before=$(port_counter uplink:wan drops.nat_no_session)
 if in_host curl -s -m 3 "http://203.0.113.10:$UNSOLICITED_PORT/" > /dev/null; then

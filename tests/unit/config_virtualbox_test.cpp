@@ -86,12 +86,34 @@ networks:
   a: {mode: nat, uplink: k}
   b: {mode: nat, uplink: d, subnet: 10.0.3.0/24}
   c: {mode: nat, uplink: k, subnet: 10.0.4.0/24, host_loopback: false}
+  e: {mode: nat, uplink: d, subnet: 10.0.5.0/24, host_uplink: k, port_forwards: ["ssh,tcp,127.0.0.1,2222,,22"]}
 )",
                                              nullptr);
     EXPECT_TRUE(c.networks.at("a").nat->host_loopback);
     EXPECT_EQ(c.networks.at("a").nat->host_alias, ip("10.0.2.2"));
+    EXPECT_EQ(c.networks.at("a").nat->host_uplink, "k");
     EXPECT_FALSE(c.networks.at("b").nat->host_loopback);
+    EXPECT_EQ(c.networks.at("b").nat->host_uplink, "");
     EXPECT_FALSE(c.networks.at("c").nat->host_loopback);
+    // A device uplink reaches the host through a kernel one named by host_uplink.
+    EXPECT_TRUE(c.networks.at("e").nat->host_loopback);
+    EXPECT_EQ(c.networks.at("e").nat->host_uplink, "k");
+}
+
+// A forward on the host's addresses takes its port on the host uplink too:
+// another network there may not forward the same one.
+TEST(VirtualBoxForwards, HostSideForwardsClashOnTheHostUplink) {
+    auto c = load_config_string(R"(uplinks:
+  k: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}
+  d: {device: net_tap0, address: 198.51.100.10/24, gateway: 198.51.100.1}
+networks:
+  a: {mode: nat, uplink: k, port_forwards: ["ssh,tcp,,2222,,22"]}
+  e: {mode: nat, uplink: d, subnet: 10.0.5.0/24, host_uplink: k, port_forwards: ["ssh,tcp,,2222,,22"]}
+)",
+                                "test.yaml");
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message.find("host_port 2222/tcp is already forwarded by a.ssh"), std::string::npos)
+        << c.error().to_string();
 }
 
 TEST(VirtualBoxDefaults, NoResolverAnywhereMeansNoDns) {

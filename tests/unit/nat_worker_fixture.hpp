@@ -34,8 +34,10 @@ namespace vsw::nat_worker_test {
 using namespace nat_test;
 using nat::kTcpSyn;
 
-constexpr uint16_t kPorts = 3;
-constexpr uint16_t kA = 0, kB = 1, kUp = 2;  // test port indexes: two guests of network 0, the uplink
+constexpr uint16_t kPorts = 4;
+// Test port indexes: two guests of network 0, the uplink, and a kernel uplink
+// to the host (only the HostUplink tests publish it).
+constexpr uint16_t kA = 0, kB = 1, kUp = 2, kHost = 3;
 
 inline rte_mempool* g_pool = nullptr;
 inline rte_ring* g_tx_rings[kPorts];  // what each port transmitted

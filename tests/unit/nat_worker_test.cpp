@@ -74,6 +74,7 @@ TEST_F(NatWorkerTest, DnsGoesToTheResolverAndComesBackFromTheDnsAddress) {
 // refuses for host_loopback: the test sets what build_topology would.)
 TEST_F(NatWorkerTest, HostLoopbackTakesTheGatewayToTheHostsLoopback) {
     topo_->networks[0].nat.host_loopback = true;
+    topo_->networks[0].nat.host_uplink = 0;
     topo_->networks[0].nat.host_alias = kGateway;
     topo_->networks[0].services.host_loopback_be = kGateway;
     const Bytes out = out_via_uplink(packet(kProtoTcp, kGuestA, 40000, kGateway, 8081));
@@ -98,6 +99,7 @@ TEST_F(NatWorkerTest, HostLoopbackTakesTheGatewayToTheHostsLoopback) {
 TEST_F(NatWorkerTest, HostLoopbackAtAnAliasApartFromTheGateway) {
     const uint32_t alias = ip4(10, 0, 2, 9);
     topo_->networks[0].nat.host_loopback = true;
+    topo_->networks[0].nat.host_uplink = 0;
     topo_->networks[0].nat.host_alias = alias;
     topo_->networks[0].services.host_loopback_be = alias;
     const Bytes out = out_via_uplink(packet(kProtoUdp, kGuestA, 40000, alias, 5432));
@@ -111,6 +113,100 @@ TEST_F(NatWorkerTest, HostLoopbackAtAnAliasApartFromTheGateway) {
     parse(in, v);
     EXPECT_EQ(v.src_ip, alias);
     EXPECT_EQ(v.dst_ip, kGuestA);
+}
+
+// A device uplink has no way to the host's stack: a network on one reaches
+// the host through `host_uplink`, a kernel uplink (here a ring port). Its
+// guests' TCP/UDP to the host alias leaves there, and so do the answers of
+// a forward the host opened there; everything else keeps the device uplink.
+class NatHostUplinkTest : public NatWorkerTest {
+protected:
+    const uint32_t kHostUplinkIp = ip4(100, 64, 0, 2);
+    const uint32_t kHostSide = ip4(100, 64, 0, 1);
+    const Mac kHostUpMac{{0x02, 0, 0, 0, 0, 0x77}};
+    const Mac kHostSideMac{{0x02, 0, 0, 0, 0, 0x66}};
+
+    void SetUp() override {
+        NatWorkerTest::SetUp();
+        auto cfg = load_config_string(R"(
+uplinks:
+  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, ports: 20000-20099}
+  host: {kernel: {name: vswhost0, address: 100.64.0.1}, address: 100.64.0.2/30, ports: 30000-30099}
+networks:
+  nat:
+    mode: nat
+    uplink: wan
+    host_uplink: host
+    port_forwards: ["ssh,tcp,,2222,10.0.2.16,22", "web,tcp,203.0.113.10,8080,10.0.2.16,80"]
+ports:
+  a: {network: nat}
+  b: {network: nat}
+)",
+                                      "host_uplink.yaml");
+        ASSERT_TRUE(cfg) << cfg.error().to_string();
+        ASSERT_TRUE(cfg->networks.at("nat").nat->host_loopback) << "on by default with a host uplink";
+        TopologyModel m;
+        m.n_workers = 1;
+        m.nat_epoch[0] = 5;
+        m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g_port_ids[kUp], 0, nullptr, kUpMac, true, kGwMac};
+        m.uplinks["host"] = {cfg->uplinks.at("host"), 1, g_port_ids[kHost], 0, nullptr, kHostUpMac, true, kHostSideMac};
+        m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, false, std::nullopt, nullptr};
+        m.ports["a"] = {cfg->ports.at("a"), g_port_ids[kA], 0, nullptr};
+        m.ports["b"] = {cfg->ports.at("b"), g_port_ids[kB], 0, nullptr};
+        m.neighbors[0][Ipv4::from_be(kGuestB).value] = kMacB;
+        topo_ = build_topology(m);
+    }
+    Bytes to_host_uplink(const Spec& s) { return with_macs(build(s), kHostUpMac, kHostSideMac); }
+};
+
+TEST_F(NatHostUplinkTest, TheHostAliasLeavesThroughTheHostUplink) {
+    rx(kA, from_guest(packet(kProtoTcp, kGuestA, 40000, kGateway, 8081)));
+    EXPECT_TRUE(take(kUp).empty()) << "not out of the device uplink";
+    std::vector<Bytes> out = take(kHost);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(mac_is(out[0], 0, kHostSideMac));
+    nat::L4View v;
+    parse(out[0], v);
+    EXPECT_EQ(v.dst_ip, ip4(127, 0, 0, 1));
+    EXPECT_EQ(v.src_ip, kHostUplinkIp);
+    EXPECT_GE(ntohs(v.src_port), 30000);
+    EXPECT_TRUE(checksums_ok(out[0]));
+    apply_learning();
+    rx(kHost, to_host_uplink(packet(kProtoTcp, ip4(127, 0, 0, 1), 8081, kHostUplinkIp, ntohs(v.src_port))));
+    std::vector<Bytes> in = take(kA);
+    ASSERT_EQ(in.size(), 1u);
+    parse(in[0], v);
+    EXPECT_EQ(v.src_ip, kGateway);
+    EXPECT_EQ(v.dst_ip, kGuestA);
+    // Other traffic still leaves by the device uplink.
+    out_via_uplink(packet(kProtoUdp, kGuestA, 5000, kRemote, 53));
+}
+
+TEST_F(NatHostUplinkTest, AForwardOnTheHostsAddressesAnswersThroughTheHostUplink) {
+    Spec syn = packet(kProtoTcp, kHostSide, 45000, kHostUplinkIp, 2222);
+    syn.tcp_flags = kTcpSyn;
+    syn.payload = 0;
+    rx(kHost, to_host_uplink(syn));
+    std::vector<Bytes> in = take(kB);
+    ASSERT_EQ(in.size(), 1u);
+    nat::L4View v;
+    parse(in[0], v);
+    EXPECT_EQ(v.dst_ip, kGuestB);
+    EXPECT_EQ(ntohs(v.dst_port), 22);
+    rx(kB, from_guest(packet(kProtoTcp, kGuestB, 22, kHostSide, 45000), kMacB));
+    EXPECT_TRUE(take(kUp).empty()) << "the answer goes back the way the connection came";
+    std::vector<Bytes> out = take(kHost);
+    ASSERT_EQ(out.size(), 1u);
+    parse(out[0], v);
+    EXPECT_EQ(v.src_ip, kHostUplinkIp);
+    EXPECT_EQ(ntohs(v.src_port), 2222);
+    EXPECT_EQ(v.dst_ip, kHostSide);
+    // A forward with host_ip = the device uplink's address is not on the host uplink.
+    Spec web = packet(kProtoTcp, kHostSide, 45001, kHostUplinkIp, 8080);
+    web.tcp_flags = kTcpSyn;
+    rx(kHost, to_host_uplink(web));
+    EXPECT_TRUE(take(kB).empty());
+    EXPECT_EQ(drops(kHost, DropReason::nat_no_session), 1u);
 }
 
 // Without host_loopback the gateway is no way out: TCP to it is the
