@@ -203,6 +203,8 @@ const KeyCase kCases[] = {
      "update_network:nat", "network nat (host_loopback; sessions kept)"},
     {"networks.nat.host_alias", [](Config& c) { nat_of(c, "nat").host_alias = ip("10.0.2.9"); },
      "update_network:nat", "network nat (host_loopback; sessions kept)"},
+    {"networks.nat.host_uplink", [](Config& c) { nat_of(c, "nat").host_uplink = "wan2"; },
+     "update_network:nat flush_nat_sessions:nat", "network nat (host_uplink: NAT sessions flushed)"},
     {"networks.nat.mode (nat to nat-network)", [](Config& c) { nat_of(c, "nat").nat_network = true; },
      "update_network:nat", "network nat (mode; sessions kept)"},
     {"networks.nat.mode (to internal)",
