@@ -24,9 +24,10 @@
 # - The uplink has `kernel.outbound`: the test's namespace (the "host") routes
 #   on to a second namespace (its default route, which knows nothing of vsw's
 #   addresses), and vm2 fetches a page there: IP forwarding and masquerade.
-# A reload with host_loopback off and without the 127.0.0.1 forwards turns
-# the uplink's route_localnet off again. vswd follows a change of the
-# resolv.conf without a reload, to a loopback-only resolver too. When vswd
+# vswd follows a change of the resolv.conf without a reload, to a
+# loopback-only resolver too, which vm1 then resolves a name through. A
+# reload with host_loopback off and without the forwards on the host's
+# addresses turns the uplink's route_localnet off again. When vswd
 # stops, its nftables table is gone and IP forwarding is off again.
 source "$(dirname "$0")/lib.sh"
 
@@ -134,7 +135,8 @@ httpd -p 80 -h /tmp
 # An ssh-like banner on 22.
 (while true; do echo SSH-2.0-vsw-guest | nc -l -p 22; done) &
 echo VM1-SERVING
-nc -l -p 9999 > /dev/null   # until the host side has fetched the page
+nc -l -p 9999 > /dev/null   # until the host side has fetched the page (and moved the resolver)
+nslookup www.loop.test 10.0.2.3 | grep -q 192.0.2.99 || { echo VM1-NO-LOOPBACK-RESOLVER; exit 1; }
 echo VM1-OK
 G
 [ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 1 ] ||
@@ -192,8 +194,31 @@ write_config
 page=$(in_host curl -s --max-time 5 http://127.0.0.1:8082/) || true
 [ "$page" = hello-from-the-guest ] ||
     { in_host nft list ruleset; fail "the forward on 127.0.0.1:8082 did not reach the guest: '$page'"; }
+# The host's resolvers change: vswd follows them without a reload.
+resolver_shown() { vswctl --json show | json_get "d['data']['uplinks'][0]['resolver']"; }
+printf 'nameserver 198.51.100.54\n' > "$WORK/resolv.conf.new"
+mv "$WORK/resolv.conf.new" "$WORK/resolv.conf"
+for _ in $(seq 50); do [ "$(resolver_shown)" = 198.51.100.54 ] && break; sleep 0.1; done
+[ "$(resolver_shown)" = 198.51.100.54 ] || fail "vswd did not follow the resolv.conf change: $(resolver_shown)"
+# Only a resolver on the host's loopback (a local dnsmasq): a kernel uplink
+# takes DNS there, and the guest resolves through it (below, once released).
+ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+    --bind-interfaces --listen-address=127.0.0.1 --address=/www.loop.test/192.0.2.99 \
+    --pid-file="$WORK/dnsmasq-lo.pid" --log-queries --log-facility=- > "$WORK/dnsmasq-lo.log" 2>&1 &
+GUEST_PIDS+=($!)
+printf 'nameserver 127.0.0.1\n' > "$WORK/resolv.conf"
+for _ in $(seq 50); do [ "$(resolver_shown)" = 127.0.0.1 ] && break; sleep 0.1; done
+[ "$(resolver_shown)" = 127.0.0.1 ] || fail "vswd did not take the host's loopback resolver: $(resolver_shown)"
+[ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 1 ] ||
+    fail "route_localnet is off with DNS forwarded to the host's loopback"
+
 in_host bash -c "echo done > /dev/tcp/203.0.113.10/9999" 2>/dev/null || fail "cannot release the guest"
 wait_guest vm1 || fail "the guest did not get VirtualBox's defaults or could not resolve through the host's resolver"
+grep -q "www.loop.test" "$WORK/dnsmasq-lo.log" || fail "the resolver on the host's loopback saw no query"
+# Back to a routable resolver, so that nothing but the config asks for route_localnet below.
+printf 'nameserver 198.51.100.53\n' > "$WORK/resolv.conf"
+for _ in $(seq 50); do [ "$(resolver_shown)" = 198.51.100.53 ] && break; sleep 0.1; done
+[ "$(resolver_shown)" = 198.51.100.53 ] || fail "vswd did not follow the resolv.conf change back: $(resolver_shown)"
 wait_guest vm2 || fail "the NAT Network guest did not get VirtualBox's NAT Network defaults or reach the host"
 grep -q "www.defaults.test" "$WORK/dnsmasq.log" || fail "the host's resolver saw no query"
 grep -q '"GET / HTTP' "$WORK/http-lo.log" || fail "the server on the host's 127.0.0.1 saw no request"
@@ -208,23 +233,10 @@ in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "oifname != \"$UPLINK_IF\" 
 in_host nft list table ip "vsw_$UPLINK_IF" | grep -q "dnat" && fail "the forwards on the host's addresses outlived the reload"
 grep -q '"GET / HTTP' "$WORK/http-out.log" || fail "the server behind the host's default route saw no request"
 
-# The host's resolvers change: vswd follows them without a reload.
-resolver_shown() { vswctl --json show | json_get "d['data']['uplinks'][0]['resolver']"; }
-printf 'nameserver 198.51.100.54\n' > "$WORK/resolv.conf.new"
-mv "$WORK/resolv.conf.new" "$WORK/resolv.conf"
-for _ in $(seq 50); do [ "$(resolver_shown)" = 198.51.100.54 ] && break; sleep 0.1; done
-[ "$(resolver_shown)" = 198.51.100.54 ] || fail "vswd did not follow the resolv.conf change: $(resolver_shown)"
-# Only a resolver on the host's loopback: a kernel uplink takes DNS there.
-printf 'nameserver 127.0.0.1\n' > "$WORK/resolv.conf"
-for _ in $(seq 50); do [ "$(resolver_shown)" = 127.0.0.1 ] && break; sleep 0.1; done
-[ "$(resolver_shown)" = 127.0.0.1 ] || fail "vswd did not take the host's loopback resolver: $(resolver_shown)"
-[ "$(in_host cat /proc/sys/net/ipv4/conf/$UPLINK_IF/route_localnet)" = 1 ] ||
-    fail "route_localnet is off with DNS forwarded to the host's loopback"
-
 # vswd stops: its table goes, and IP forwarding is off again as it found it.
 kill "$VSWD_PID"
 wait "$VSWD_PID" || true
 VSWD_PID=""
 ! in_host nft list table ip "vsw_$UPLINK_IF" > /dev/null 2>&1 || fail "the nftables table outlived vswd"
 [ "$(in_host cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || fail "IP forwarding stayed on after vswd stopped"
-log "PASS: NAT 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2; host-only and 127.0.0.1:2222/8082 and udp 5300 to the guest; NAT Network 10.0.2.4 via 10.0.2.1, host at 10.0.2.2; outbound through the host's default route; resolv.conf followed"
+log "PASS: NAT 10.0.2.15/24, router 10.0.2.2, DNS 10.0.2.3 -> the host's resolver, a page fetched by name, forwards from rule strings, the host's 127.0.0.1 at 10.0.2.2; host-only and 127.0.0.1:2222/8082 and udp 5300 to the guest; NAT Network 10.0.2.4 via 10.0.2.1, host at 10.0.2.2; outbound through the host's default route; resolv.conf followed, to a resolver on the host's loopback"
