@@ -179,5 +179,24 @@ wait_for_line() {
     fail "$name: no '$pattern' within ${secs}s"
 }
 
+# tcp_banner ADDRESS PORT: the first line a TCP server there sends, from the
+# test's namespace (empty when none came within 5 s).
+tcp_banner() { in_host timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2; head -1 <&3" 2>/dev/null || true; }
+
+# udp_probe ADDRESS PORT: sends a datagram from the test's namespace on a
+# connected socket and prints "data" (an answer), "refused" (an ICMP port
+# unreachable came back: a guest without a UDP server there) or nothing.
+udp_probe() {
+    in_host python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect((sys.argv[1], int(sys.argv[2])))
+for _ in range(3):
+    s.send(b"ping\n")
+    try: s.recv(100); print("data"); break
+    except ConnectionRefusedError: print("refused"); break
+    except socket.timeout: pass' "$1" "$2" || true
+}
+
 # Tells a guest blocked in `nc -l -p 9999` that the host is done with it.
 release_guest() { in_host bash -c "echo done > /dev/tcp/$1/9999" 2>/dev/null || true; }

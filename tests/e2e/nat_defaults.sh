@@ -156,20 +156,13 @@ wait_for_line vm1 VM1-SERVING 120
 # The seed's case: the host reaches the guest over host-only and at 127.0.0.1:2222.
 page=$(in_host curl -s --max-time 5 http://192.168.56.101/) || true
 [ "$page" = hello-from-the-guest ] || fail "the host did not reach the guest over host-only: '$page'"
-banner=$(in_host timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222; head -1 <&3') || true
+banner=$(tcp_banner 127.0.0.1 2222)
 [ "$banner" = SSH-2.0-vsw-guest ] || fail "127.0.0.1:2222 (\"ssh,tcp,127.0.0.1,2222,,22\") gave '$banner'"
 # UDP on 127.0.0.1:5300: the guest has no UDP server (busybox), so its
 # kernel answers "port unreachable", which vsw translates back and the host's
 # connected socket reports as ECONNREFUSED; the session proves the datagram
 # went through the forward to the guest (not to the host's own lo).
-answer=$(in_host python3 -c '
-import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
-s.connect(("127.0.0.1", 5300))
-for _ in range(3):
-    s.send(b"ping\n")
-    try: s.recv(100); print("data"); break
-    except ConnectionRefusedError: print("refused"); break
-    except socket.timeout: pass') || true
+answer=$(udp_probe 127.0.0.1 5300)
 [ "$answer" = refused ] || fail "the UDP forward on 127.0.0.1:5300 gave '$answer', expected the guest's port unreachable"
 vswctl sessions natnet0 --proto udp | grep -q "10.0.2.15:5300 *203.0.113.10:5300" ||
     { vswctl sessions; fail "no session of the UDP forward on 127.0.0.1:5300"; }

@@ -214,17 +214,10 @@ log "the namespace reached vma through the port forward and over host-only"
 # The host's own addresses ($UPLINK_KIND uplink): 127.0.0.1:8082 and 127.0.0.1:2222.
 page=$(in_host curl -s -m 10 http://127.0.0.1:8082/) || true
 [ "$page" = hello-from-nat-guest ] || fail "the forward on 127.0.0.1:8082 gave '$page'"
-banner=$(in_host timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222; head -1 <&3') || true
+banner=$(tcp_banner 127.0.0.1 2222)
 [ "$banner" = SSH-2.0-vsw-guest ] || fail "127.0.0.1:2222 (a forward without host_ip) gave '$banner'"
 # UDP: vma has no UDP server, its port unreachable comes back as ECONNREFUSED.
-answer=$(in_host python3 -c '
-import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
-s.connect(("127.0.0.1", 5300))
-for _ in range(3):
-    s.send(b"ping\n")
-    try: s.recv(100); print("data"); break
-    except ConnectionRefusedError: print("refused"); break
-    except socket.timeout: pass') || true
+answer=$(udp_probe 127.0.0.1 5300)
 [ "$answer" = refused ] || fail "the UDP forward on 127.0.0.1:5300 gave '$answer'"
 vswctl sessions natnet0 --proto udp | grep -q "10.0.2.15:5300 " || { vswctl sessions; fail "no session of the UDP forward"; }
 log "the host reached vma at 127.0.0.1:8082, 127.0.0.1:2222 and udp 127.0.0.1:5300"
