@@ -68,7 +68,10 @@ Fdb::LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_tsc) 
     }
     pos = rte_hash_add_key(hash_, &key);
     if (pos < 0 || static_cast<uint32_t>(pos) >= capacity_) {
-        if (pos >= 0) rte_hash_del_key(hash_, &key);
+        if (pos >= 0) {
+            rte_hash_del_key(hash_, &key);
+            deleted_keys();
+        }
         return LearnResult::table_full;
     }
     FdbEntry& e = entries_[pos];
@@ -103,7 +106,14 @@ unsigned Fdb::remove_keys(const std::vector<FdbKey>& keys) {
     unsigned removed = 0;
     for (const FdbKey& k : keys) removed += rte_hash_del_key(hash_, &k) >= 0;
     live_ -= removed;
+    if (removed > 0) deleted_keys();
     return removed;
+}
+
+void Fdb::deleted_keys() {
+    uint32_t next = generation_.load(std::memory_order_relaxed) + 1;
+    if (next == 0) next = 1;  // 0 marks an empty MacCache slot
+    generation_.store(next, std::memory_order_release);
 }
 
 unsigned Fdb::age(uint64_t now_tsc, uint64_t max_idle_tsc) {

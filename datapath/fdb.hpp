@@ -62,6 +62,10 @@ public:
     Fdb& operator=(const Fdb&) = delete;
 
     const rte_hash* hash() const { return hash_; }
+    // Changes whenever a key is deleted (its position may then be given to
+    // another key): positions cached under an older value are not to be
+    // trusted (MacCache). Never 0.
+    uint32_t generation() const { return generation_.load(std::memory_order_acquire); }
     FdbEntry& entry(int32_t position) { return entries_[position]; }
     uint32_t capacity() const { return capacity_; }
 
@@ -83,7 +87,9 @@ private:
     std::unique_ptr<FdbEntry[]> entries_;
     uint32_t capacity_ = 0;
     uint32_t live_ = 0;
+    std::atomic<uint32_t> generation_{1};
     unsigned remove_keys(const std::vector<FdbKey>& keys);
+    void deleted_keys();  // a new generation
 };
 
 }  // namespace vsw

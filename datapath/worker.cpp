@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <climits>
 
 #include <cstring>
 
@@ -20,6 +21,9 @@
 namespace vsw {
 
 namespace {
+
+// lookup_fdb: "the same key as the one before" (never a position, nor -ENOENT).
+constexpr int32_t kRepeat = INT32_MIN;
 
 // The TSC in a cycle-stats build; nothing (0, folded away) otherwise.
 inline uint64_t stage_clock() {
@@ -204,20 +208,31 @@ void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_por
 }
 
 void Worker::lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos) {
+    const uint32_t generation = shared_.fdb->generation();
     const void* key_ptrs[kBurst];
-    int32_t found[kBurst];
-    uint16_t first_of_run[kBurst];  // per key: the index of the looked-up key it equals
-    uint16_t nk = 0;
-    uint64_t prev = 0;
+    uint16_t missed[kBurst];  // indexes of the keys the cache did not answer
+    uint16_t nm = 0;
     for (uint16_t i = 0; i < n; ++i) {
-        uint64_t k;
-        std::memcpy(&k, &keys[i], sizeof k);
-        if (i == 0 || k != prev) key_ptrs[nk++] = &keys[i];
-        first_of_run[i] = static_cast<uint16_t>(nk - 1);
-        prev = k;
+        if (i > 0 && MacCache::as_u64(keys[i]) == MacCache::as_u64(keys[i - 1])) {
+            pos[i] = kRepeat;  // filled in below, once the one before is known
+            continue;
+        }
+        pos[i] = mac_cache_.find(keys[i], generation);
+        if (pos[i] < 0) {
+            missed[nm] = i;
+            key_ptrs[nm++] = &keys[i];
+        }
     }
-    if (nk > 0) rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, nk, found);
-    for (uint16_t i = 0; i < n; ++i) pos[i] = found[first_of_run[i]];
+    if (nm > 0) {
+        int32_t found[kBurst];
+        rte_hash_lookup_bulk(shared_.fdb->hash(), key_ptrs, nm, found);
+        for (uint16_t j = 0; j < nm; ++j) {
+            pos[missed[j]] = found[j];
+            if (found[j] >= 0) mac_cache_.insert(keys[missed[j]], found[j], generation);
+        }
+    }
+    for (uint16_t i = 1; i < n; ++i)
+        if (pos[i] == kRepeat) pos[i] = pos[i - 1];
 }
 
 void Worker::switch_to_guests(const Topology& topo, ToGuests& g) {

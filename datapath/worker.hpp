@@ -11,6 +11,7 @@
 
 #include "datapath_shared.hpp"
 #include "exits.hpp"
+#include "mac_cache.hpp"
 #include "nat/nat_stage.hpp"
 
 struct rte_mbuf;
@@ -48,7 +49,8 @@ private:
     void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
     // FDB positions of n keys (n <= kBurst). A burst from one guest mostly
     // repeats its MACs, so a key equal to the one before is not looked up
-    // again; the rest go to one bulk lookup.
+    // again; then the worker's MacCache answers what it can, and the rest go
+    // to one bulk lookup (their positions fill the cache).
     void lookup_fdb(const FdbKey* keys, uint16_t n, int32_t* pos);
     // Frames to their destination MACs, each in its network (one bulk
     // lookup): what the NAT stage translated for guests. Empties `g`.
@@ -65,6 +67,7 @@ private:
     Exits exits_;
     NatStage nat_;
     ToGuests to_guests_;
+    MacCache mac_cache_;
 
     struct RecentLearn {
         uint64_t key = 0;

@@ -156,6 +156,38 @@ TEST_F(WorkerTest, LearnsThenForwardsUnicastToOnePort) {
     EXPECT_EQ(shared_->counters[0].port[g_port_ids[1]].tx_packets.get(), 2u);
 }
 
+// The worker's MacCache remembers where kMac[1] is; once the FDB deletes it
+// (aging, a port gone), the cached position is not trusted any more: the
+// frame floods, it is not sent to the port the MAC was on.
+TEST_F(WorkerTest, AForgottenMacIsNotForwardedFromTheCache) {
+    rx(1, frame(kMac[0], kMac[1]));
+    apply_learning();
+    drain_all();
+    rx(0, frame(kMac[1], kMac[0]));  // a miss: the bulk lookup, then cached
+    rx(0, frame(kMac[1], kMac[0]));  // a hit
+    EXPECT_EQ(sent_on(1), 2u);
+    EXPECT_EQ(sent_on(2), 0u);
+    const uint32_t generation = fdb_->generation();
+    EXPECT_EQ(fdb_->remove_if([&](const FdbKey& k, uint16_t) { return k.mac[5] == kMac[1][5]; }), 1u);
+    EXPECT_NE(fdb_->generation(), generation);
+    rx(0, frame(kMac[1], kMac[0]));
+    EXPECT_EQ(sent_on(1), 1u);
+    EXPECT_EQ(sent_on(2), 1u) << "flooded: the MAC is unknown again";
+}
+
+TEST(MacCache, HitsOnlyUnderTheGenerationItWasFilledIn) {
+    MacCache c;
+    const FdbKey k = make_fdb_key(kMac[3], 7), zero{};
+    EXPECT_EQ(c.find(k, 1), -1);
+    EXPECT_EQ(c.find(zero, 1), -1) << "an empty slot matches no key, not even all-zero";
+    c.insert(k, 42, 1);
+    EXPECT_EQ(c.find(k, 1), 42);
+    EXPECT_EQ(c.find(k, 2), -1);
+    FdbKey other = k;
+    other.network = 8;
+    EXPECT_EQ(c.find(other, 1), -1);
+}
+
 // A port whose MAC budget is used (the control thread set macs_full) keeps
 // forwarding for the MACs it has, and drops frames from new ones instead of
 // flooding them: nothing reaches the other ports, nothing is posted to learn.
