@@ -210,6 +210,31 @@ def print_nat(rows, out, new):
                   + ", ".join(f"{k}={v:.0f}" for k, v in c.items() if v), file=out)
 
 
+def flows_label(f):
+    return "1 flow" if f == 1 else f"{f:,} flows"
+
+
+def grouped_bars(ax, groups, group_labels, switches, names, row_of):
+    """One bar per (group, switch) at its median, with a whisker from the
+    run's min to its max; the legend sits below the axes, where it covers
+    no bar."""
+    width = 0.8 / max(1, len(switches))
+    top = 0
+    for i, sw in enumerate(switches):
+        rows = [row_of(g, sw) for g in groups]
+        med = [(r or {}).get("mpps") or 0 for r in rows]
+        lo = [m - ((r or {}).get("mpps_min") if (r or {}).get("mpps_min") is not None else m) for m, r in zip(med, rows)]
+        hi = [((r or {}).get("mpps_max") if (r or {}).get("mpps_max") is not None else m) - m for m, r in zip(med, rows)]
+        top = max([top] + [m + h for m, h in zip(med, hi)])
+        ax.bar([j + i * width for j in range(len(groups))], med, width, yerr=[lo, hi], capsize=3,
+               label=names.get(sw, sw))
+    ax.set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(groups))])
+    ax.set_xticklabels(group_labels)
+    ax.set_ylabel("Mpps (both directions), median; whiskers min-max")
+    ax.set_ylim(0, top * 1.08 if top > 0 else 1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=max(1, len(switches)), frameon=False)
+
+
 def plot_nat(rows, path):
     try:
         import matplotlib
@@ -219,17 +244,11 @@ def plot_nat(rows, path):
         return False
     switches = [s for s in SWITCH_ORDER if any(r["switch"] == s for r in rows)]
     flows = sorted({r["flows"] for r in rows})
-    get = {(r["flows"], r["switch"]): r["mpps"] or 0 for r in rows}
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    width = 0.8 / max(1, len(switches))
-    for i, sw in enumerate(switches):
-        ax.bar([j + i * width for j in range(len(flows))], [get.get((f, sw), 0) for f in flows], width,
-               label=NAT_SWITCH_NAME.get(sw, sw))
-    ax.set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(flows))])
-    ax.set_xticklabels([f"{f:,} flows" for f in flows])
-    ax.set_ylabel("Mpps (both directions)")
+    get = {(r["flows"], r["switch"]): r for r in rows}
+    fig, ax = plt.subplots(figsize=(7, 5))
+    grouped_bars(ax, flows, [flows_label(f) for f in flows], switches, NAT_SWITCH_NAME,
+                 lambda f, sw: get.get((f, sw)))
     ax.set_title("NAT, established sessions, 64 B")
-    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return True
@@ -294,27 +313,15 @@ def plot(rows, path):
     switches = [s for s in SWITCH_ORDER if any(r["switch"] == s for r in rows)]
     sizes = [s for s in SIZE_ORDER if any(r["size"] == s for r in rows)]
     flows = sorted({r["flows"] for r in rows})
-    get = {(r["size"], r["flows"], r["switch"]): r["mpps"] or 0 for r in rows}
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    width = 0.8 / max(1, len(switches))
-    f0 = flows[0]
-    for i, sw in enumerate(switches):
-        xs = [j + i * width for j in range(len(sizes))]
-        axes[0].bar(xs, [get.get((s, f0, sw), 0) for s in sizes], width, label=SWITCH_NAME.get(sw, sw))
-    axes[0].set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(sizes))])
-    axes[0].set_xticklabels([f"{s} B" if s != "imix" else s for s in sizes])
-    axes[0].set_ylabel("Mpps (both directions)")
-    axes[0].set_title(f"Throughput by frame size ({f0} flow{'s' if f0 != 1 else ''})")
-    axes[0].legend()
-    s0 = sizes[0]
-    for i, sw in enumerate(switches):
-        xs = [j + i * width for j in range(len(flows))]
-        axes[1].bar(xs, [get.get((s0, f, sw), 0) for f in flows], width, label=SWITCH_NAME.get(sw, sw))
-    axes[1].set_xticks([j + width * (len(switches) - 1) / 2 for j in range(len(flows))])
-    axes[1].set_xticklabels([f"{f} flows" for f in flows])
-    axes[1].set_ylabel("Mpps (both directions)")
+    get = {(r["size"], r["flows"], r["switch"]): r for r in rows}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    f0, s0 = flows[0], sizes[0]
+    grouped_bars(axes[0], sizes, [f"{s} B" if s != "imix" else s for s in sizes], switches, SWITCH_NAME,
+                 lambda s, sw: get.get((s, f0, sw)))
+    axes[0].set_title(f"Throughput by frame size ({flows_label(f0)})")
+    grouped_bars(axes[1], flows, [flows_label(f) for f in flows], switches, SWITCH_NAME,
+                 lambda f, sw: get.get((s0, f, sw)))
     axes[1].set_title(f"Throughput by flow count ({s0} B)")
-    axes[1].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return True

@@ -44,6 +44,31 @@ for s in "${SCENARIOS[@]}"; do
 done
 
 log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# Progress: every measured run (a switch under one load) counts one of
+# RUN_N; the ETA is the mean time per run so far times the runs left.
+count_words() { echo $#; }
+RUN_K=0
+RUN_N=0
+for s in "${SCENARIOS[@]}"; do
+    n_sw=$(count_words $SWITCHES)
+    case $s in
+        l2) RUN_N=$((RUN_N + REPS * $(count_words $SIZES) * $(count_words $FLOWS) * n_sw)) ;;
+        latency) RUN_N=$((RUN_N + 3 * n_sw)) ;;
+        reload) RUN_N=$((RUN_N + 1)) ;;
+        nat) RUN_N=$((RUN_N + REPS * $(count_words $NAT_FLOWS) * n_sw)) ;;
+        nat_new) RUN_N=$((RUN_N + REPS * n_sw)) ;;
+    esac
+done
+progress() {  # what: logs "run k of N ... ETA"
+    RUN_K=$((RUN_K + 1))
+    local spent=$(($(date +%s) - START)) eta="?"
+    if ((RUN_K > 1)); then
+        local left=$((spent * (RUN_N - RUN_K + 1) / (RUN_K - 1)))
+        eta=$(printf '%d min %02d s' $((left / 60)) $((left % 60)))
+    fi
+    log "run $RUN_K of $RUN_N: $*, ETA $eta"
+}
 die() { log "error: $*"; exit 1; }
 [[ $(id -u) == 0 ]] || die "needs root (DPDK, hugepages, apt-get)"
 
@@ -384,6 +409,7 @@ record() {
 
 run_l2_one() {  # switch rep size flows
     local sw=$1 rep=$2 size=$3 flows=$4 out=$WORK/gen-l2-$1-$2-$3-$4.json ppb ppa
+    progress "l2 $sw $size B $flows flows (rep $rep)"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw"; then
@@ -450,6 +476,7 @@ scenario_latency() {
         if ! start_switch "$sw"; then log "  $sw: switch did not start"; stop_switch; continue; fi
         for pct in 10 50 90; do
             rate=$((VSW_NDR * pct / 100))
+            progress "latency $sw at $pct %"
             out=$WORK/gen-lat-$sw-$pct.json
             gen "$out" --mode throughput --size 64 --flows 1 --rate "$rate" --duration "$LAT_DUR" ||
                 log "  $sw: generator failed"
@@ -478,6 +505,7 @@ scenario_reload() {
     find_vsw_ndr
     local rate=$((VSW_NDR / 2)) ppb ppa i ok phase out stats
     log "scenario reload: vswd at $rate pps (50 % of NDR), ${RELOAD_DUR}s without, then with 5 x vswctl reload"
+    progress "reload vsw"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     RELOAD_FORWARDS=1
@@ -526,6 +554,7 @@ EOF
 # only sees established ones. Forwarded pps = both directions, as in l2.
 run_nat_one() {  # switch rep flows
     local sw=$1 rep=$2 flows=$3 out=$WORK/gen-nat-$1-$2-$3.json ppb ppa stats=null
+    progress "nat $sw $flows flows (rep $rep)"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw" nat; then
@@ -566,6 +595,7 @@ scenario_nat() {
 # NAT_NEW_DUR s so that they stay below the 4M session table.
 run_nat_new_one() {  # switch rep
     local sw=$1 rep=$2 out=$WORK/gen-natnew-$1-$2.json ppb ppa stats=null
+    progress "nat_new $sw (rep $rep)"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw" nat_new; then
