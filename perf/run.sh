@@ -262,8 +262,11 @@ NAT_MAX_SESSIONS=2000000    # >= the largest PERF_NAT_FLOWS (1M) plus headroom
 NAT_NEW_MAX_SESSIONS=4194304  # the per-network maximum, for nat_new
 write_vsw_nat_config() {  # file max_sessions
     local f=$1 max=$2
+    # vswd sizes its tables at start and refuses a memory_mb they do not fit
+    # (4M sessions take about 860 MB; 2M fit the default 512).
+    local mem=$((max > NAT_MAX_SESSIONS ? 1280 : 512))
     cat >"$f" <<EOF
-switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn, memory_mb: $mem}
 uplinks:
   wan:
     device: "net_vhost9,iface=$WORK/vsw/run/wan.sock"
