@@ -447,7 +447,9 @@ int main(int argc, char** argv) {
         "  host-only  VMs and the host (a kernel interface) on one subnet, with a DHCP server\n"
         "  internal   plain L2 among VMs\n"
         "  nat        a virtual gateway, DHCP and DNS; outbound traffic masqueraded onto an uplink\n"
-        "             (AF_XDP, a kernel TAP, or any DPDK device); port forwards reach the guests\n"
+        "             (AF_XDP, a kernel TAP, or any DPDK device); port forwards reach the guests,\n"
+        "             the guests reach the host's 127.0.0.1 (VirtualBox's NAT: 10.0.2.2)\n"
+        "  nat-network  the same with VirtualBox's \"NAT Network\" defaults (gateway .1)\n"
         "Operate it with vswctl (show, stats, reload, ...); SIGHUP reloads the file too.",
         "vswd"};
     app.set_version_flag("--version", std::string("vswd ") + VSW_VERSION);

@@ -23,6 +23,7 @@ expect 0 "^vswctl $version\$" -- "$VSWCTL" --version
 expect 0 "host-only" -- "$VSWD" --help
 expect 0 "internal" -- "$VSWD" --help
 expect 0 "nat  " -- "$VSWD" --help
+expect 0 "nat-network  " -- "$VSWD" --help
 expect 0 "Exit status" -- "$VSWCTL" --help
 expect 2 "^vswctl: A subcommand is required" -- "$VSWCTL"
 expect 2 "Run 'vswctl --help' for usage" -- "$VSWCTL" frobnicate
