@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,21 @@ inline FdbKey make_fdb_key(const uint8_t* mac, uint16_t network) {
     FdbKey k;
     __builtin_memcpy(k.mac, mac, 6);
     k.network = network;
+    return k;
+}
+
+// The same key for a MAC inside a frame, where 8 bytes can be read at `mac`
+// (a frame's destination at 0, its source at 6: the Ethernet header has 14).
+// One 8-byte load and a merge in a register: make_fdb_key's 6- and 2-byte
+// stores, read back as one 8-byte word by the lookups, stall store-to-load
+// forwarding (measured: half of the L2 path's own cycles).
+inline FdbKey frame_fdb_key(const uint8_t* mac, uint16_t network) {
+    static_assert(std::endian::native == std::endian::little, "the MAC is the key's low 48 bits");
+    uint64_t v;
+    __builtin_memcpy(&v, mac, 8);
+    v = (v & 0x0000ffffffffffffull) | static_cast<uint64_t>(network) << 48;
+    FdbKey k;
+    __builtin_memcpy(&k, &v, 8);
     return k;
 }
 

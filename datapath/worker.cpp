@@ -127,13 +127,13 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             // Learned like any frame (NAT replies are switched to this MAC),
             // translated after the lookups.
             routed[nr] = m;
-            routed_keys[nr] = make_fdb_key(p + 6, in.network);
+            routed_keys[nr] = frame_fdb_key(p + 6, in.network);
             ++nr;
             continue;
         }
         sw[ns] = m;
-        src_keys[ns] = make_fdb_key(p + 6, in.network);
-        dst_keys[ns] = make_fdb_key(p, in.network);
+        src_keys[ns] = frame_fdb_key(p + 6, in.network);
+        dst_keys[ns] = frame_fdb_key(p, in.network);
         ++ns;
     }
     const uint64_t t_lookup = stage_clock();
@@ -241,7 +241,7 @@ void Worker::switch_to_guests(const Topology& topo, ToGuests& g) {
     g.n = 0;
     FdbKey keys[kBurst];
     int32_t pos[kBurst];
-    for (uint16_t i = 0; i < n; ++i) keys[i] = make_fdb_key(rte_pktmbuf_mtod(g.pkts[i], const uint8_t*), g.networks[i]);
+    for (uint16_t i = 0; i < n; ++i) keys[i] = frame_fdb_key(rte_pktmbuf_mtod(g.pkts[i], const uint8_t*), g.networks[i]);
     lookup_fdb(keys, n, pos);
     for (uint16_t i = 0; i < n; ++i) {
         if (pos[i] >= 0) {

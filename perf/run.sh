@@ -15,6 +15,8 @@
 #   PERF_NAT_FLOWS="1 1000 100000 1000000"  concurrent flows of the nat scenario
 #   PERF_NAT_NEW_DURATION=1  s per nat_new run (bounded by the session table)
 #   PERF_SW_CPU=1 PERF_GEN_CPU=0
+#   PERF_PROFILE=1       l2: sample the switch CPU with Linux perf during each
+#                        run; perf/results/<timestamp>-profile/ gets the report
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -114,7 +116,8 @@ trap 'log interrupted; exit 130' INT TERM
 # ---------------------------------------------------------------- install + build
 if [[ ${PERF_NO_INSTALL:-0} != 1 ]]; then
     need=()
-    for p in openvswitch-switch-dpdk python3-matplotlib dpdk meson ninja-build; do
+    for p in openvswitch-switch-dpdk python3-matplotlib dpdk meson ninja-build \
+        $([[ ${PERF_PROFILE:-0} == 1 ]] && echo linux-perf); do
         dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
     done
     if [[ ${#need[@]} -gt 0 ]]; then
@@ -410,13 +413,32 @@ record() {
         "$scenario" "$sw" "$rep" "$size" "$flows" "$extra" "$ppb" "$ppa" "$BUSY" "$(cut -d' ' -f1-3 /proc/loadavg)" "$g" >>"$RECORDS"
 }
 
+# PERF_PROFILE: cpu-clock samples of the switch's CPU for most of the run
+# (after a short warm-up), reported by DSO and symbol.
+profile_switch_cpu() {  # name
+    local dir=$HERE/results/$STAMP-profile data=$WORK/profile-$1.data
+    mkdir -p "$dir"
+    sleep 0.5
+    perf record -q -C "$SW_CPU" -e cpu-clock -o "$data" -- sleep "$(python3 -c "print(max(0.5, $DUR - 1))")" \
+        >/dev/null 2>&1 || { log "  perf record failed"; return 0; }
+    perf report -i "$data" --stdio --sort dso,symbol --percent-limit 0.5 2>/dev/null |
+        grep -v '^#' | sed '/^$/d' | head -40 >"$dir/$1.txt" || true
+    [[ ${PERF_KEEP:-0} == 1 ]] || rm -f "$data"  # kept: `perf annotate -i` it
+}
+
 run_l2_one() {  # switch rep size flows
     local sw=$1 rep=$2 size=$3 flows=$4 out=$WORK/gen-l2-$1-$2-$3-$4.json ppb ppa
     progress "l2 $sw $size B $flows flows (rep $rep)"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw"; then
-        gen "$out" --mode throughput --size "$size" --flows "$flows" --duration "$DUR" || log "  $sw: generator failed"
+        if [[ ${PERF_PROFILE:-0} == 1 ]]; then
+            gen_start "$out" --mode throughput --size "$size" --flows "$flows" --duration "$DUR"
+            profile_switch_cpu "$sw-$size-$flows-rep$rep"
+            gen_wait || log "  $sw: generator failed"
+        else
+            gen "$out" --mode throughput --size "$size" --flows "$flows" --duration "$DUR" || log "  $sw: generator failed"
+        fi
     else
         log "  $sw: switch did not start"
     fi

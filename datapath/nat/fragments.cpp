@@ -15,6 +15,7 @@ uint32_t FragmentTable::slot_of(const FragmentKey& k) {
 // An entry leaves the table; if its datagram never finished, that is a timeout.
 void FragmentTable::retire(Entry& e) {
     if (e.used && !e.done) timeouts_.add(1);
+    if (e.used) --in_use_;
     e.used = false;
 }
 
@@ -24,6 +25,7 @@ void FragmentTable::remember(const FragmentKey& k, const FragmentAction& a, uint
     e.key = k;
     e.action = a;
     e.created = now_s;
+    if (!e.used) ++in_use_;
     e.used = true;
     e.done = false;
 }
@@ -40,7 +42,9 @@ const FragmentAction* FragmentTable::find(const FragmentKey& k, bool last, uint3
 }
 
 void FragmentTable::sweep(uint32_t now_s, unsigned budget) {
-    for (unsigned i = 0; i < budget; ++i) {
+    // Mostly there are no fragments at all: then walking the slots would only
+    // pull their cache lines in, every round (measured: 1 % of an L2 worker).
+    for (unsigned i = 0; i < budget && in_use_ > 0; ++i) {
         Entry& e = slots_[sweep_cursor_];
         sweep_cursor_ = (sweep_cursor_ + 1) & (kFragmentSlots - 1);
         if (e.used && now_s - e.created > kFragmentLifetime) retire(e);

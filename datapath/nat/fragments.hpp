@@ -57,6 +57,7 @@ public:
     void sweep(uint32_t now_s, unsigned budget);
 
     uint64_t timeouts() const { return timeouts_.get(); }  // any thread may read
+    uint32_t in_use() const { return in_use_; }           // the owning worker only
 
 private:
     struct Entry {
@@ -72,6 +73,7 @@ private:
     Entry slots_[kFragmentSlots];
     Counter timeouts_;
     uint32_t sweep_cursor_ = 0;
+    uint32_t in_use_ = 0;  // entries with `used` set
 };
 
 }  // namespace vsw::nat

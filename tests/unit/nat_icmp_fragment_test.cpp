@@ -317,8 +317,10 @@ TEST(FragmentTable, UnfinishedDatagramsCountAsTimeouts) {
     EXPECT_NE(table->find(k0, false, 50 + kFragmentLifetime), nullptr) << "still alive at its lifetime";
     EXPECT_EQ(table->find(k0, false, 51 + kFragmentLifetime), nullptr) << "expired";
     EXPECT_EQ(table->timeouts(), 1u);
+    EXPECT_EQ(table->in_use(), 9u);
     table->sweep(100, kFragmentSlots);
     EXPECT_EQ(table->timeouts(), 10u);
+    EXPECT_EQ(table->in_use(), 0u) << "an empty table's sweep walks no slots";
 }
 
 TEST(FragmentTable, HandOffNotesAreKept) {

@@ -175,6 +175,16 @@ TEST_F(WorkerTest, AForgottenMacIsNotForwardedFromTheCache) {
     EXPECT_EQ(sent_on(2), 1u) << "flooded: the MAC is unknown again";
 }
 
+TEST(FdbKey, FromAFrameEqualsTheByteWiseKey) {
+    const uint8_t frame[14] = {1, 2, 3, 4, 5, 6, 0x52, 0x54, 0, 0xab, 0xcd, 0xef, 0x08, 0x00};
+    for (uint16_t network : {0, 7, 0xfffe}) {
+        for (size_t off : {0, 6}) {
+            const FdbKey a = frame_fdb_key(frame + off, network), b = make_fdb_key(frame + off, network);
+            EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << "network " << network << " offset " << off;
+        }
+    }
+}
+
 TEST(MacCache, HitsOnlyUnderTheGenerationItWasFilledIn) {
     MacCache c;
     const FdbKey k = make_fdb_key(kMac[3], 7), zero{};
