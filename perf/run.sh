@@ -15,8 +15,8 @@
 #   PERF_NAT_FLOWS="1 1000 100000 1000000"  concurrent flows of the nat scenario
 #   PERF_NAT_NEW_DURATION=1  s per nat_new run (bounded by the session table)
 #   PERF_SW_CPU=1 PERF_GEN_CPU=0
-#   PERF_PROFILE=1       l2: sample the switch CPU with Linux perf during each
-#                        run; perf/results/<timestamp>-profile/ gets the report
+#   PERF_PROFILE=1       l2, nat: sample the switch CPU with Linux perf during
+#                        each run; perf/results/<timestamp>-profile/ gets the report
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -583,8 +583,10 @@ run_nat_one() {  # switch rep flows
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw" nat; then
-        gen "$out" --mode throughput --size 64 --flows "$flows" --duration "$DUR" --warmup-rounds 2 \
-            --roles inside,reflect "${NAT_GEN_ARGS[@]}" || log "  $sw: generator failed"
+        gen_start "$out" --mode throughput --size 64 --flows "$flows" --duration "$DUR" --warmup-rounds 2 \
+            --roles inside,reflect "${NAT_GEN_ARGS[@]}"
+        [[ ${PERF_PROFILE:-0} == 1 ]] && profile_switch_cpu "nat-$sw-$flows-rep$rep"
+        gen_wait || log "  $sw: generator failed"
         [[ $sw == vsw ]] && stats=$(vsw_stats)
     else
         log "  $sw: switch did not start"
