@@ -15,6 +15,7 @@
 #   PERF_NAT_FLOWS="1 1000 100000 1000000"  concurrent flows of the nat scenario
 #   PERF_NAT_NEW_DURATION=1  s per nat_new run (bounded by the session table)
 #   PERF_SW_CPU=1 PERF_GEN_CPU=0
+#   PERF_VSW_CORES="0, 1"  vswd's worker CPUs (default: PERF_SW_CPU alone)
 #   PERF_PROFILE=1       l2, nat: sample the switch CPU with Linux perf during
 #                        each run; perf/results/<timestamp>-profile/ gets the report
 set -euo pipefail
@@ -24,6 +25,9 @@ ROOT=$(dirname "$HERE")
 BUILD=${PERF_BUILD_DIR:-$ROOT/build-perf}
 QUICK=${PERF_QUICK:-0}
 SW_CPU=${PERF_SW_CPU:-1}
+# vswd's datapath CPUs: the switch CPU alone (the comparison), or e.g. "0, 1"
+# to measure two workers, one of them sharing CPU 0 with the generator.
+VSW_CORES=${PERF_VSW_CORES:-$SW_CPU}
 GEN_CPU=${PERF_GEN_CPU:-0}
 SWITCHES=${PERF_SWITCHES:-testpmd ovs vsw}
 OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
@@ -240,7 +244,7 @@ write_vsw_config() {  # file
     # max_macs: a 1000-flow run sends from 1000 MACs per port, over the
     # default budget (256 a port): without it 74% of the flows are mac_limit drops.
     cat >"$f" <<EOF
-switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+switch: {cores: [$VSW_CORES], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
 $uplinks
 networks:
   lan: {mode: internal, max_macs: 4096}
@@ -269,7 +273,7 @@ write_vsw_nat_config() {  # file max_sessions
     # (4M sessions take about 860 MB; 2M fit the default 512).
     local mem=$((max > NAT_MAX_SESSIONS ? 1280 : 512))
     cat >"$f" <<EOF
-switch: {cores: [$SW_CPU], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn, memory_mb: $mem}
+switch: {cores: [$VSW_CORES], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn, memory_mb: $mem}
 uplinks:
   wan:
     device: "net_vhost9,iface=$WORK/vsw/run/wan.sock"
