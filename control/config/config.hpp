@@ -106,6 +106,9 @@ struct PortForward {
     uint16_t host_port = 0;
     Ipv4 guest_ip;
     uint16_t guest_port = 0;
+    // Also taken on the host's own addresses (through a kernel uplink): no
+    // host_ip (every address, as VBoxManage binds) or the host's 127.0.0.1.
+    bool on_host_addresses() const { return !host_ip || *host_ip == Ipv4{0x7f000001}; }
     bool operator==(const PortForward&) const = default;
 };
 

@@ -332,8 +332,7 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
     pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
     check_forward_clash(host_port, pf, net.name, nat.uplink, out, config);
     // One on the host's addresses also takes the port on the host uplink.
-    const bool host_side = !pf.host_ip || *pf.host_ip == Ipv4{0x7f000001};
-    if (host_side && !nat.host_uplink.empty() && nat.host_uplink != nat.uplink)
+    if (pf.on_host_addresses() && !nat.host_uplink.empty() && nat.host_uplink != nat.uplink)
         check_forward_clash(host_port, pf, net.name, nat.host_uplink, out, config);
 
     if (const Field* guest_ip = find(fields, "guest_ip")) {
@@ -367,7 +366,7 @@ void Loader::check_forward_clash(const Field& host_port, const PortForward& pf, 
         } else if (other.nat->host_uplink == uplink) {
             std::vector<PortForward> host_side;  // those it puts on `uplink` too
             for (const PortForward& o : other.nat->port_forwards)
-                if (!o.host_ip || *o.host_ip == Ipv4{0x7f000001}) host_side.push_back(o);
+                if (o.on_host_addresses()) host_side.push_back(o);
             check(name, host_side);
         }
     }

@@ -185,7 +185,7 @@ namespace {
 // 127.0.0.1 (the host's loopback), or none (every host address, as
 // VBoxManage binds). One on the uplink address only adds nothing.
 std::optional<LoopbackForward> host_forward(const PortForward& pf) {
-    if (pf.host_ip && *pf.host_ip != Ipv4{0x7f000001}) return std::nullopt;
+    if (!pf.on_host_addresses()) return std::nullopt;
     return LoopbackForward{pf.proto, pf.host_port, !pf.host_ip.has_value()};
 }
 

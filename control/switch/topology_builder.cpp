@@ -73,7 +73,7 @@ void add_forwards(const TopologyModel& model, const TopologyModel::Network& net,
     auto nb = model.neighbors.find(net.id);
     for (const PortForward& pf : net.cfg.nat->port_forwards) {
         if (us.n_forwards >= kMaxForwards) break;
-        if (host_side_only && pf.host_ip && *pf.host_ip != Ipv4{0x7f000001}) continue;
+        if (host_side_only && !pf.on_host_addresses()) continue;
         ForwardRule& r = us.forwards[us.n_forwards++];
         r.proto = pf.proto;
         r.host_port = pf.host_port;
