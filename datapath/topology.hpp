@@ -72,9 +72,6 @@ struct UplinkSlot {
     uint16_t n_forwards = 0;
     ForwardRule forwards[kMaxForwards];
 
-    // The worker whose slice holds outside port `port_host` (host order):
-    // it owns the sessions on that port. Ports outside every slice (e.g.
-    // forwarded host ports below the range) belong to worker 0.
     // The forward whose target is `ip`:`port` (network order) in `network`:
     // a guest's packet that answers one of its connections.
     const ForwardRule* forward_to(uint16_t network, uint8_t proto, uint32_t ip, uint16_t port) const {
@@ -84,11 +81,11 @@ struct UplinkSlot {
         }
         return nullptr;
     }
-    // The worker that holds the sessions on outside port `port_host`. A
-    // forwarded port belongs to the same worker on every uplink (a forward on
-    // the host's addresses is reached through the network's uplink and
-    // through its host uplink, whose slices differ); a masquerade port to
-    // the worker whose slice holds it.
+    // The worker that holds the sessions on outside port `port_host` (host
+    // order). A forwarded port belongs to the same worker on every uplink (a
+    // forward on the host's addresses is reached through the network's
+    // uplink and through its host uplink, whose slices differ); a masquerade
+    // port to the worker whose slice holds it; any other port to worker 0.
     uint16_t owner_of_port(uint16_t port_host, uint16_t n_workers) const {
         if (n_workers <= 1) return 0;
         if (std::binary_search(reserved, reserved + n_reserved, port_host)) return port_host % n_workers;

@@ -113,6 +113,16 @@ bool NatStage::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
     return true;
 }
 
+int NatStage::forward_owner_elsewhere(const Topology& topo, uint16_t network, uint8_t proto, uint32_t ip,
+                                      uint16_t port) const {
+    if (topo.n_workers <= 1) return -1;
+    const UplinkSlot& up = topo.uplinks[topo.networks[network].nat.uplink];
+    const ForwardRule* r = up.forward_to(network, proto, ip, port);
+    if (r == nullptr) return -1;
+    const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
+    return owner != index_ ? owner : -1;
+}
+
 void NatStage::send_to_uplink(const Topology& topo, const UplinkSlot& up, rte_mbuf* m) {
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     std::memcpy(f, up.gateway_mac.bytes.data(), 6);
@@ -337,8 +347,8 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
     p.remote_ip = dns ? nn.resolver : to_host ? kLoopbackHostBe : v.dst_ip;
     // The host's loopback is behind the host uplink (a TAP), which is not
     // the network's own when that is a device (AF_XDP, a NIC).
-    p.uplink = to_host ? nn.host_uplink : nn.uplink;
-    if (p.uplink == kNoUplink || !c.topo.uplinks[p.uplink].active) {
+    p.uplink = to_host ? nn.host_uplink : nn.uplink;  // the network's own was checked above
+    if (to_host && (p.uplink == kNoUplink || !c.topo.uplinks[p.uplink].active)) {
         exits_.drop(m, c.in_port, DropReason::uplink_down);
         return NatStep::done;
     }
@@ -396,7 +406,6 @@ void NatStage::in2out_in_order(const Ctx& c, uint16_t network, InsidePending& p)
 void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, nat::Session* s) {
     const Topology& topo = c.topo;
     const NatNetworkInfo& nn = topo.networks[network].nat;
-    const UplinkSlot& net_up = topo.uplinks[nn.uplink];
     nat::NatTable& t = table();
     rte_mbuf* m = p.m;
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
@@ -408,15 +417,10 @@ void NatStage::in2out_finish(const Ctx& c, uint16_t network, InsidePending& p, n
     }
     if (s == nullptr) {
         // A guest answering on a forwarded connection: the forward's owner has the session.
-        if (topo.n_workers > 1) {
-            if (const ForwardRule* r = net_up.forward_to(network, v.proto, v.src_ip, v.src_port)) {
-                const uint16_t owner = net_up.owner_of_port(r->host_port, topo.n_workers);
-                if (owner != index_) {
-                    note_fragment_handoff(v, frag_key, owner, c.now_s);
-                    hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
-                    return;
-                }
-            }
+        if (const int owner = forward_owner_elsewhere(topo, network, v.proto, v.src_ip, v.src_port); owner >= 0) {
+            note_fragment_handoff(v, frag_key, static_cast<uint16_t>(owner), c.now_s);
+            hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
+            return;
         }
         auto create = [&] {
             if (t.size_of(network) >= nn.max_sessions) return nat::NatTable::Result::table_full;

@@ -103,6 +103,11 @@ private:
     void note_fragment_handoff(const nat::L4View& v, const nat::FragmentKey& key, uint16_t owner, uint32_t now_s);
     // shared helpers (nat_stage.cpp)
     bool hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m);
+    // A guest's packet from `ip`:`port` (network order) that no session here
+    // knows: when it answers a forward whose sessions another worker owns,
+    // that worker's index, else -1.
+    int forward_owner_elsewhere(const Topology& topo, uint16_t network, uint8_t proto, uint32_t ip,
+                                uint16_t port) const;
     bool make_room(const Topology& topo, uint32_t now_s);
     void send_to_uplink(const Topology& topo, const UplinkSlot& up, rte_mbuf* m);
     // This worker's tables (set by the control thread before it publishes a NAT network).

@@ -67,15 +67,11 @@ void NatStage::icmp_error_in2out(const Ctx& c, uint16_t network, rte_mbuf* m, na
     const uint16_t remote_port = e.proto == nat::kProtoIcmp ? 0 : e.src_port;
     const nat::InsideKey key{network, e.proto, 0, e.dst_ip, e.src_ip, e.dst_port, remote_port};
     nat::Session* s = table().find_inside(key);
-    if (s == nullptr && c.topo.n_workers > 1) {
+    if (s == nullptr) {
         // About a forwarded connection: its session is with the forward's owner.
-        const UplinkSlot& net_up = c.topo.uplinks[c.topo.networks[network].nat.uplink];
-        if (const ForwardRule* r = net_up.forward_to(network, e.proto, e.dst_ip, e.dst_port)) {
-            const uint16_t owner = net_up.owner_of_port(r->host_port, c.topo.n_workers);
-            if (owner != index_) {
-                hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
-                return;
-            }
+        if (const int owner = forward_owner_elsewhere(c.topo, network, e.proto, e.dst_ip, e.dst_port); owner >= 0) {
+            hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
+            return;
         }
     }
     if (s == nullptr || s->epoch != c.topo.nat_epoch[network]) {
