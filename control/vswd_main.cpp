@@ -183,26 +183,20 @@ nlohmann::json reload(Switch& sw, const std::string& config_path, Config& runnin
     return result;
 }
 
-// The host's resolvers changed (ResolvConfWatch): when an uplink that names
-// no resolver would now get another, the running config's text is loaded
-// again with them and applied, as a reload.
+// The host's resolvers changed (ResolvConfWatch): when the running config's
+// text, loaded again with them, gives an uplink another resolver, it is
+// applied as a reload (never an edit of the file not reloaded yet).
 void follow_host_resolvers(Switch& sw, const std::string& config_path, Config& running) {
-    const LoadContext ctx = host_context();
-    bool differs = false;
-    for (const auto& [name, up] : running.uplinks) {
-        if (up.resolver && !up.resolver_from_host) continue;  // the config names its own
-        const std::optional<Ipv4> now = ctx.host_resolver ? ctx.host_resolver
-                                        : up.kernel       ? ctx.host_loopback_resolver
-                                                          : std::nullopt;
-        if (now != up.resolver) differs = true;
-    }
-    if (!differs) return;
-    spdlog::info("the host's resolvers changed ({}): applying them to the running config",
-                 ctx.host_resolver           ? ctx.host_resolver->to_string()
-                 : ctx.host_loopback_resolver ? ctx.host_loopback_resolver->to_string() + " on the host's loopback"
-                                              : std::string("none left"));
-    notify_systemd("RELOADING=1");
     const std::string text = g_running_text;
+    auto next = load_config_string(text, config_path, host_context());
+    if (!next) return;  // reload_now would refuse it the same way
+    bool differs = false;
+    for (const auto& [name, up] : next->uplinks)
+        if (auto was = running.uplinks.find(name); was != running.uplinks.end() && was->second.resolver != up.resolver)
+            differs = true;
+    if (!differs) return;
+    spdlog::info("the host's resolvers changed: applying them to the running config");
+    notify_systemd("RELOADING=1");
     // The running text was accepted before: an empty one was let through then.
     reload_now(sw, config_path, running, {{"cmd", "reload"}, {"allow_empty", true}}, &text);
     notify_systemd("READY=1");
