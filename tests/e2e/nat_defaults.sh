@@ -36,11 +36,11 @@ UPLINK_IF="vsd${UID_}"
 # forwards on the host's addresses; "clash" adds one on a port a program holds.
 write_config() {
     local clash=""
-    [ "${1:-}" = clash ] && clash=', "clash,tcp,,8080,,80"' 
+    [ "${1:-}" = clash ] && clash=', "clash,tcp,,8080,,80"'
     # "release" is on the uplink address only: it adds nothing on the host's side.
     local host_forwards='"web,tcp,,8088,,80", "lo-web,tcp,127.0.0.1,8082,,80", "ssh,tcp,127.0.0.1,2222,,22", "echo,udp,127.0.0.1,5300,,5300", '
-    local host_loopback=""
-    [ "${1:-}" = off ] && { host_forwards=""; host_loopback=", host_loopback: false"; }
+    local host_loopback=true
+    [ "${1:-}" = off ] && { host_forwards=""; host_loopback=false; }
     { switch_yaml; cat <<YAML
 uplinks:
   wan:
@@ -50,8 +50,9 @@ networks:
   natnet0:
     mode: nat
     uplink: wan
+    host_loopback: $host_loopback
     port_forwards: [$host_forwards"release,tcp,203.0.113.10,9999,,9999"$clash]
-  natnet1: {mode: nat-network, uplink: wan$host_loopback}
+  natnet1: {mode: nat-network, uplink: wan, host_loopback: $host_loopback}
   hostonly0:
     mode: host-only
     subnet: 192.168.56.0/24
@@ -63,8 +64,6 @@ ports:
   vm2: {network: natnet1}
 YAML
     } > "$CONFIG"
-    [ "${1:-}" = off ] && sed -i 's/^    uplink: wan$/    uplink: wan\n    host_loopback: false/' "$CONFIG"
-    return 0
 }
 write_config
 printf 'nameserver 127.0.0.53\nnameserver 198.51.100.53\noptions edns0\n' > "$WORK/resolv.conf"
