@@ -55,6 +55,11 @@ void print_show(const json& d) {
                        : u.value("resolver_from_host", false) ? str(u, "resolver") + " (the host's)"
                                                               : str(u, "resolver"),
                        str(u, "ports"), str(u, "link"));
+        for (const json& u : d["uplinks"])
+            if (!u.value("host_link_of", "").empty())
+                fmt::print("  {}: the host link of {}: its networks reach the host{} through it\n", str(u, "name"),
+                           str(u, "host_link_of"),
+                           u.value("netns", "").empty() ? "" : " (namespace " + str(u, "netns") + ")");
     }
     fmt::print("\nPORTS\n  {:<16} {:<14} {:<6} {:<5} {:<6} {}\n", "NAME", "NETWORK", "MODE", "LINK", "WORKER",
                "SOCKET / MACS");

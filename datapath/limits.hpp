@@ -8,7 +8,7 @@ namespace vsw {
 inline constexpr uint16_t kMaxPorts = 32;      // == RTE_MAX_ETHPORTS of Debian's DPDK build
 inline constexpr uint16_t kMaxNetworks = 32;
 inline constexpr uint16_t kMaxWorkers = 8;
-inline constexpr uint16_t kMaxUplinks = 4;     // NAT uplinks
+inline constexpr uint16_t kMaxUplinks = 8;     // NAT uplinks, device uplinks' host links included
 inline constexpr uint32_t kFdbEntries = 65536; // learned MACs, all networks together
 inline constexpr uint16_t kBurst = 32;         // packets per rx/tx call
 inline constexpr uint16_t kMaxServiceIps = 4;  // per network: DHCP server, gateway, DNS, ...

@@ -47,7 +47,7 @@ namespace {
 
 constexpr const char* kConfig = R"(
 uplinks:
-  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, ports: 1024-65535}
+  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, ports: 1024-65535, host_link: false}
 networks:
   lan: {mode: internal, max_macs: 8192}
   nat: {mode: nat, subnet: 10.0.0.0/16, gateway: 10.0.0.1, uplink: wan, max_sessions: 200000,

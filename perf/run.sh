@@ -230,7 +230,7 @@ write_vsw_config() {  # file
     local f=$1 uplinks="" nat=""
     if ((RELOAD_FORWARDS > 0)); then
         uplinks="uplinks:
-  wan: {device: \"net_null0,no-rx=1\", address: 198.51.100.2/24, gateway: 198.51.100.1, ports: 1024-65535}"
+  wan: {device: \"net_null0,no-rx=1\", address: 198.51.100.2/24, gateway: 198.51.100.1, ports: 1024-65535, host_link: false}"
         nat="  natnet0:
     mode: nat
     subnet: 10.0.2.0/24
@@ -280,6 +280,7 @@ uplinks:
     address: 203.0.113.10/24
     gateway: 203.0.113.1
     ports: 1024-65535
+    host_link: false   # the guests' way to the host is not measured here
 networks:
   natnet0:
     mode: nat

@@ -85,6 +85,7 @@ uplinks:
     device: "net_vhost9,iface=$RUN/wan.sock"
     address: 203.0.113.10/24
     gateway: 203.0.113.1
+    host_link: false
 networks:
   natnet0:
     mode: nat

@@ -119,6 +119,7 @@ Config Loader::load(const YAML::Node& root) const {
     if (const Field* f = find(sections, "switch")) config.switch_config = switch_section(*f);
     if (const Field* f = find(sections, "uplinks")) uplinks_section(*f, config);
     if (const Field* f = find(sections, "networks")) networks_section(*f, config);
+    if (const Field* f = find(sections, "uplinks")) drop_unused_host_links(*f, config);
     if (const Field* f = find(sections, "ports")) ports_section(*f, config);
     // The memory the tables need at start, against what DPDK is given.
     const unsigned needed = dpdk_memory_needed_mb(config);

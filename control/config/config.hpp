@@ -135,13 +135,14 @@ struct NatConfig {
     // sessions, so one guest cannot take them all; default max_sessions / 2.
     uint32_t max_sessions_per_guest = 32768;
     // VirtualBox's host loopback: TCP and UDP to `host_alias` reach the
-    // host's 127.0.0.1 through a kernel uplink (on by default there).
+    // host's 127.0.0.1 through host_uplink (on by default when there is one).
     bool host_loopback = false;
     Ipv4 host_alias;                      // the gateway (nat) or .2 (nat_network)
     // The kernel uplink through which the guests reach the host's loopback
     // and the host reaches the forwards on its own addresses: the network's
     // uplink when that is a kernel one, else the `host_uplink` key (a device
-    // uplink has no way to the host's stack); "" = none.
+    // uplink has no way to the host's stack; by default its host link,
+    // UplinkConfig::host_link_of); "" = none.
     std::string host_uplink;
     bool operator==(const NatConfig&) const = default;
 };
@@ -175,6 +176,11 @@ struct UplinkConfig {
     // TAP onward (its default route): IP forwarding on, and a masquerade
     // rule in vsw's nftables table (loopback_forwards.hpp).
     bool outbound = false;
+    // Set on the kernel uplink vsw makes for device uplink `host_link_of`
+    // (uplinks.X.host_link): a TAP through which that uplink's NAT networks
+    // reach the host (host_loopback, forwards on the host's addresses), since
+    // what vsw sends on a device leaves on the wire. Named "<X>.host".
+    std::string host_link_of;
     SourceLine line;
     bool operator==(const UplinkConfig&) const = default;
 };

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -124,11 +125,15 @@ private:
 
     // ---- uplinks (config_nat.cpp) ----------------------------------------------------
     void uplinks_section(const Field& section, Config& config) const;
-    UplinkConfig uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier) const;
+    UplinkConfig uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier,
+                        std::optional<UplinkConfig>& link) const;
     Subnet uplink_address(const Field& f, UplinkConfig& up) const;
     HostInterfaceConfig uplink_kernel(const Field& f, UplinkConfig& up, const Subnet& prefix,
                                       const std::map<std::string, UplinkConfig>& earlier) const;
     std::pair<uint16_t, uint16_t> port_range(const Field& f) const;
+    std::optional<UplinkConfig> host_link(const Field* f, const Field& device_field, const UplinkConfig& device,
+                                          const std::map<std::string, UplinkConfig>& earlier) const;
+    void drop_unused_host_links(const Field& section, Config& config) const;
 
     // ---- the NAT part of a nat network (config_nat.cpp) --------------------------------
     std::string host_uplink(const std::vector<Field>& fields, const UplinkConfig& up, const Config& config) const;

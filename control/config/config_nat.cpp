@@ -27,25 +27,39 @@ const char* proto_name(uint8_t proto) { return proto == 17 ? "udp" : "tcp"; }
 
 // ---- uplinks ------------------------------------------------------------------
 
+// A device uplink's host link (host_link) is added here next to it; the
+// networks then say whether they use it (drop_unused_host_links).
 void Loader::uplinks_section(const Field& section, Config& config) const {
+    size_t declared = 0;
     for (const Field& f : entries(section)) {
-        if (config.uplinks.size() == kMaxUplinks)
+        if (++declared > kMaxUplinks)
             fail_key(f, "too many uplinks: at most " + std::to_string(kMaxUplinks) + " are supported");
-        UplinkConfig up = uplink(f, config.uplinks);
+        std::optional<UplinkConfig> link;
+        UplinkConfig up = uplink(f, config.uplinks, link);
+        if (auto taken = config.uplinks.find(up.name); taken != config.uplinks.end())
+            fail_key(f, "uplink name '" + up.name + "' is the name of the host link of uplink '" +
+                            taken->second.host_link_of + "': choose another");
+        if (link && config.uplinks.count(link->name))
+            fail_key(f, "uplink '" + up.name + "' needs the name '" + link->name +
+                            "' for its host link, and an uplink has it already: rename that one "
+                            "(or set host_link: false)");
         config.uplinks.emplace(up.name, std::move(up));
+        if (link) config.uplinks.emplace(link->name, std::move(*link));
     }
 }
 
 // `earlier` are the uplinks declared before this one: addresses, devices and
-// kernel interface names must differ from theirs.
-UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier) const {
+// kernel interface names must differ from theirs. A device uplink's host
+// link is returned in `link`.
+UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier,
+                            std::optional<UplinkConfig>& link) const {
     UplinkConfig up;
     up.name = f.key.Scalar();
     up.line = SourceLine{f.key_mark().line + 1};
     if (!valid_name(up.name, "_.-") || up.name.size() > 32)
         fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields =
-        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports"});
+        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link"});
 
     const Field& address = require(fields, f, "address",
                                    " (vsw's outside address with its prefix length, like 203.0.113.10/24)");
@@ -92,7 +106,85 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
         up.resolver_from_host = true;
     }
     if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
+    const Field* hl = find(fields, "host_link");
+    if (hl && up.kernel)
+        fail_key(*hl, "a kernel uplink reaches the host itself; host_link is for device uplinks");
+    if (!up.kernel) link = host_link(hl, f, up, earlier);
     return up;
+}
+
+// The host link of device uplink `device`: a kernel uplink "<device>.host"
+// (UplinkConfig::host_link_of). `host_link: false` = none; a map may set
+// `name`, `address` (the host's side, with /30; vsw takes the other address)
+// and `netns`. Defaults: TAP "vsh-<device>" (cut to 15 characters) in vswd's
+// namespace, on 169.254.213.<4k>/30 where k counts the device uplinks declared
+// before this one: the host on .<4k+1>, vsw on .<4k+2>. Link-local, so the
+// host routes nothing else there.
+std::optional<UplinkConfig> Loader::host_link(const Field* f, const Field& device_field, const UplinkConfig& device,
+                                              const std::map<std::string, UplinkConfig>& earlier) const {
+    std::vector<Field> fields;
+    if (f && f->value.IsScalar()) {
+        if (!boolean(*f)) return std::nullopt;
+    } else if (f) {
+        fields = map_fields(*f, {"name", "address", "netns"});
+    }
+    uint32_t k = 0;
+    for (const auto& [name, other] : earlier) k += other.kernel ? 0 : 1;
+    UplinkConfig link;
+    link.name = device.name + ".host";
+    link.host_link_of = device.name;
+    link.line = device.line;
+    HostInterfaceConfig kern;
+    kern.name = ("vsh-" + device.name).substr(0, kMaxIfName);
+    Subnet sn{Ipv4{0xa9fed500u + 4 * k}, 30};  // 169.254.213.<4k>/30
+    kern.address = sn.host(1);
+    if (const Field* n = find(fields, "name")) kern.name = interface_name(*n);
+    if (const Field* ns = find(fields, "netns")) kern.netns = netns_name(*ns);
+    if (const Field* a = find(fields, "address")) {
+        const std::string text = scalar(*a);
+        auto addr = Ipv4::parse(text.substr(0, text.find('/')));
+        auto s = Subnet::parse(text);
+        if (!addr || !s || s->prefix_len != 30)
+            fail(*a, "'" + text + "' is not an address of a /30 (the host's side of the link, like 169.254.213.1/30)");
+        check_host_address(*a, "address", *addr, *s);
+        sn = *s;
+        kern.address = *addr;
+    }
+    link.address = kern.address == sn.host(1) ? sn.host(2) : sn.host(1);
+    link.prefix_len = 30;
+    link.gateway = kern.address;
+    link.kernel = kern;
+    // Where a clash is reported: the key the user wrote, else the uplink.
+    const Field& at = f ? *f : device_field;
+    auto clash = [&](const std::string& what) {
+        fail_given_or(f, at, what + (f ? "" : " (it is the default: set uplinks." + device.name +
+                                                   ".host_link with another name and address, or false)"));
+    };
+    for (const auto& [name, other] : earlier) {
+        if (other.kernel && other.kernel->name == kern.name)
+            clash("host link interface name '" + kern.name + "' is already used by uplink '" + name + "'");
+        const Subnet theirs{Ipv4{other.address.value & Subnet{Ipv4{}, other.prefix_len}.mask()}, other.prefix_len};
+        if (theirs.contains(link.address) || sn.contains(other.address))
+            clash("host link " + sn.to_string() + " overlaps the addresses of uplink '" + name + "'");
+    }
+    return link;
+}
+
+// A device uplink's host link stays only if a network uses it (the
+// network's host_uplink); then the limit on uplinks counts it too.
+void Loader::drop_unused_host_links(const Field& section, Config& config) const {
+    for (auto it = config.uplinks.begin(); it != config.uplinks.end();) {
+        bool used = false;
+        for (const auto& [name, net] : config.networks) used = used || (net.nat && net.nat->host_uplink == it->first);
+        it = !it->second.host_link_of.empty() && !used ? config.uplinks.erase(it) : std::next(it);
+    }
+    if (config.uplinks.size() <= kMaxUplinks) return;
+    for (const Field& f : entries(section))
+        if (config.uplinks.count(f.key.Scalar() + ".host"))
+            fail_key(f, "too many uplinks: " + std::to_string(config.uplinks.size()) +
+                            " with the host links of device uplinks, and at most " + std::to_string(kMaxUplinks) +
+                            " are supported (set host_link: false on a device uplink whose networks need not "
+                            "reach the host)");
 }
 
 // "203.0.113.10/24": sets up.address and up.prefix_len; returns the prefix.
@@ -180,7 +272,8 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
     auto it = config.uplinks.find(nat.uplink);
     if (it == config.uplinks.end()) {
         std::string declared;
-        for (const auto& [name, up] : config.uplinks) declared += (declared.empty() ? "" : ", ") + name;
+        for (const auto& [name, up] : config.uplinks)
+            if (up.host_link_of.empty()) declared += (declared.empty() ? "" : ", ") + name;
         fail(uplink, "unknown uplink '" + nat.uplink + "' (declared: " +
                          (declared.empty() ? "none" : declared) + ")");
     }
@@ -229,10 +322,16 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
         nat.host_loopback = boolean(*hl);
         if (nat.host_loopback && nat.host_uplink.empty())
             fail(*hl, "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink '" + up.name +
-                          "' is a device (set host_uplink to a kernel uplink, or leave host_loopback out)");
+                          "' is a device with host_link: false (set host_uplink to a kernel uplink, or leave "
+                          "host_loopback out)");
     }
     if (const Field* pf = find(fields, "port_forwards"))
         nat.port_forwards = port_forwards(*pf, net, nat, up, config);
+    // A device uplink's host link serves the networks that reach the host.
+    if (!up.kernel && !find(fields, "host_uplink") && !nat.host_loopback &&
+        std::none_of(nat.port_forwards.begin(), nat.port_forwards.end(),
+                     [](const PortForward& pf) { return pf.on_host_addresses(); }))
+        nat.host_uplink.clear();
     if (const Field* t = find(fields, "timeouts")) nat.timeouts = timeouts(*t);
     if (const Field* m = find(fields, "max_sessions"))
         nat.max_sessions = static_cast<uint32_t>(number(*m, 1, kMaxSessions, "sessions"));
@@ -247,7 +346,11 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
 // when it is a kernel one; with a device uplink, the `host_uplink` key.
 std::string Loader::host_uplink(const std::vector<Field>& fields, const UplinkConfig& up, const Config& config) const {
     const Field* f = find(fields, "host_uplink");
-    if (!f) return up.kernel ? up.name : std::string();
+    if (!f) {
+        if (up.kernel) return up.name;
+        auto link = config.uplinks.find(up.name + ".host");  // the device uplink's host link
+        return link != config.uplinks.end() && link->second.host_link_of == up.name ? link->first : std::string();
+    }
     const std::string name = scalar(*f);
     auto it = config.uplinks.find(name);
     if (it == config.uplinks.end()) fail(*f, "unknown uplink '" + name + "'");
@@ -322,7 +425,7 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
         // switch/loopback_forwards.hpp); it takes a kernel uplink, whose host we are on.
         if (*pf.host_ip == Ipv4{0x7f000001} && nat.host_uplink.empty())
             fail(*host_ip, "host_ip 127.0.0.1 (the host's loopback) needs a kernel uplink, and uplink '" + up.name +
-                               "' is a device (set host_uplink to a kernel uplink)");
+                               "' is a device with host_link: false (set host_uplink to a kernel uplink)");
         if (*pf.host_ip != up.address && *pf.host_ip != Ipv4{0x7f000001})
             fail(*host_ip, "host_ip " + pf.host_ip->to_string() + " is not the address " +
                                up.address.to_string() + " of uplink '" + up.name +

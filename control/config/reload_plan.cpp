@@ -61,13 +61,14 @@ struct UplinkChange {
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
-                                  port_first, port_last, outbound, line] = now;
+                                  port_first, port_last, outbound, host_link_of, line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
     c.keys.compare("device", was.device, device);
     c.keys.compare("kernel", was.kernel, kernel);
     c.keys.compare("address", was.address, address);
     c.keys.compare("address", was.prefix_len, prefix_len);
+    c.keys.compare("host_link", was.host_link_of, host_link_of);
     const bool recreate = c.keys.any();
     // Outside ports now out of the range (and owned by other workers, whose
     // slices are cut from the range), or DNS sessions to the old resolver.
@@ -92,7 +93,8 @@ struct NetworkChange {
 };
 
 // NAT settings that, changed, invalidate the network's sessions: their
-// inside addresses, the gateway and dns they were made for, the uplink.
+// inside addresses, the gateway and dns they were made for, the uplinks
+// they leave by (a host_uplink newly given carries no session yet).
 bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     if (was.nat.has_value() != now.nat.has_value()) return false;
     if (!now.nat) return true;
@@ -100,7 +102,7 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
                                   max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
     return was.subnet == now.subnet && was.nat->gateway == gateway && was.nat->dns == dns &&
-           was.nat->uplink == uplink && was.nat->host_uplink == host_uplink;
+           was.nat->uplink == uplink && (was.nat->host_uplink == host_uplink || was.nat->host_uplink.empty());
 }
 
 NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& now) {
@@ -251,8 +253,8 @@ Plan diff(const Config& running, const Config& next) {
     }
 
     // Uplinks: new, re-created, or updated in place. A NAT network loses its
-    // sessions when its uplink goes, is re-created, or changes its port range
-    // or resolver.
+    // sessions when its uplink (or host_uplink) goes, is re-created, or
+    // changes its port range or resolver.
     std::set<std::string> uplinks_flushing;
     for (const auto& [name, was] : running.uplinks)
         if (!next.uplinks.count(name)) uplinks_flushing.insert(name);
@@ -295,7 +297,9 @@ Plan diff(const Config& running, const Config& next) {
             continue;
         }
         const NetworkConfig& was = running.networks.at(name);
-        const bool uplink_flushes = was.nat && uplinks_flushing.count(was.nat->uplink);
+        // Its sessions leave by its uplink, and those to the host by its host_uplink.
+        const bool uplink_flushes =
+            was.nat && (uplinks_flushing.count(was.nat->uplink) || uplinks_flushing.count(was.nat->host_uplink));
         if (c->second.change == Change::none) {
             plan.unchanged.push_back("network " + name);
         } else {

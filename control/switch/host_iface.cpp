@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -89,6 +90,33 @@ tl::expected<void, std::string> run_in_netns(const std::string& netns,
     });
     t.join();
     return result;
+}
+
+tl::expected<void, std::string> check_interface_free(const std::string& ifname, Ipv4 address,
+                                                     const std::string& netns) {
+    auto name_free = [&](const char* where) -> tl::expected<void, std::string> {
+        if (if_nametoindex(ifname.c_str()) == 0) return {};
+        return tl::unexpected(fmt::format("interface {} already exists in {} (another vswd's, a program's or the "
+                                          "admin's): choose another name",
+                                          ifname, where));
+    };
+    const std::string where = netns.empty() ? "the host's namespace" : "namespace " + netns;
+    if (auto ok = name_free(netns.empty() ? where.c_str() : "vswd's namespace"); !ok) return ok;
+    return run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        if (!netns.empty())
+            if (auto ok = name_free(where.c_str()); !ok) return ok;
+        ifaddrs* list = nullptr;
+        if (getifaddrs(&list) != 0) return {};  // nothing to compare with: creating it will tell
+        std::string holder;
+        for (const ifaddrs* a = list; a != nullptr && holder.empty(); a = a->ifa_next)
+            if (a->ifa_addr != nullptr && a->ifa_addr->sa_family == AF_INET &&
+                ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr) == address.value)
+                holder = a->ifa_name;
+        freeifaddrs(list);
+        if (holder.empty()) return {};
+        return tl::unexpected(fmt::format("address {} is already on interface {} in {}: choose another address",
+                                          address.to_string(), holder, where));
+    });
 }
 
 tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,

@@ -14,6 +14,14 @@ namespace vsw {
 tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
                                                          uint8_t prefix_len, const std::string& netns);
 
+// Before vswd makes TAP `ifname` (in its namespace, then moved to `netns`,
+// "" = vswd's): refuses a name that an interface has in either namespace,
+// and an address another interface in `netns` has. A TAP opened by name
+// would otherwise share another program's device (another vswd's), and two
+// interfaces with one address split the host's routes.
+tl::expected<void, std::string> check_interface_free(const std::string& ifname, Ipv4 address,
+                                                     const std::string& netns);
+
 // Runs `work` in network namespace `netns` ("" = vswd's), on a short-lived
 // thread when it is another, so the control thread stays where it is (a
 // process `work` spawns is born in `netns`).

@@ -179,6 +179,7 @@ void Switch::remove_port(PortState& port) {
 
 tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     const HostInterfaceConfig& hi = *net.cfg.host_interface;
+    if (auto free = check_interface_free(hi.name, hi.address, hi.netns); !free) return tl::unexpected(free.error());
     auto id = create_tap_port(hi.name, service_mac_for("host:" + net.cfg.name), pool_.get());
     if (!id) return tl::unexpected(id.error());
     if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len, hi.netns); !ok) {

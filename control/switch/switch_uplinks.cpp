@@ -33,6 +33,8 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
     st.cfg = cfg;
     st.id = id;
     if (cfg.kernel) {
+        if (auto free = check_interface_free(cfg.kernel->name, cfg.kernel->address, cfg.kernel->netns); !free)
+            return tl::unexpected(free.error());
         auto port = create_tap_port(cfg.kernel->name, service_mac_for("kernel:" + cfg.name), pool_.get());
         if (!port) return tl::unexpected(port.error());
         if (auto ok = configure_host_interface(cfg.kernel->name, cfg.kernel->address, cfg.prefix_len, cfg.kernel->netns);

@@ -126,7 +126,8 @@ nlohmann::json Switch::show() const {
                            {"resolver_from_host", u.cfg.resolver_from_host}, {"outbound", u.cfg.outbound},
                            {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)},
                            {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
-                           {"worker", u.worker}});
+                           {"worker", u.worker}, {"host_link_of", u.cfg.host_link_of},
+                           {"netns", u.cfg.kernel ? u.cfg.kernel->netns : ""}});
     }
     return {{"config", source_file_}, {"generation", topology_->generation}, {"workers", n_workers_},
             {"networks", nets}, {"ports", ports}, {"uplinks", uplinks}};

@@ -23,6 +23,7 @@ uplinks:
     device: "net_af_xdp0,iface=$VETH_VSW"
     address: 203.0.113.10/24
     gateway: 203.0.113.1
+    host_link: {name: vsh${UID_}, netns: $NETNS}   # the default one, in the test's namespace
 networks:
   natnet0: {mode: nat, subnet: 10.0.2.0/24, uplink: wan}
 YAML
@@ -52,7 +53,9 @@ grep -q "removed the XDP program $first that a stopped vswd left on $VETH_VSW" "
 second=$(xdp_prog_id)
 [ -n "$second" ] && [ "$second" != "$first" ] || fail "expected a new XDP program, have '$second'"
 [ "$(vswctl --json show | json_get "[u['link'] for u in d['data']['uplinks']][0]")" = up ] || fail "uplink not up"
-log "restart after kill -9: stale program $first removed, program $second attached"
+# The host link's TAP went with the dead process and is made again.
+in_host ip -4 addr show dev "vsh${UID_}" | grep -q "inet 169.254.213.1/30" || fail "the host link was not made again"
+log "restart after kill -9: stale program $first removed, program $second attached, host link made again"
 
 kill "$VSWD_PID"
 wait "$VSWD_PID" || fail "vswd exited with an error on SIGTERM"

@@ -37,7 +37,8 @@ std::string config_yaml(bool with_a4) {
       << ", file_prefix: " << H.vswd_prefix << ", log_level: info}\n"
       << "uplinks:\n"
       << "  wan: {device: \"net_vhost_wan,iface=" << H.run_dir
-      << "/wan.sock\", address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
+      // No host link (a TAP in the host's namespace): tests run side by side.
+      << "/wan.sock\", address: 203.0.113.10/24, gateway: 203.0.113.1, host_link: false}\n"
       << "networks:\n"
       << "  net-a: {mode: internal}\n"
       << "  net-b: {mode: internal}\n"

@@ -48,14 +48,15 @@ uplink_yaml() {
         echo "    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}"
     fi
 }
-# An AF_XDP uplink has no way to the host's stack: natnet0 reaches the host
-# (its 127.0.0.1 at 10.0.2.2, the forwards on the host's addresses) through
-# a kernel uplink of its own, in the test's "host" namespace.
-host_uplink_yaml() {
+# An AF_XDP uplink has no way to the host's stack: vswd makes it a host link
+# by default (a TAP, "wan.host"), and natnet0 reaches the host (its 127.0.0.1
+# at 10.0.2.2, the forwards on the host's addresses) through it with nothing
+# else written. Here it goes into the test's "host" namespace, under a name of
+# the test's own.
+host_link_yaml() {
     [ "$UPLINK_KIND" = afxdp ] || return 0
-    echo "  host: {kernel: {name: vsh${UID_}, address: 100.64.0.1, netns: $NETNS}, address: 100.64.0.2/30}"
+    echo "    host_link: {name: vsh${UID_}, netns: $NETNS}"
 }
-natnet0_host_uplink() { [ "$UPLINK_KIND" = afxdp ] && echo "    host_uplink: host"; return 0; }
 
 { switch_yaml; cat <<YAML
 uplinks:
@@ -64,7 +65,7 @@ $(uplink_yaml)
     address: 203.0.113.10/24
     resolver: 198.51.100.53
     ports: 20000-29999
-$(host_uplink_yaml)
+$(host_link_yaml)
 networks:
   natnet0:
     mode: nat
@@ -72,7 +73,6 @@ networks:
     gateway: 10.0.2.2
     dns: 10.0.2.3
     uplink: wan
-$(natnet0_host_uplink)
     dhcp:
       range: 10.0.2.16-10.0.2.254
       static: [{mac: "52:54:00:00:02:15", ip: 10.0.2.15}]
@@ -144,7 +144,13 @@ for f in http.log http-lo.log; do
 done
 
 start_vswd
-vswctl show
+vswctl show | tee "$WORK/show.txt"
+if [ "$UPLINK_KIND" = afxdp ]; then
+    grep -q "wan.host: the host link of wan: its networks reach the host (namespace $NETNS)" "$WORK/show.txt" \
+        || fail "vswctl show does not list the AF_XDP uplink's host link"
+    in_host ip -4 addr show dev "vsh${UID_}" | grep -q "inet 169.254.213.1/30" \
+        || fail "the host link has not its default address: $(in_host ip addr show dev "vsh${UID_}")"
+fi
 
 cat > "$WORK/vma.sh" <<'G'
 echo hello-from-nat-guest > /tmp/index.html

@@ -146,7 +146,7 @@ void make_ports() {
 std::string config_for(uint8_t flags) {
     std::string y = "uplinks:\n  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
                     "resolver: 9.9.9.9, ports: ";
-    y += "20000-20099}\n";
+    y += "20000-20099, host_link: false}\n";
     y += "networks:\n  nat:\n    mode: nat\n    subnet: 10.0.2.0/24\n    gateway: 10.0.2.2\n    uplink: wan\n";
     if (!(flags & 0x08)) y += "    dns: 10.0.2.3\n";
     if (flags & 0x10) y += "    max_sessions: 4\n";

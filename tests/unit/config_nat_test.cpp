@@ -44,7 +44,7 @@ ports:
 TEST(NatGood, FullExample) {
     Config c = load_ok(kFullNatExample);
 
-    ASSERT_EQ(c.uplinks.size(), 1u);
+    ASSERT_EQ(c.uplinks.size(), 2u);  // and its host link, below
     const UplinkConfig& up = c.uplinks.at("wan");
     EXPECT_EQ(up.name, "wan");
     EXPECT_EQ(up.line.value, 16);
@@ -70,6 +70,20 @@ TEST(NatGood, FullExample) {
     ASSERT_TRUE(nat.dns);
     EXPECT_EQ(*nat.dns, ip("10.0.2.3"));
     EXPECT_EQ(nat.uplink, "wan");
+    // A device uplink: the host's loopback and the forwards on its addresses
+    // through the host link vsw makes for it.
+    EXPECT_TRUE(nat.host_loopback);
+    EXPECT_EQ(nat.host_uplink, "wan.host");
+    const UplinkConfig& link = c.uplinks.at("wan.host");
+    EXPECT_EQ(link.host_link_of, "wan");
+    ASSERT_TRUE(link.kernel);
+    EXPECT_EQ(link.kernel->name, "vsh-wan");
+    EXPECT_EQ(link.kernel->address, ip("169.254.213.1"));
+    EXPECT_EQ(link.kernel->netns, "");
+    EXPECT_EQ(link.address, ip("169.254.213.2"));
+    EXPECT_EQ(link.prefix_len, 30);
+    EXPECT_EQ(link.gateway, ip("169.254.213.1"));
+    EXPECT_FALSE(link.outbound);
     ASSERT_EQ(nat.port_forwards.size(), 3u);
     const PortForward& ssh = nat.port_forwards[0];
     EXPECT_EQ(ssh.name, "ssh");
@@ -107,6 +121,54 @@ TEST(NatGood, FullExample) {
     EXPECT_EQ(n.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.3")});
 
     EXPECT_EQ(c.ports.at("vm1-eth0").network, "natnet0");
+}
+
+// A device uplink's host link: its keys, its default addresses one /30 per
+// device uplink, and only where a network uses it.
+TEST(NatGood, HostLinksOfDeviceUplinks) {
+    Config c = load_ok(R"(uplinks:
+  a: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}
+  k: {kernel: {name: vswk0, address: 198.51.100.1}, address: 198.51.100.2/24}
+  b:
+    device: d1
+    address: 192.0.2.10/24
+    gateway: 192.0.2.1
+    host_link: {name: vsh-test, address: 100.64.9.2/30, netns: hostns}
+  c: {device: d2, address: 192.0.3.10/24, gateway: 192.0.3.1}
+networks:
+  na: {mode: nat, uplink: a, host_loopback: false, port_forwards: ["ssh,tcp,,2222,,22"]}
+  nb: {mode: nat, uplink: b, subnet: 10.0.3.0/24}
+  nc: {mode: nat, uplink: c, subnet: 10.0.4.0/24, host_loopback: false}
+)");
+    // na: host_loopback off, but a forward on the host's addresses needs the link.
+    EXPECT_FALSE(c.networks.at("na").nat->host_loopback);
+    EXPECT_EQ(c.networks.at("na").nat->host_uplink, "a.host");
+    EXPECT_EQ(c.uplinks.at("a.host").kernel->name, "vsh-a");
+    EXPECT_EQ(c.uplinks.at("a.host").address, ip("169.254.213.2"));
+    // nb: the link as written; vsw takes the other address of the /30.
+    EXPECT_TRUE(c.networks.at("nb").nat->host_loopback);
+    const UplinkConfig& b = c.uplinks.at("b.host");
+    EXPECT_EQ(b.kernel->name, "vsh-test");
+    EXPECT_EQ(b.kernel->netns, "hostns");
+    EXPECT_EQ(b.kernel->address, ip("100.64.9.2"));
+    EXPECT_EQ(b.address, ip("100.64.9.1"));
+    EXPECT_EQ(b.gateway, ip("100.64.9.2"));
+    // nc needs no way to the host: c gets no link.
+    EXPECT_EQ(c.networks.at("nc").nat->host_uplink, "");
+    EXPECT_FALSE(c.uplinks.count("c.host"));
+    EXPECT_EQ(c.uplinks.size(), 6u);
+
+    // The third device uplink's default link is the third /30.
+    Config third = load_ok(R"(uplinks:
+  a: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, host_link: false}
+  b: {device: d1, address: 192.0.2.10/24, gateway: 192.0.2.1, host_link: false}
+  c: {device: d2, address: 192.0.3.10/24, gateway: 192.0.3.1}
+networks:
+  nc: {mode: nat, uplink: c}
+)");
+    EXPECT_EQ(third.uplinks.at("c.host").kernel->address, ip("169.254.213.9"));
+    EXPECT_EQ(third.uplinks.at("c.host").address, ip("169.254.213.10"));
+    EXPECT_EQ(third.uplinks.size(), 4u);
 }
 
 TEST(NatGood, KernelUplinkAndDefaults) {
@@ -152,7 +214,7 @@ networks:
     subnet: 172.16.0.0/12
     uplink: up1
 )");
-    ASSERT_EQ(c.uplinks.size(), 3u);
+    ASSERT_EQ(c.uplinks.size(), 4u);  // with up1's host link
     const UplinkConfig& up0 = c.uplinks.at("up0");
     EXPECT_TRUE(up0.device.empty());
     ASSERT_TRUE(up0.kernel);
@@ -160,7 +222,8 @@ networks:
     EXPECT_EQ(up0.kernel->address, ip("198.51.100.1"));
     EXPECT_EQ(up0.kernel->netns, "inet");
     EXPECT_TRUE(c.networks.at("a").nat->host_loopback);
-    EXPECT_FALSE(c.networks.at("b").nat->host_loopback);
+    EXPECT_TRUE(c.networks.at("b").nat->host_loopback);  // through up1's host link
+    EXPECT_EQ(c.networks.at("b").nat->host_uplink, "up1.host");
     EXPECT_EQ(up0.address, ip("198.51.100.2"));
     EXPECT_EQ(up0.prefix_len, 30);
     EXPECT_EQ(up0.gateway, ip("198.51.100.1"));  // default: the kernel side
@@ -295,13 +358,13 @@ std::vector<BadCase> nat_bad_cases() {
     ports_uplinks_and_host_ifaces += "ports:\n";
     for (int i = 0; i < 26; ++i) ports_uplinks_and_host_ifaces += "  p" + std::to_string(i) + ": {network: h0}\n";
 
-    std::string five_uplinks = "uplinks:\n";
-    for (int i = 0; i < 5; ++i)
-        five_uplinks += "  u" + std::to_string(i) + ": {device: d" + std::to_string(i) + ", address: 203.0.11" +
+    std::string nine_uplinks = "uplinks:\n";
+    for (int i = 0; i < 9; ++i)
+        nine_uplinks += "  u" + std::to_string(i) + ": {device: d" + std::to_string(i) + ", address: 203.0.11" +
                         std::to_string(i) + ".10/24, gateway: 203.0.11" + std::to_string(i) + ".1}\n";
 
     return {
-        {"TooManyUplinks", five_uplinks, 6, 3, "uplinks.u4", "too many uplinks: at most 4 are supported"},
+        {"TooManyUplinks", nine_uplinks, 10, 3, "uplinks.u8", "too many uplinks: at most 8 are supported"},
         // nat networks
         {"UnknownUplink",
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
@@ -314,8 +377,43 @@ std::vector<BadCase> nat_bad_cases() {
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
          "networks:\n  n:\n    mode: nat\n    subnet: 10.0.2.0/24\n    uplink: wan\n    dns: 10.0.2.3\n",
          8, 10, "networks.n.dns", "uplink 'wan' has none (set uplinks.wan.resolver)"},
-        {"HostLoopbackOnADeviceUplink", natnet("    host_loopback: true\n"), 12, 20, "networks.n.host_loopback",
-         "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink 'wan' is a device"},
+        {"HostLoopbackOnADeviceUplinkWithoutHostLink", natnet("    host_loopback: true\n", "    host_link: false\n"),
+         13, 20, "networks.n.host_loopback",
+         "host_loopback reaches the host's 127.0.0.1 through a kernel uplink, and uplink 'wan' is a device with "
+         "host_link: false"},
+        {"HostLinkOnAKernelUplink",
+         "uplinks:\n  k: {kernel: {name: vswk0, address: 203.0.113.1}, address: 203.0.113.10/24, host_link: false}\n",
+         2, 78, "uplinks.k.host_link", "a kernel uplink reaches the host itself; host_link is for device uplinks"},
+        {"HostLinkAddressNotASlash30", natnet("", "    host_link: {address: 169.254.7.1/24}\n"), 7, 26,
+         "uplinks.wan.host_link.address", "'169.254.7.1/24' is not an address of a /30"},
+        {"HostLinkAddressIsTheNetwork", natnet("", "    host_link: {address: 169.254.7.0/30}\n"), 7, 26,
+         "uplinks.wan.host_link.address", "is the network address of 169.254.7.0/30"},
+        {"HostLinkUnknownKey", natnet("", "    host_link: {nmae: x}\n"), 7, 17, "uplinks.wan.host_link.nmae",
+         "unknown key 'nmae' (expected one of: name, address, netns)"},
+        {"HostLinkNameOfAnUplink",
+         "uplinks:\n  a: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
+         "  a.host: {device: d1, address: 198.51.100.10/24, gateway: 198.51.100.1}\n",
+         3, 3, "uplinks.a.host", "uplink name 'a.host' is the name of the host link of uplink 'a'"},
+        {"HostLinkDefaultNameTaken",
+         "uplinks:\n  k: {kernel: {name: vsh-wan, address: 198.51.100.1}, address: 198.51.100.10/24}\n"
+         "  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n",
+         3, 3, "uplinks.wan",
+         "host link interface name 'vsh-wan' is already used by uplink 'k' (it is the default: set "
+         "uplinks.wan.host_link with another name and address, or false)"},
+        {"HostLinkOverlapsAnUplink",
+         "uplinks:\n  k: {kernel: {name: vswk0, address: 169.254.213.1}, address: 169.254.213.2/24}\n"
+         "  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n",
+         3, 3, "uplinks.wan", "host link 169.254.213.0/30 overlaps the addresses of uplink 'k'"},
+        {"TooManyUplinksWithHostLinks",
+         "uplinks:\n  a: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
+         "  b: {device: d1, address: 198.51.100.10/24, gateway: 198.51.100.1}\n"
+         "  c: {device: d2, address: 192.0.2.10/24, gateway: 192.0.2.1}\n"
+         "  d: {device: d3, address: 192.0.3.10/24, gateway: 192.0.3.1}\n"
+         "  e: {device: d4, address: 192.0.4.10/24, gateway: 192.0.4.1}\n"
+         "networks:\n  na: {mode: nat, uplink: a}\n  nb: {mode: nat, uplink: b, subnet: 10.0.3.0/24}\n"
+         "  nc: {mode: nat, uplink: c, subnet: 10.0.4.0/24}\n  nd: {mode: nat, uplink: d, subnet: 10.0.5.0/24}\n"
+         "  ne: {mode: nat, uplink: e, subnet: 10.0.6.0/24}\n",
+         2, 3, "uplinks.a", "too many uplinks: 10 with the host links of device uplinks, and at most 8"},
         {"HostUplinkUnknown", natnet("    host_uplink: lan\n"), 12, 18, "networks.n.host_uplink",
          "unknown uplink 'lan'"},
         {"HostUplinkIsADevice",
@@ -467,7 +565,7 @@ std::vector<BadCase> nat_bad_cases() {
          uplink("    device: d0\n    address: 203.0.113.10/24\n    gateway: 203.0.113.1\n    ports: 1024-1086\n"),
          6, 12, "uplinks.u.ports", "range 1024-1086 has 63 ports; at least 64 are needed"},
         {"UnknownUplinkKey", uplink("    device: d0\n    adress: 203.0.113.10/24\n"), 4, 5, "uplinks.u.adress",
-         "unknown key 'adress' (expected one of: device, kernel, address, gateway, resolver, ports)"},
+         "unknown key 'adress' (expected one of: device, kernel, address, gateway, resolver, ports, host_link)"},
         {"BadUplinkName", "uplinks:\n  w/1: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n", 2,
          3, "uplinks.w/1", "is not a valid uplink name"},
         {"BadResolver", natnet("", "    resolver2: 1.1.1.1\n"), 7, 5, "uplinks.wan.resolver2", "unknown key"},
@@ -501,7 +599,7 @@ std::vector<BadCase> nat_bad_cases() {
          "networks:\n"
          "  a: {mode: nat, subnet: 10.0.2.0/24, uplink: wan, max_sessions: 4194304}\n"
          "  b: {mode: nat, subnet: 10.0.3.0/24, uplink: wan, max_sessions: 4194304}\n",
-         1, 21, "switch.memory_mb", "needs about 855 MB of DPDK memory (NAT tables for 4194304 sessions per worker"},
+         1, 21, "switch.memory_mb", "needs about 856 MB of DPDK memory (NAT tables for 4194304 sessions per worker"},
         {"NatTablesNeedMoreMemoryDefault",
          "uplinks: {wan: {device: net_null0, address: 203.0.113.10/24, gateway: 203.0.113.1}}\n"
          "networks:\n"

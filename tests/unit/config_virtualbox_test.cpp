@@ -76,8 +76,8 @@ networks:
     EXPECT_EQ(n.dhcp->dns, std::vector<Ipv4>{ip("10.0.2.1")});
 }
 
-// host_loopback is on by default where it works (a kernel uplink), with the
-// gateway as the host alias, and off on a device uplink.
+// host_loopback is on by default, with the gateway as the host alias: through
+// a kernel uplink, or a device uplink's host link.
 TEST(VirtualBoxDefaults, HostLoopbackIsOnWithAKernelUplink) {
     const Config c = load_with_host_resolver(R"(uplinks:
   k: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}
@@ -92,8 +92,9 @@ networks:
     EXPECT_TRUE(c.networks.at("a").nat->host_loopback);
     EXPECT_EQ(c.networks.at("a").nat->host_alias, ip("10.0.2.2"));
     EXPECT_EQ(c.networks.at("a").nat->host_uplink, "k");
-    EXPECT_FALSE(c.networks.at("b").nat->host_loopback);
-    EXPECT_EQ(c.networks.at("b").nat->host_uplink, "");
+    // A device uplink: through the host link vsw makes for it.
+    EXPECT_TRUE(c.networks.at("b").nat->host_loopback);
+    EXPECT_EQ(c.networks.at("b").nat->host_uplink, "d.host");
     EXPECT_FALSE(c.networks.at("c").nat->host_loopback);
     // A device uplink reaches the host through a kernel one named by host_uplink.
     EXPECT_TRUE(c.networks.at("e").nat->host_loopback);

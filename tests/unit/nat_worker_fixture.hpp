@@ -66,7 +66,8 @@ const nat::PortSlice kSlice{20000, 20099};
 // kUplinkIp, kSlice and the two forwards above, in YAML.
 inline const char* kConfig = R"(
 uplinks:
-  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, resolver: 9.9.9.9, ports: 20000-20099}
+  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, resolver: 9.9.9.9, ports: 20000-20099,
+        host_link: false}
 networks:
   nat:
     mode: nat

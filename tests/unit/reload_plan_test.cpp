@@ -20,7 +20,8 @@ uplinks:
     gateway: 203.0.113.1
     resolver: 203.0.113.53
     ports: 20000-29999
-  wan2: {device: "net_null1", address: 198.51.100.10/24, gateway: 198.51.100.1}
+    host_link: false   # its own tests below
+  wan2: {device: "net_null1", address: 198.51.100.10/24, gateway: 198.51.100.1, host_link: false}
 networks:
   ho:
     mode: host-only
@@ -203,8 +204,9 @@ const KeyCase kCases[] = {
      "update_network:nat", "network nat (host_loopback; sessions kept)"},
     {"networks.nat.host_alias", [](Config& c) { nat_of(c, "nat").host_alias = ip("10.0.2.9"); },
      "update_network:nat", "network nat (host_loopback; sessions kept)"},
+    // Newly given, it carries no session yet (taken away: see AHostLink... below).
     {"networks.nat.host_uplink", [](Config& c) { nat_of(c, "nat").host_uplink = "wan2"; },
-     "update_network:nat flush_nat_sessions:nat", "network nat (host_uplink: NAT sessions flushed)"},
+     "update_network:nat", "network nat (host_uplink; sessions kept)"},
     {"networks.nat.mode (nat to nat-network)", [](Config& c) { nat_of(c, "nat").nat_network = true; },
      "update_network:nat", "network nat (mode; sessions kept)"},
     {"networks.nat.mode (to internal)",
@@ -336,6 +338,42 @@ TEST(Plan, SeveralKeysOfOneObjectMakeOneLine) {
     const Plan plan = diff(base(), next);
     EXPECT_EQ(steps_of(plan), "update_uplink:wan flush_nat_sessions:nat");
     EXPECT_EQ(join(plan.changed), "uplink wan (ports, resolver, gateway: sessions of its NAT networks flushed)");
+}
+
+// A device uplink's host link is an uplink of its own ("<name>.host"): made
+// when a network first needs the host, removed when none does any more, and
+// the device uplink itself is left alone.
+TEST(Plan, AHostLinkComesAndGoesWithTheNetworksThatUseIt) {
+    auto load = [](const std::string& nat_extra) {
+        auto c = load_config_string("uplinks:\n  wan: {device: net_null0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
+                                    "networks:\n  nat: {mode: nat, uplink: wan" + nat_extra + "}\n",
+                                    "vsw.yaml");
+        EXPECT_TRUE(c) << (c ? "" : c.error().to_string());
+        return c ? *c : Config{};
+    };
+    const Config with_link = load("");
+    const Config without = load(", host_loopback: false");
+    ASSERT_TRUE(with_link.uplinks.count("wan.host"));
+    ASSERT_FALSE(without.uplinks.count("wan.host"));
+
+    // Sessions to the host's loopback went through the link: they go too.
+    Plan plan = diff(with_link, without);
+    EXPECT_EQ(steps_of(plan), "remove_uplink:wan.host update_network:nat flush_nat_sessions:nat");
+    EXPECT_EQ(join(plan.removed), "uplink wan.host");
+    EXPECT_EQ(join(plan.changed), "network nat (host_loopback, host_uplink: NAT sessions flushed)");
+
+    // A new link carries no session yet: the others stay.
+    plan = diff(without, with_link);
+    EXPECT_EQ(steps_of(plan), "create_uplink:wan.host update_network:nat");
+    EXPECT_EQ(join(plan.added), "uplink wan.host");
+    EXPECT_EQ(join(plan.changed), "network nat (host_loopback, host_uplink; sessions kept)");
+
+    // A new name for the link's TAP re-creates the link only.
+    Config renamed = with_link;
+    renamed.uplinks.at("wan.host").kernel->name = "vsh-other";
+    plan = diff(with_link, renamed);
+    EXPECT_EQ(steps_of(plan), "remove_uplink:wan.host create_uplink:wan.host flush_nat_sessions:nat");
+    EXPECT_EQ(join(plan.changed), "uplink wan.host (kernel: re-created; sessions of its NAT networks flushed)");
 }
 
 TEST(Plan, NamesListsTheStepsOfOneAction) {
