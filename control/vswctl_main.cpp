@@ -83,6 +83,13 @@ void print_stats(const json& d) {
         fmt::print("{:<16} {:>12} {:>14} {:>12} {:>14} {:>9} {:>9} {}\n", name, str(p, "rx_packets"),
                    str(p, "rx_bytes"), str(p, "tx_packets"), str(p, "tx_bytes"), str(p, "to_slow_path"),
                    str(p, "drops_total"), reasons);
+        if (p.contains("queues")) {
+            std::string queues;
+            for (const json& q : p["queues"])
+                queues += fmt::format(" [queue {} worker {}: rx {}]", str(q, "queue"), str(q, "worker"),
+                                      str(q, "rx_packets"));
+            fmt::print("{:<16}{}\n", "", queues);
+        }
     }
     fmt::print("\nworkers:");
     for (const json& w : d["workers"])

@@ -24,6 +24,7 @@ private:
 
 struct PortCounters {
     Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
+    Counter rx_queue_packets[kMaxQueues];  // rx_packets by the queue they came on
     Counter to_slow_path;
     Counter drops[kDropReasonCount];
 };

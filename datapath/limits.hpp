@@ -10,6 +10,7 @@ inline constexpr uint16_t kMaxNetworks = 32;
 inline constexpr uint16_t kMaxWorkers = 8;
 inline constexpr uint16_t kMaxUplinks = 8;     // NAT uplinks, device uplinks' host links included
 inline constexpr uint32_t kFdbEntries = 65536; // learned MACs, all networks together
+inline constexpr uint16_t kMaxQueues = 4;     // vhost-user queue pairs per port (ports.X.queues)
 inline constexpr uint16_t kBurst = 32;         // packets per rx/tx call
 inline constexpr uint16_t kMaxServiceIps = 4;  // per network: DHCP server, gateway, DNS, ...
 inline constexpr uint16_t kNoNetwork = 0xffff;

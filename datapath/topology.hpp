@@ -25,7 +25,8 @@ struct PortSlot {             // indexed by DPDK port id
     bool active = false;
     uint8_t uplink = kNoUplink;  // this port is uplink N (then `network` is unused)
     uint16_t network = kNoNetwork;
-    uint16_t worker = 0;      // the only thread that polls and transmits on this port
+    uint16_t worker = 0;      // the only thread that transmits on this port and polls its queue 0
+    uint16_t n_queues = 1;    // rx queues; queue q > 0 is polled by worker (worker + q) % n_workers
     bool mac_pinned = false;
     Mac pinned_mac;
     rte_ring* tx_ring = nullptr;  // packets from other threads for this port (MP/SC)
@@ -103,9 +104,17 @@ struct NetworkSlot {
     uint16_t ports[kMaxPorts]{};  // flood list
 };
 
+// A receive queue other than a port's queue 0 (multi-queue vhost-user ports).
+struct RxQueue {
+    uint16_t port = 0;
+    uint16_t queue = 0;
+};
+
 struct WorkerSlot {
     uint16_t n_ports = 0;
-    uint16_t ports[kMaxPorts]{};  // ports this worker polls
+    uint16_t ports[kMaxPorts]{};  // ports this worker owns: it polls their queue 0 and transmits
+    uint16_t n_extra_rx = 0;
+    RxQueue extra_rx[kMaxPorts * (kMaxQueues - 1)]{};  // further queues it polls, of any port
 };
 
 struct Topology {

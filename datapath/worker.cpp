@@ -182,7 +182,9 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             else
                 drop(routed[j], in_port, DropReason::mac_limit);
         }
-        if (kept > 0) {
+        if (kept > 0 && in.worker != index_) {
+            nat_.hand_to_port_owner(topo, in_port, routed, kept);  // came on a further queue
+        } else if (kept > 0) {
             nat_.from_guest(topo, in_port, in.network, routed, kept, now_s_, to_guests_);
             switch_to_guests(topo, to_guests_);  // hairpinned ones
         }
@@ -293,16 +295,19 @@ void Worker::run() {
             const uint64_t now = rte_rdtsc();
             now_s_ = static_cast<uint32_t>(now / shared_.tsc_hz);
             const WorkerSlot& mine = topo->workers[index_];
-            for (uint16_t k = 0; k < mine.n_ports; ++k) {
-                const uint16_t port = mine.ports[k];
+            const uint16_t n_rx = static_cast<uint16_t>(mine.n_ports + mine.n_extra_rx);
+            for (uint16_t k = 0; k < n_rx; ++k) {
+                // Its own ports' queue 0, then the further queues it was given.
+                const RxQueue rxq = k < mine.n_ports ? RxQueue{mine.ports[k], 0} : mine.extra_rx[k - mine.n_ports];
                 const uint64_t t_rx = stage_clock();
-                const uint16_t n = rte_eth_rx_burst(port, 0, pkts, kBurst);
+                const uint16_t n = rte_eth_rx_burst(rxq.port, rxq.queue, pkts, kBurst);
                 if constexpr (kCycleStats) {
                     (n == 0 ? ctr_.cycles.empty_poll : ctr_.cycles.rx).add(stage_clock() - t_rx);
                     ctr_.cycles.packets.add(n);
                 }
                 if (n == 0) continue;
-                process_burst(*topo, port, pkts, n, now);
+                ctr_.port[rxq.port].rx_queue_packets[rxq.queue].add(n);
+                process_burst(*topo, rxq.port, pkts, n, now);
                 work += n;
             }
             const uint64_t t_tx = stage_clock();

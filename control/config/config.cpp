@@ -581,7 +581,7 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
     if (!valid_name(port.name, "_.-") || port.name.size() > 64)
         fail_key(f, "'" + port.name + "' is not a valid port name (1..64 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields = map_fields(f, {"network", "socket", "client", "mac", "max_macs", "max_leases",
-                                                  "socket_group", "socket_mode"});
+                                                  "queues", "socket_group", "socket_mode"});
 
     const Field& network = require(fields, f, "network");
     port.network = scalar(network);
@@ -621,6 +621,8 @@ PortConfig Loader::port(const Field& f, const Config& config) const {
         if (port.mac && port.max_leases != 1)
             fail(*l, "a port with a pinned mac gets exactly one lease (leave max_leases out)");
     }
+    if (const Field* q = find(fields, "queues"))
+        port.queues = static_cast<uint16_t>(number(*q, 1, kMaxQueues, "queue pairs"));
     return port;
 }
 

@@ -193,6 +193,9 @@ struct PortConfig {
     std::optional<Mac> mac;               // pinned source MAC (anti-spoofing)
     uint32_t max_macs = 256;              // source MACs learned from this port; more are dropped
     uint32_t max_leases = 4;              // DHCP leases the port's guest may hold (1 when `mac` is pinned)
+    // vhost-user queue pairs (QEMU queues=N, mq=on): vswd polls each queue,
+    // spread over the workers; it sends to the guest on queue 0.
+    uint16_t queues = 1;
     std::string socket_group;             // overrides switch.socket_group for this server socket
     std::optional<unsigned> socket_mode;  // overrides switch.socket_mode
     SourceLine line;

@@ -147,12 +147,13 @@ struct PortChange {
 };
 
 PortChange compare_ports(const PortConfig& was, const PortConfig& now) {
-    [[maybe_unused]] const auto& [name, network, socket, client, mac, max_macs, max_leases, socket_group,
+    [[maybe_unused]] const auto& [name, network, socket, client, mac, max_macs, max_leases, queues, socket_group,
                                   socket_mode, line] = now;
     PortChange c;
     // The vhost-user endpoint: a new one is needed (the guest reconnects).
     c.keys.compare("socket", was.socket, socket);
     c.keys.compare("client", was.client, client);
+    c.keys.compare("queues", was.queues, queues);
     const bool recreate = c.keys.any();
     // The MACs learned on the port were learned in that network, or under
     // that pinned MAC.

@@ -16,8 +16,8 @@ namespace {
 constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 
-tl::expected<uint16_t, std::string> probe_and_start(const std::string& dev_name,
-                                                    const std::string& devargs, rte_mempool* pool) {
+tl::expected<uint16_t, std::string> probe_and_start(const std::string& dev_name, const std::string& devargs,
+                                                    rte_mempool* pool, uint16_t queues = 1) {
     // -EEXIST: a PCI NIC that EAL's allow-list (-a) probed at start.
     if (int rc = rte_dev_probe(devargs.c_str()); rc != 0 && rc != -EEXIST)
         return tl::unexpected(fmt::format("cannot create device '{}': {}", devargs, rte_strerror(-rc)));
@@ -30,15 +30,17 @@ tl::expected<uint16_t, std::string> probe_and_start(const std::string& dev_name,
         return tl::unexpected(fmt::format("{}: {} failed: {}", dev_name, what, rte_strerror(-rc)));
     };
     rte_eth_conf conf{};
-    if (int rc = rte_eth_dev_configure(port_id, 1, 1, &conf); rc != 0) return fail("configure", rc);
+    if (int rc = rte_eth_dev_configure(port_id, queues, queues, &conf); rc != 0) return fail("configure", rc);
     uint16_t nb_rxd = kRxDescriptors, nb_txd = kTxDescriptors;
     rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
     const int socket = rte_eth_dev_socket_id(port_id);
     const unsigned sock = socket < 0 ? 0u : static_cast<unsigned>(socket);
-    if (int rc = rte_eth_rx_queue_setup(port_id, 0, nb_rxd, sock, nullptr, pool); rc != 0)
-        return fail("rx queue setup", rc);
-    if (int rc = rte_eth_tx_queue_setup(port_id, 0, nb_txd, sock, nullptr); rc != 0)
-        return fail("tx queue setup", rc);
+    for (uint16_t q = 0; q < queues; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(port_id, q, nb_rxd, sock, nullptr, pool); rc != 0)
+            return fail("rx queue setup", rc);
+        if (int rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, sock, nullptr); rc != 0)
+            return fail("tx queue setup", rc);
+    }
     if (int rc = rte_eth_dev_start(port_id); rc != 0) return fail("start", rc);
     return port_id;
 }
@@ -50,9 +52,9 @@ tl::expected<uint16_t, std::string> create_vhost_port(const VhostPortSpec& spec,
         return tl::unexpected(fmt::format("socket path '{}' must not contain ','", spec.socket));
     const std::string dev = "net_vhost_" + spec.name;
     // iommu off, no TSO: guests send plain frames (the switch does not segment).
-    const std::string args = fmt::format("{},iface={},queues=1,client={}", dev, spec.socket,
+    const std::string args = fmt::format("{},iface={},queues={},client={}", dev, spec.socket, spec.queues,
                                          spec.client ? 1 : 0);
-    return probe_and_start(dev, args, pool);
+    return probe_and_start(dev, args, pool, spec.queues);
 }
 
 tl::expected<uint16_t, std::string> create_tap_port(const std::string& ifname, const Mac& mac, rte_mempool* pool) {

@@ -20,9 +20,10 @@ struct VhostPortSpec {
     std::string name;     // vsw port name; the DPDK device is "net_vhost_<name>"
     std::string socket;   // vhost-user unix socket path
     bool client = false;  // true: connect (and reconnect) to a listening QEMU
+    uint16_t queues = 1;  // queue pairs (the guest's virtio-net queues=N)
 };
 
-// Probes, configures (1 rx + 1 tx queue) and starts the device; returns its port id.
+// Probes, configures (`queues` rx + tx queues) and starts the device; returns its port id.
 tl::expected<uint16_t, std::string> create_vhost_port(const VhostPortSpec& spec, rte_mempool* pool);
 // `mac`: the kernel netdev's MAC. Keep it stable across vswd restarts: guests
 // cache it (ARP), and a new random one would cut them off the host until

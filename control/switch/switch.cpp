@@ -132,6 +132,7 @@ void Switch::reset_port_counters(uint16_t port_id) {
         PortCounters& c = w.port[port_id];
         c.rx_packets.reset(), c.rx_bytes.reset(), c.tx_packets.reset(), c.tx_bytes.reset();
         c.to_slow_path.reset();
+        for (auto& q : c.rx_queue_packets) q.reset();
         for (auto& d : c.drops) d.reset();
     }
     shared_->link_up[port_id].store(false, std::memory_order_relaxed);
@@ -144,7 +145,7 @@ tl::expected<void, std::string> Switch::add_port(const PortConfig& cfg) {
         if (!stale) return tl::unexpected(stale.error());
         if (*stale == StaleSocket::removed) spdlog::warn("port {}: removed stale socket {}", cfg.name, cfg.socket);
     }
-    auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client}, pool_.get());
+    auto id = create_vhost_port({cfg.name, cfg.socket, cfg.client, cfg.queues}, pool_.get());
     if (!id) return tl::unexpected(id.error());
     if (!cfg.client) {
         const SocketAccess access = socket_access(sw_, cfg);
@@ -248,7 +249,11 @@ void Switch::publish() {
 void Switch::refresh_port_names() {
     std::lock_guard lock(names_mutex_);
     for (auto& n : port_names_) n.clear();
-    for (const auto& [name, p] : ports_) port_names_[p.port_id] = name;
+    port_queues_.fill({});
+    for (const auto& [name, p] : ports_) {
+        port_names_[p.port_id] = name;
+        port_queues_[p.port_id] = {p.cfg.queues, p.worker};
+    }
     for (const auto& [name, u] : uplinks_) port_names_[u.port_id] = "uplink:" + name;
     for (const auto& [name, n] : networks_)
         if (n.host_port) port_names_[*n.host_port] = n.cfg.host_interface->name;

@@ -205,6 +205,11 @@ private:
 
     mutable std::mutex names_mutex_;                 // guards port_names_ for telemetry
     std::array<std::string, kMaxPorts> port_names_;  // by port id; "" = unused
+    struct QueueLayout {
+        uint16_t n_queues = 1;
+        uint16_t worker = 0;                         // queue q is polled by (worker + q) % n_workers
+    };
+    std::array<QueueLayout, kMaxPorts> port_queues_; // by port id, for the per-queue counters
 };
 
 // A stable, locally administered MAC for a network's virtual services.

@@ -55,7 +55,17 @@ nlohmann::json Switch::port_counters_json(bool only_nonzero_drops) const {
     std::lock_guard lock(names_mutex_);
     for (uint16_t id = 0; id < kMaxPorts; ++id) {
         if (port_names_[id].empty()) continue;
-        out[port_names_[id]] = totals_json(totals_for(*shared_, id), only_nonzero_drops);
+        nlohmann::json& j = out[port_names_[id]] = totals_json(totals_for(*shared_, id), only_nonzero_drops);
+        // A multi-queue port: what each queue brought, and which worker polls it.
+        const QueueLayout& layout = port_queues_[id];
+        if (layout.n_queues <= 1) continue;
+        nlohmann::json queues = nlohmann::json::array();
+        for (uint16_t q = 0; q < layout.n_queues; ++q) {
+            uint64_t rx = 0;
+            for (const WorkerCounters& w : shared_->counters) rx += w.port[id].rx_queue_packets[q].get();
+            queues.push_back({{"queue", q}, {"worker", (layout.worker + q) % n_workers_}, {"rx_packets", rx}});
+        }
+        j["queues"] = queues;
     }
     return out;
 }

@@ -116,6 +116,15 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
         ns.ports[ns.n_ports++] = port_id;
         poll(worker, port_id);
     };
+    // A port's further queues go round the workers after its own, so that
+    // with as many workers as queues each queue has a worker of its own.
+    auto poll_queues = [&](uint16_t port_id, uint16_t worker, uint16_t queues) {
+        t->ports[port_id].n_queues = queues;
+        for (uint16_t q = 1; q < queues; ++q) {
+            WorkerSlot& ws = t->workers[(worker + q) % model.n_workers];
+            ws.extra_rx[ws.n_extra_rx++] = RxQueue{port_id, q};
+        }
+    };
 
     for (const auto& [name, up] : model.uplinks) {
         UplinkSlot& us = t->uplinks[up.id];
@@ -153,6 +162,7 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
         auto net = model.networks.find(p.cfg.network);
         if (net == model.networks.end()) continue;
         attach(p.port_id, net->second.id, p.worker, p.tx_ring, p.cfg.mac);
+        poll_queues(p.port_id, p.worker, p.cfg.queues);
     }
     return t;
 }

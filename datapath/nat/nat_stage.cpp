@@ -113,6 +113,11 @@ bool NatStage::hand_off(rte_ring* ring, uint16_t in_port, rte_mbuf* m) {
     return true;
 }
 
+void NatStage::hand_to_port_owner(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n) {
+    rte_ring* ring = shared_.nat_in2out_rings[topo.ports[in_port].worker];
+    for (uint16_t k = 0; k < n; ++k) hand_off(ring, in_port, pkts[k]);
+}
+
 int NatStage::forward_owner_elsewhere(const Topology& topo, uint16_t network, uint8_t proto, uint32_t ip,
                                       uint16_t port) const {
     if (topo.n_workers <= 1) return -1;

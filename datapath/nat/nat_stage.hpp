@@ -51,6 +51,10 @@ public:
     // Frames a guest of NAT network `network` sent to its gateway MAC (n <= kBurst).
     void from_guest(const Topology& topo, uint16_t in_port, uint16_t network, rte_mbuf** pkts, uint16_t n,
                     uint32_t now_s, ToGuests& out);
+    // Frames for NAT that a port's further queue brought to a worker other
+    // than the port's own (multi-queue): the port's sessions live with its
+    // own worker, whichever queue a flow's packets take, so they go there.
+    void hand_to_port_owner(const Topology& topo, uint16_t in_port, rte_mbuf** pkts, uint16_t n);
     // Up to a burst of what other workers handed over, each ring processed
     // a run of same-port packets at a time. Return how many were taken.
     uint16_t drain_out2in(const Topology& topo, uint32_t now_s, ToGuests& out);

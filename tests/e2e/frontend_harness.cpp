@@ -45,6 +45,7 @@ std::string config_yaml(bool with_a4) {
       << "  net-s: {mode: internal, subnet: 10.9.0.0/24, dhcp: {}}\n"
       << "  net-x: {mode: internal, subnet: 10.8.0.0/24, dhcp: {}, max_macs: 100}\n"
       << "  net-n: {mode: nat, subnet: 10.7.0.0/24, uplink: wan, max_sessions: 100, max_sessions_per_guest: 40}\n"
+      << "  net-q: {mode: internal}\n"
       << "ports:\n"
       << "  a1: {network: net-a}\n"
       << "  a2: {network: net-a}\n"
@@ -56,7 +57,9 @@ std::string config_yaml(bool with_a4) {
       << "  x2: {network: net-x}\n"
       << "  x3: {network: net-x}\n"
       << "  n1: {network: net-n}\n"
-      << "  n2: {network: net-n}\n";
+      << "  n2: {network: net-n}\n"
+      << "  q1: {network: net-q, queues: 2}\n"
+      << "  q2: {network: net-q}\n";
     if (with_a4) y << "  a4: {network: net-a}\n";
     return y.str();
 }
@@ -265,7 +268,7 @@ uint16_t checksum(const uint8_t* p, size_t n) {
 uint16_t port_of(const std::string& name) { return H.port.at(name); }
 
 // Sends every frame (retrying for up to 500 ms); returns how many went.
-size_t send(const std::string& name, const std::vector<Bytes>& frames) {
+size_t send(const std::string& name, const std::vector<Bytes>& frames, uint16_t queue) {
     const uint16_t port = port_of(name);
     std::vector<rte_mbuf*> m;
     for (const Bytes& f : frames) {
@@ -282,7 +285,7 @@ size_t send(const std::string& name, const std::vector<Bytes>& frames) {
     size_t sent = 0;
     const auto deadline = Clock::now() + 500ms;
     while (sent < m.size() && Clock::now() < deadline) {
-        const uint16_t n = rte_eth_tx_burst(port, 0, m.data() + sent,
+        const uint16_t n = rte_eth_tx_burst(port, queue, m.data() + sent,
                                             static_cast<uint16_t>(std::min<size_t>(m.size() - sent, 32)));
         sent += n;
         if (n == 0) std::this_thread::sleep_for(20us);

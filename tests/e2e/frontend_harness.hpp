@@ -53,7 +53,10 @@ inline constexpr uint16_t kEtherTypeArp = 0x0806;
 inline constexpr uint16_t kEtherTypeTest = 0x88b5;  // IEEE local experimental
 
 // The ports vswd starts with, in vdev order (net_virtio_user<i>).
-inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2", "x1", "x2", "x3", "n1", "n2"};
+inline const std::vector<std::string> kInitialPorts = {"a1", "a2", "a3", "b1", "s1", "s2", "x1",
+                                                       "x2", "x3", "n1", "n2", "q1", "q2"};
+// q1 has two queue pairs (ports.q1.queues: 2), on both sides.
+inline const std::map<std::string, uint16_t> kQueues = {{"q1", 2}};
 // The NAT uplink "wan" is a vhost-user device too (<run_dir>/wan.sock): the
 // test process plays the far side of it (the gateway and the internet).
 inline const std::vector<std::string> kUplinkFrontends = {"wan"};
@@ -152,7 +155,7 @@ uint16_t checksum(const uint8_t* p, size_t n);
 uint16_t port_of(const std::string& name);
 
 // Sends every frame (retrying for up to 500 ms); returns how many went.
-size_t send(const std::string& name, const std::vector<Bytes>& frames);
+size_t send(const std::string& name, const std::vector<Bytes>& frames, uint16_t queue = 0);
 size_t send1(const std::string& name, const Bytes& f);
 
 // Polls one rx burst; appends what arrived.

@@ -136,25 +136,27 @@ bool start_eal() {
     CPU_SET(0, &cpus);
     sched_setaffinity(0, sizeof cpus, &cpus);
 
-    std::vector<std::string> args = {"frontend_test", "--no-huge", "--single-file-segments", "-m", "256",
+    std::vector<std::string> args = {"frontend_test", "--no-huge", "--single-file-segments", "-m", "384",
                                      "--no-pci", "--file-prefix", H.fe_prefix, "--lcores", "0@0",
                                      "--log-level=lib.eal:warning"};
     const std::vector<std::string> names = frontend_names();
     for (size_t i = 0; i < names.size(); ++i) {
         args.push_back("--vdev");
+        const auto q = kQueues.find(names[i]);
         args.push_back("net_virtio_user" + std::to_string(i) + ",path=" + H.run_dir + "/" + names[i] +
-                       ".sock,queues=1,queue_size=1024");
+                       ".sock,queues=" + std::to_string(q != kQueues.end() ? q->second : 1) + ",queue_size=1024");
     }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) return false;
     H.eal = true;
-    // Every virtio-user port holds up to 1024 mbufs in its receive ring and,
-    // until its lazy cleanup runs, about as many in its transmit ring: 13
-    // ports (a4 joins later) x 2048, plus the lcore cache and the frames a
-    // test builds. A port started on an empty pool gets an empty receive
-    // ring and never receives (the CI once failed that way with 16383).
-    H.pool = rte_pktmbuf_pool_create("fe_mbufs", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+    // Every virtio-user queue pair holds up to 1024 mbufs in its receive ring
+    // and, until its lazy cleanup runs, about as many in its transmit ring:
+    // 16 queue pairs (q1 has two; a4 joins later) x 2048, plus the lcore cache
+    // and the frames a test builds. A port started on an empty pool gets an
+    // empty receive ring and never receives (the CI once failed that way with
+    // 16383 for 13).
+    H.pool = rte_pktmbuf_pool_create("fe_mbufs", 49151, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      static_cast<int>(rte_socket_id()));
     if (H.pool == nullptr) return false;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -165,9 +167,13 @@ bool start_eal() {
             return false;
         }
         rte_eth_conf conf{};
-        if (rte_eth_dev_configure(id, 1, 1, &conf) != 0 ||
-            rte_eth_rx_queue_setup(id, 0, 1024, rte_socket_id(), nullptr, H.pool) != 0 ||
-            rte_eth_tx_queue_setup(id, 0, 1024, rte_socket_id(), nullptr) != 0 || rte_eth_dev_start(id) != 0) {
+        const auto q = kQueues.find(names[i]);
+        const uint16_t queues = q != kQueues.end() ? q->second : 1;
+        bool ok = rte_eth_dev_configure(id, queues, queues, &conf) == 0;
+        for (uint16_t k = 0; ok && k < queues; ++k)
+            ok = rte_eth_rx_queue_setup(id, k, 1024, rte_socket_id(), nullptr, H.pool) == 0 &&
+                 rte_eth_tx_queue_setup(id, k, 1024, rte_socket_id(), nullptr) == 0;
+        if (!ok || rte_eth_dev_start(id) != 0) {
             std::fprintf(stderr, "frontend_test: cannot start %s\n", dev.c_str());
             return false;
         }

@@ -235,6 +235,62 @@ TEST_F(Frontend, BurstOfTenThousandInOrder) {
                            {"a3", "tx_packets", 0}});
 }
 
+// 8. A port with two queue pairs (ports.q1.queues: 2), as a guest's
+// virtio-net with mq=on: frames on either queue are switched, each queue's in
+// its order, and counted per queue; what vswd sends to q1 comes on queue 0.
+TEST_F(Frontend, TwoQueuePortSwitchesBothQueues) {
+    const MacAddr m1 = mac(8, 1), m2 = mac(8, 2);
+    ASSERT_EQ(send1("q2", frame(m1, m2, kEtherTypeTest, text("learn q2"))), 1u);
+    ASSERT_EQ(recv("q1", 1).size(), 1u);  // flooded, on q1's queue 0
+    ASSERT_EQ(wait_fdb(m2, "net-q", "q2"), "q2");
+    auto queue_rx = [](uint16_t q) -> uint64_t {
+        const json queues = vswctl_json("stats")["ports"]["q1"]["queues"];
+        return queues.is_array() && queues.size() == 2 ? queues[q]["rx_packets"].get<uint64_t>() : ~0ull;
+    };
+    const uint64_t before0 = queue_rx(0), before1 = queue_rx(1);
+    ASSERT_NE(before0, ~0ull) << "vswctl stats shows no queues for q1: "
+                              << vswctl_json("stats")["ports"]["q1"].dump();
+    const Stats before = stats();
+
+    constexpr uint32_t kPerQueue = 200;
+    auto make = [&](uint8_t queue, uint32_t seq) {
+        Bytes payload(64, queue);
+        std::memcpy(payload.data() + 1, &seq, 4);
+        return frame(m2, m1, kEtherTypeTest, payload);
+    };
+    std::vector<Bytes> on0, on1;
+    for (uint32_t i = 0; i < kPerQueue; ++i) on0.push_back(make(0, i)), on1.push_back(make(1, i));
+    ASSERT_EQ(send("q1", on1, 1), kPerQueue);
+    ASSERT_EQ(send("q1", on0, 0), kPerQueue);
+    const std::vector<Bytes> got = recv("q2", 2 * kPerQueue, 5000ms);
+    ASSERT_EQ(got.size(), 2 * kPerQueue);
+    uint32_t next[2] = {0, 0};
+    for (const Bytes& f : got) {
+        ASSERT_GE(f.size(), 19u);
+        const uint8_t q = f[14];
+        ASSERT_LT(q, 2);
+        uint32_t seq = 0;
+        std::memcpy(&seq, f.data() + 15, 4);
+        EXPECT_EQ(seq, next[q]) << "queue " << int{q} << " out of order";
+        EXPECT_EQ(f, make(q, seq));
+        next[q] = seq + 1;
+    }
+    expect_silence({"a1", "a2", "q1"});
+    expect_deltas(before, {{"q1", "rx_packets", 2 * kPerQueue}, {"q2", "tx_packets", 2 * kPerQueue},
+                           {"q1", "drops_total", 0}, {"q2", "drops_total", 0}});
+    EXPECT_EQ(queue_rx(0) - before0, kPerQueue);
+    EXPECT_EQ(queue_rx(1) - before1, kPerQueue);
+
+    // Back to q1: vswd sends on queue 0, the one a guest always has.
+    const Bytes back = frame(m1, m2, kEtherTypeTest, text("to q1"));
+    ASSERT_EQ(send1("q2", back), 1u);
+    const auto q1 = recv("q1", 1);
+    ASSERT_EQ(q1.size(), 1u);
+    EXPECT_EQ(q1[0], back);
+    const std::string text_stats = vswctl("stats").out;
+    EXPECT_NE(text_stats.find("[queue 1 worker 0: rx "), std::string::npos) << text_stats;
+}
+
 // 7. A MAC learned on a1 that then speaks from a2 moves to a2.
 TEST_F(Frontend, MacMoveIsRelearned) {
     const MacAddr mm = mac(7, 1);

@@ -37,7 +37,7 @@ networks:
     mode: internal
 ports:
   vm1-eth0: {network: hostonly0}
-  vm2-eth0: {network: hostonly0, socket: /tmp/vm2.sock, client: true}
+  vm2-eth0: {network: hostonly0, socket: /tmp/vm2.sock, client: true, queues: 2}
   vm3-eth0: {network: lab, mac: "52:54:00:00:00:33"}
 )";
 
@@ -92,11 +92,13 @@ TEST(ConfigGood, FullExample) {
     EXPECT_EQ(p1.network, "hostonly0");
     EXPECT_EQ(p1.socket, "/run/vsw-test/vm1-eth0.sock");
     EXPECT_FALSE(p1.client);
+    EXPECT_EQ(p1.queues, 1);
     EXPECT_FALSE(p1.mac);
     EXPECT_EQ(p1.line.value, 25);
     const PortConfig& p2 = c.ports.at("vm2-eth0");
     EXPECT_EQ(p2.socket, "/tmp/vm2.sock");
     EXPECT_TRUE(p2.client);
+    EXPECT_EQ(p2.queues, 2);
     const PortConfig& p3 = c.ports.at("vm3-eth0");
     EXPECT_EQ(p3.network, "lab");
     EXPECT_EQ(p3.socket, "/run/vsw-test/vm3-eth0.sock");
@@ -387,6 +389,8 @@ std::vector<BadCase> bad_cases() {
          3, 55, "ports.p.max_macs", "a port with a pinned mac has exactly one MAC"},
         {"MaxLeasesOnPinnedPort", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, mac: \"52:54:00:00:00:01\", max_leases: 2}\n",
          3, 57, "ports.p.max_leases", "gets exactly one lease"},
+        {"QueuesTooMany", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, queues: 5}\n", 3, 27,
+         "ports.p.queues", "out of range (1..4 queue pairs)"},
         {"MaxMacsZero", "networks: {n: {mode: internal, max_macs: 0}}\n", 1, 42, "networks.n.max_macs", "out of range (1..65536 MACs)"},
         {"FdbBudgetsTooLarge",
          "networks:\n  a: {mode: internal, max_macs: 40000}\n  b: {mode: internal, max_macs: 30000}\n", 3, 3, "networks.b",

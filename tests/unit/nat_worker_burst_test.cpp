@@ -304,6 +304,7 @@ TEST_F(NatWorkerTest, ReplyOnAnotherWorkerIsHandedToTheSessionsOwner) {
             rte_ring_create(("ni2o" + suffix_ + std::to_string(w)).c_str(), 64, 0, RING_F_SC_DEQ);
     }
     Worker w1(*shared_, 1);
+    topo_->ports[g_port_ids[kA]].worker = 1;  // guest A's port is worker 1's
     // Guest A's packet handled by worker 1: a port from worker 1's slice.
     rx(kA, from_guest(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000)), &w1);
     std::vector<Bytes> out = take(kUp);
@@ -326,6 +327,35 @@ TEST_F(NatWorkerTest, ReplyOnAnotherWorkerIsHandedToTheSessionsOwner) {
     EXPECT_TRUE(checksums_ok(in[0]));
     EXPECT_EQ(be16_at(&in[0][kEth + 22]), 5000);
     EXPECT_EQ(ctr(1).nat_out2in.get(), 1u);
+    EXPECT_EQ(all_drops(0) + all_drops(1), 0u);
+}
+
+// A multi-queue port: a worker that polls one of its further queues
+// switches what is for other guests itself, and hands what is for NAT to the
+// port's own worker, which holds the port's sessions whatever queue a flow's
+// packets take.
+TEST_F(NatWorkerTest, NatFromAFurtherQueueGoesToThePortsWorker) {
+    topo_->n_workers = 2;
+    for (uint16_t w = 0; w < 2; ++w)
+        shared_->nat_in2out_rings[w] =
+            rte_ring_create(("mq-i2o" + suffix_ + std::to_string(w)).c_str(), 64, 0, RING_F_SC_DEQ);
+    Worker w1(*shared_, 1);  // polls guest A's queue 1; the port is worker 0's
+    rx(kA, from_guest(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000)), &w1);
+    EXPECT_TRUE(take(kUp).empty());
+    EXPECT_EQ(ctr(1).nat_handoffs.get(), 1u);
+    EXPECT_EQ(ctr(1).nat_in2out.get(), 0u);
+    // Worker 0 translates it from its own slice and table.
+    EXPECT_EQ(worker_->drain_nat_handoff(*topo_, 0), 1u);
+    worker_->flush(*topo_);
+    std::vector<Bytes> out = take(kUp);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(checksums_ok(out[0]));
+    EXPECT_EQ(ctr(0).nat_in2out.get(), 1u);
+    EXPECT_EQ(ctr(0).nat_sessions_created.get(), 1u);
+    // The same flow on queue 0 (worker 0) finds that session: no second one.
+    rx(kA, from_guest(packet(kProtoUdp, kGuestA, 5000, kRemote, 7000)));
+    ASSERT_EQ(take(kUp).size(), 1u);
+    EXPECT_EQ(ctr(0).nat_sessions_created.get(), 1u);
     EXPECT_EQ(all_drops(0) + all_drops(1), 0u);
 }
 

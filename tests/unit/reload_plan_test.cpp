@@ -225,6 +225,8 @@ const KeyCase kCases[] = {
      "remove_port:vm1 create_port:vm1", "port vm1 (socket: re-created)"},
     {"ports.vm1.client", [](Config& c) { c.ports.at("vm1").client = true; }, "remove_port:vm1 create_port:vm1",
      "port vm1 (client: re-created)"},
+    {"ports.vm1.queues", [](Config& c) { c.ports.at("vm1").queues = 2; }, "remove_port:vm1 create_port:vm1",
+     "port vm1 (queues: re-created)"},
     {"ports.vm1.network", [](Config& c) { c.ports.at("vm1").network = "l2"; },
      "update_port:vm1 forget_port_macs:vm1", "port vm1 (network: learned MACs forgotten)"},
     {"ports.vm1.mac", [](Config& c) { c.ports.at("vm1").mac = *Mac::parse("52:54:00:00:00:01"); },

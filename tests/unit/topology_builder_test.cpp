@@ -199,6 +199,36 @@ TEST(BuildTopology, NatNetworkWithoutItsUplinkIsOff) {
     EXPECT_TRUE(t->networks[0].services.routed);  // the gateway still answers
 }
 
+// ports.X.queues: queue 0 stays with the port's worker (which also sends on
+// it); the further queues go round the workers after it.
+TEST(BuildTopology, FurtherQueuesGoRoundTheWorkers) {
+    TopologyModel m = model();
+    m.ports["vm2"].cfg.queues = 3;  // worker 1: queue 1 -> worker 0, queue 2 -> worker 1
+    m.ports["vm3"].cfg.queues = 2;  // worker 0: queue 1 -> worker 1
+    const auto t = build_topology(m);
+    EXPECT_EQ(t->ports[1].n_queues, 3);
+    EXPECT_EQ(t->ports[2].n_queues, 2);
+    EXPECT_EQ(t->ports[0].n_queues, 1);
+    auto extra = [&](uint16_t w) {
+        std::vector<std::pair<uint16_t, uint16_t>> v;
+        for (uint16_t k = 0; k < t->workers[w].n_extra_rx; ++k)
+            v.emplace_back(t->workers[w].extra_rx[k].port, t->workers[w].extra_rx[k].queue);
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(extra(0), (std::vector<std::pair<uint16_t, uint16_t>>{{1, 1}}));
+    EXPECT_EQ(extra(1), (std::vector<std::pair<uint16_t, uint16_t>>{{1, 2}, {2, 1}}));
+    // Ownership (transmit, queue 0) does not move.
+    EXPECT_EQ(t->ports[1].worker, 1);
+    EXPECT_EQ(list(t->workers[0].ports, t->workers[0].n_ports), (std::vector<uint16_t>{0, 2, 11, 12}));
+
+    m.n_workers = 1;  // one worker polls them all
+    for (auto& [name, up] : m.uplinks) up.worker = 0;
+    for (auto& [name, p] : m.ports) p.worker = 0;
+    const auto one = build_topology(m);
+    EXPECT_EQ(one->workers[0].n_extra_rx, 3);
+}
+
 TEST(BuildTopology, HostOnlyAndInternalServices) {
     const auto t = build_topology(model());
     const ServiceAddresses& ho = t->networks[2].services;
