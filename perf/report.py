@@ -119,6 +119,36 @@ def print_l2(rows, out):
               f"{fmt(r['others_busy_pct'], '5.0f'):>5}  {r['placement']}", file=out)
 
 
+def l2_2q_summary(recs):
+    """vswd with two queue pairs per port against one (scenario l2_2q): per
+    flow count, medians over reps and the per-rep ratio 2 queues / 1 queue."""
+    by = {(r["flows"], r["switch"], r["rep"]): result(r) for r in recs}
+    rows = []
+    for fl in sorted({r["flows"] for r in recs}):
+        reps = sorted({r["rep"] for r in recs if r["flows"] == fl})
+        one = [by.get((fl, "vsw", rep)) for rep in reps]
+        two = [by.get((fl, "vsw-2q", rep)) for rep in reps]
+        mpps1 = [x["rx_pps"] / 1e6 for x in one if x]
+        mpps2 = [x["rx_pps"] / 1e6 for x in two if x]
+        ratio = [b["rx_pps"] / a["rx_pps"] for a, b in zip(one, two) if a and b and a["rx_pps"] > 0]
+        rows.append({"flows": fl, "mpps_1q": median(mpps1), "mpps_2q": median(mpps2),
+                     "mpps_2q_min": min(mpps2) if mpps2 else None, "mpps_2q_max": max(mpps2) if mpps2 else None,
+                     "loss_pct_2q": median([x["loss_pct"] for x in two if x]),
+                     "ratio_2q_to_1q": median(ratio), "runs": len(reps)})
+    return rows
+
+
+def print_l2_2q(rows, out):
+    print("\nL2, vswd with 2 queue pairs per port against 1 (64 B, one switch core polls both queues)", file=out)
+    hdr = f"{'flows':>5}  {'1 queue Mpps':>12} {'2 queues Mpps':>13} {'(min-max)':>15} {'loss%':>6} {'2q/1q':>6}"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    for r in rows:
+        rng = f"({fmt(r['mpps_2q_min'], '.2f')}-{fmt(r['mpps_2q_max'], '.2f')})" if r["mpps_2q"] is not None else ""
+        print(f"{r['flows']:>5}  {fmt(r['mpps_1q'], '12.3f'):>12} {fmt(r['mpps_2q'], '13.3f'):>13} {rng:>15} "
+              f"{fmt(r['loss_pct_2q'], '6.2f'):>6} {fmt(r['ratio_2q_to_1q'], '6.2f'):>6}", file=out)
+
+
 def vsw_nat_counters(rec):
     """Sums of vswd's per-worker NAT counters (vswctl --json stats) after a run."""
     st = rec.get("vsw_stats_after")
@@ -369,6 +399,11 @@ def main():
         summary["l2"] = rows
         if a.png and plot(rows, a.png):
             summary["plot"] = a.png
+    l2q = [r for r in recs if r["scenario"] == "l2_2q"]
+    if l2q:
+        rows = l2_2q_summary(l2q)
+        print_l2_2q(rows, out)
+        summary["l2_2q"] = rows
     ndr = next((r for r in recs if r["scenario"] == "ndr"), None)
     ndr_pps = ndr["gen"]["ndr_pps"] if ndr and isinstance(ndr.get("gen"), dict) else None
     if ndr:

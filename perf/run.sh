@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf/run.sh [l2] [latency] [reload] [nat] [nat_new]   (default: all five)
+# perf/run.sh [l2] [l2_2q] [latency] [reload] [nat] [nat_new]   (default: all six)
 #
 # One command: installs what it needs, builds, runs the benchmarks, prints a
 # table and writes perf/results/<timestamp>.json (+ .png). See perf/README.md.
@@ -44,9 +44,9 @@ fi
 # table (4M): 1 s at up to ~4 M/s.
 NAT_NEW_DUR=${PERF_NAT_NEW_DURATION:-1}
 SCENARIOS=("$@")
-[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 latency reload nat nat_new)
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 l2_2q latency reload nat nat_new)
 for s in "${SCENARIOS[@]}"; do
-    case $s in l2|latency|reload|nat|nat_new) ;; *) echo "run.sh: unknown scenario '$s' (l2, latency, reload, nat, nat_new)" >&2; exit 2 ;; esac
+    case $s in l2|l2_2q|latency|reload|nat|nat_new) ;; *) echo "run.sh: unknown scenario '$s' (l2, l2_2q, latency, reload, nat, nat_new)" >&2; exit 2 ;; esac
 done
 
 log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -60,6 +60,7 @@ for s in "${SCENARIOS[@]}"; do
     n_sw=$(count_words $SWITCHES)
     case $s in
         l2) RUN_N=$((RUN_N + REPS * $(count_words $SIZES) * $(count_words $FLOWS) * n_sw)) ;;
+        l2_2q) RUN_N=$((RUN_N + REPS * $(count_words $FLOWS) * 2)) ;;
         latency) RUN_N=$((RUN_N + 3 * n_sw)) ;;
         reload) RUN_N=$((RUN_N + 1)) ;;
         nat) RUN_N=$((RUN_N + REPS * $(count_words $NAT_FLOWS) * n_sw)) ;;
@@ -226,6 +227,7 @@ VSW_RUN=""
 # (net_null, nothing received) whose port-forward list the reloads change:
 # RELOAD_FORWARDS=1: ssh only, 2: ssh and web; 0 (the l2 scenarios): no NAT network.
 RELOAD_FORWARDS=0
+QUEUES=1
 write_vsw_config() {  # file
     local f=$1 uplinks="" nat=""
     if ((RELOAD_FORWARDS > 0)); then
@@ -243,6 +245,7 @@ write_vsw_config() {  # file
     fi
     # max_macs: a 1000-flow run sends from 1000 MACs per port, over the
     # default budget (256 a port): without it 74% of the flows are mac_limit drops.
+    # QUEUES: queue pairs per port (the l2_2q scenario's "vsw-2q").
     cat >"$f" <<EOF
 switch: {cores: [$VSW_CORES], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
 $uplinks
@@ -250,8 +253,8 @@ networks:
   lan: {mode: internal, max_macs: 4096}
 $nat
 ports:
-  p0: {network: lan, max_macs: 2048}
-  p1: {network: lan, max_macs: 2048}
+  p0: {network: lan, max_macs: 2048, queues: $QUEUES}
+  p1: {network: lan, max_macs: 2048, queues: $QUEUES}
 EOF
 }
 start_vsw() {
@@ -372,11 +375,13 @@ start_switch() {  # switch [l2|nat|nat_new]
     SW_PID=""; OVSDB_PID=""
     # testpmd and OVS do not ARP and do not care about MACs: a fixed one
     NAT_GEN_ARGS=(--dst-mac 02:00:00:00:00:fe)
+    QUEUES=1
     case ${2:-l2}/$1 in
         */testpmd) start_testpmd ;;
         l2/ovs) start_ovs ;;
         */ovs) start_ovs nat ;;
         l2/vsw) start_vsw ;;
+        l2/vsw-2q) QUEUES=2; start_vsw ;;
         nat/vsw) start_vsw_nat "$NAT_MAX_SESSIONS" ;;
         nat_new/vsw) start_vsw_nat "$NAT_NEW_MAX_SESSIONS" ;;
     esac
@@ -395,9 +400,9 @@ gen_start() {
     GEN_OUT=$1; shift
     "$VSWGEN" --lcores "0@$GEN_CPU" --file-prefix "$PFX-gen" --no-pci "${GEN_MEM_ARGS[@]}" \
         --log-level=lib.eal:error --log-level='pmd.net.virtio.*:error' \
-        --vdev "net_virtio_user0,path=${SOCKS[0]},queues=1,queue_size=1024" \
-        --vdev "net_virtio_user1,path=${SOCKS[1]},queues=1,queue_size=1024" \
-        -- --json "$@" >"$GEN_OUT" 2>"$GEN_OUT.log" </dev/null &
+        --vdev "net_virtio_user0,path=${SOCKS[0]},queues=$QUEUES,queue_size=1024" \
+        --vdev "net_virtio_user1,path=${SOCKS[1]},queues=$QUEUES,queue_size=1024" \
+        -- --json --queues "$QUEUES" "$@" >"$GEN_OUT" 2>"$GEN_OUT.log" </dev/null &
     GEN_PID=$!; PIDS+=("$GEN_PID")
 }
 gen_wait() {
@@ -431,9 +436,9 @@ profile_switch_cpu() {  # name
     [[ ${PERF_KEEP:-0} == 1 ]] || rm -f "$data"  # kept: `perf annotate -i` it
 }
 
-run_l2_one() {  # switch rep size flows
-    local sw=$1 rep=$2 size=$3 flows=$4 out=$WORK/gen-l2-$1-$2-$3-$4.json ppb ppa
-    progress "l2 $sw $size B $flows flows (rep $rep)"
+run_l2_one() {  # switch rep size flows [scenario]
+    local sw=$1 rep=$2 size=$3 flows=$4 scenario=${5:-l2} out=$WORK/gen-${5:-l2}-$1-$2-$3-$4.json ppb ppa
+    progress "$scenario $sw $size B $flows flows (rep $rep)"
     BUSY=$(cpu_busy)
     ppb=$(pingpong)
     if start_switch "$sw"; then
@@ -449,7 +454,7 @@ run_l2_one() {  # switch rep size flows
     fi
     stop_switch
     ppa=$(pingpong)
-    record l2 "$sw" "$rep" "$size" "$flows" "" "$out" "$ppb" "$ppa"
+    record "$scenario" "$sw" "$rep" "$size" "$flows" "" "$out" "$ppb" "$ppa"
     python3 - "$out" "$sw" "$size" "$flows" <<'EOF' >&2 || true
 import json, sys
 try:
@@ -473,6 +478,20 @@ scenario_l2() {
         for size in $SIZES; do
             for flows in $FLOWS; do
                 for sw in $(rotate $((rep - 1))); do run_l2_one "$sw" "$rep" "$size" "$flows"; done
+            done
+        done
+    done
+}
+
+# vswd with two queue pairs on each port against one, 64 B, interleaved:
+# the generator sends its bursts round both queues (one worker polls both).
+scenario_l2_2q() {
+    local rep flows sw
+    log "scenario l2_2q: reps=$REPS flows=($FLOWS) duration=${DUR}s, vsw with 1 and 2 queue pairs"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for flows in $FLOWS; do
+            for sw in $( ((rep % 2)) && echo "vsw vsw-2q" || echo "vsw-2q vsw"); do
+                run_l2_one "$sw" "$rep" 64 "$flows" l2_2q
             done
         done
     done

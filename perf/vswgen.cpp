@@ -106,7 +106,7 @@ inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
         }
         t.npend = want;
     }
-    uint16_t sent = rte_eth_tx_burst(t.port, 0, t.pend, t.npend);
+    uint16_t sent = rte_eth_tx_burst(t.port, t.queue, t.pend, t.npend);
     for (uint16_t i = 0; i < sent; ++i) t.bytes += t.pend[i]->pkt_len + RTE_ETHER_CRC_LEN;
     t.sent += sent;
     if (sent < t.npend) {
@@ -114,6 +114,8 @@ inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
         std::memmove(t.pend, t.pend + sent, (t.npend - sent) * sizeof(rte_mbuf*));
     }
     t.npend -= sent;
+    // A burst that went whole: the next one takes the next queue.
+    if (t.npend == 0 && g.opt.queues > 1) t.queue = static_cast<uint16_t>((t.queue + 1) % g.opt.queues);
 }
 
 // Answers an ARP request in place (any target address: the port plays every
@@ -181,7 +183,9 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
     rte_mbuf* m[kBurst];
     const Role role = g.role[port];
     if (role == Role::Reflect) reflect_flush(g.tx[port]);
-    uint16_t n = rte_eth_rx_burst(port, 0, m, kBurst);
+    uint16_t n = 0;
+    for (uint16_t q = 0; q < g.opt.queues && n == 0; ++q) n = rte_eth_rx_burst(port, (g.rx_queue[port] + q) % g.opt.queues, m, kBurst);
+    g.rx_queue[port] = static_cast<uint16_t>((g.rx_queue[port] + 1) % g.opt.queues);
     if (n == 0) return 0;
     for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + kPayloadOff);
     uint64_t now = rte_rdtsc();
@@ -450,10 +454,12 @@ int main(int argc, char** argv) {
     rte_mempool_obj_iter(g.pool, zero_mbuf, nullptr);
     for (uint16_t p = 0; p < g.nports; ++p) {
         rte_eth_conf conf{};
-        if (rte_eth_dev_configure(p, 1, 1, &conf) != 0 ||
-            rte_eth_rx_queue_setup(p, 0, 1024, rte_eth_dev_socket_id(p), nullptr, g.pool) != 0 ||
-            rte_eth_tx_queue_setup(p, 0, 1024, rte_eth_dev_socket_id(p), nullptr) != 0 ||
-            rte_eth_dev_start(p) != 0) {
+        const uint16_t nq = static_cast<uint16_t>(g.opt.queues);
+        bool ok = rte_eth_dev_configure(p, nq, nq, &conf) == 0;
+        for (uint16_t q = 0; ok && q < nq; ++q)
+            ok = rte_eth_rx_queue_setup(p, q, 1024, rte_eth_dev_socket_id(p), nullptr, g.pool) == 0 &&
+                 rte_eth_tx_queue_setup(p, q, 1024, rte_eth_dev_socket_id(p), nullptr) == 0;
+        if (!ok || rte_eth_dev_start(p) != 0) {
             std::fprintf(stderr, "vswgen: cannot set up port %u\n", p);
             return 1;
         }

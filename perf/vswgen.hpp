@@ -38,6 +38,7 @@ struct TxState {
     uint32_t next_size = 0;
     rte_mbuf* pend[kBurst];
     uint16_t npend = 0;
+    uint16_t queue = 0;           // where the next burst goes (--queues)
     // reflect role: frames to send back that the ring refused so far
     static constexpr uint16_t kReflectPend = 256;
     rte_mbuf* rpend[kReflectPend];
@@ -67,6 +68,7 @@ struct Gen {
     Histogram hist;
     uint64_t foreign = 0;                   // received frames without our magic
     Role role[kMaxPorts]{};
+    uint16_t rx_queue[kMaxPorts]{};         // the queue each port polls first next (--queues)
     bool nat = false;                       // any role other than l2
     uint32_t tmpl_flows = 0;                // flows with a template (1 in NAT mode: headers are patched)
     uint32_t sockets = 1;

@@ -10,7 +10,7 @@ namespace {
 [[noreturn]] void usage(int rc) {
     std::fprintf(stderr,
                  "usage: vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix] [--flows N]\n"
-                 "       [--rate PPS] [--duration S] [--unidir] [--trial S] [--loss-pct P]\n"
+                 "       [--rate PPS] [--duration S] [--unidir] [--queues N] [--trial S] [--loss-pct P]\n"
                  "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n"
                  "       [--roles l2|inside|reflect|sink,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
                  "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n");
@@ -38,6 +38,7 @@ Options parse_options(int argc, char** argv) {
         else if (a == "--max-trials") o.max_trials = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--warmup-rounds") o.warmup_rounds = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--unidir") o.unidir = true;
+        else if (a == "--queues") o.queues = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--roles") {
             std::string v = next();
             for (size_t b = 0, e; b <= v.size(); b = e + 1) {
@@ -65,6 +66,7 @@ Options parse_options(int argc, char** argv) {
         else { std::fprintf(stderr, "vswgen: unknown option %s\n", a.c_str()); usage(2); }
     }
     if (o.mode != "throughput" && o.mode != "ndr") usage(2);
+    if (o.queues < 1 || o.queues > 8) usage(2);
     for (const auto& r : o.roles)
         if (r != "l2" && r != "inside" && r != "reflect" && r != "sink") {
             std::fprintf(stderr, "vswgen: --roles: unknown role %s\n", r.c_str());

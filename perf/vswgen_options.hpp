@@ -21,6 +21,9 @@ struct Options {
     unsigned max_trials = 12;
     unsigned warmup_rounds = 3;
     bool unidir = false;
+    // queue pairs per port (the vdevs need queues=N too): each port sends its
+    // bursts round the queues and receives on all of them
+    unsigned queues = 1;
     bool json_out = false;
     // NAT roles (see the top comment); empty = every port "l2"
     std::vector<std::string> roles;
