@@ -183,9 +183,10 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
     rte_mbuf* m[kBurst];
     const Role role = g.role[port];
     if (role == Role::Reflect) reflect_flush(g.tx[port]);
-    uint16_t n = 0;
-    for (uint16_t q = 0; q < g.opt.queues && n == 0; ++q) n = rte_eth_rx_burst(port, (g.rx_queue[port] + q) % g.opt.queues, m, kBurst);
-    g.rx_queue[port] = static_cast<uint16_t>((g.rx_queue[port] + 1) % g.opt.queues);
+    // Every queue, up to a burst in all (a switch may send on any of them).
+    uint16_t n = rte_eth_rx_burst(port, 0, m, kBurst);
+    for (uint16_t q = 1; q < g.opt.queues && n < kBurst; ++q)
+        n = static_cast<uint16_t>(n + rte_eth_rx_burst(port, q, m + n, static_cast<uint16_t>(kBurst - n)));
     if (n == 0) return 0;
     for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + kPayloadOff);
     uint64_t now = rte_rdtsc();

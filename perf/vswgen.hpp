@@ -68,7 +68,6 @@ struct Gen {
     Histogram hist;
     uint64_t foreign = 0;                   // received frames without our magic
     Role role[kMaxPorts]{};
-    uint16_t rx_queue[kMaxPorts]{};         // the queue each port polls first next (--queues)
     bool nat = false;                       // any role other than l2
     uint32_t tmpl_flows = 0;                // flows with a template (1 in NAT mode: headers are patched)
     uint32_t sockets = 1;
