@@ -1,5 +1,8 @@
 #include "addr.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -83,5 +86,65 @@ std::optional<Subnet> Subnet::parse(std::string_view text) {
 std::string Subnet::to_string() const {
     return network.to_string() + "/" + std::to_string(prefix_len);
 }
+
+std::optional<Ipv6> Ipv6::parse(std::string_view text) {
+    if (text.empty() || text.size() > 45) return std::nullopt;
+    const std::string copy(text);
+    Ipv6 a;
+    if (inet_pton(AF_INET6, copy.c_str(), a.bytes.data()) != 1) return std::nullopt;
+    return a;
+}
+
+std::string Ipv6::to_string() const {
+    char buf[INET6_ADDRSTRLEN];
+    return inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf) ? buf : "?";
+}
+
+Ipv6 Ipv6::link_local_of(const Mac& mac) {
+    Ipv6 a;
+    a.bytes[0] = 0xfe;
+    a.bytes[1] = 0x80;
+    a.bytes[8] = mac.bytes[0] ^ 0x02;  // the universal/local bit, inverted
+    a.bytes[9] = mac.bytes[1];
+    a.bytes[10] = mac.bytes[2];
+    a.bytes[11] = 0xff;
+    a.bytes[12] = 0xfe;
+    a.bytes[13] = mac.bytes[3];
+    a.bytes[14] = mac.bytes[4];
+    a.bytes[15] = mac.bytes[5];
+    return a;
+}
+
+std::optional<Subnet6> Subnet6::parse(std::string_view text) {
+    const size_t slash = text.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    auto addr = Ipv6::parse(text.substr(0, slash));
+    auto len = parse_decimal(text.substr(slash + 1), 128);
+    if (!addr || !len) return std::nullopt;
+    Subnet6 s;
+    s.prefix_len = static_cast<uint8_t>(*len);
+    for (unsigned i = 0; i < 16; ++i) {
+        const unsigned bits = s.prefix_len > i * 8 ? std::min(8u, s.prefix_len - i * 8) : 0u;
+        s.network.bytes[i] = static_cast<uint8_t>(addr->bytes[i] & (bits == 0 ? 0 : 0xff << (8 - bits)));
+    }
+    return s;
+}
+
+bool Subnet6::contains(const Ipv6& a) const {
+    for (unsigned i = 0; i < 16; ++i) {
+        const unsigned bits = prefix_len > i * 8 ? std::min(8u, prefix_len - i * 8) : 0u;
+        const uint8_t mask = static_cast<uint8_t>(bits == 0 ? 0 : 0xff << (8 - bits));
+        if ((a.bytes[i] & mask) != network.bytes[i]) return false;
+    }
+    return true;
+}
+
+Ipv6 Subnet6::host(uint64_t n) const {
+    Ipv6 a = network;
+    for (int i = 15; i >= 8; --i, n >>= 8) a.bytes[i] = static_cast<uint8_t>(a.bytes[i] | (n & 0xff));
+    return a;
+}
+
+std::string Subnet6::to_string() const { return network.to_string() + "/" + std::to_string(prefix_len); }
 
 }  // namespace vsw

@@ -64,4 +64,30 @@ struct Subnet {
     auto operator<=>(const Subnet&) const = default;
 };
 
+// An IPv6 address, stored in wire order.
+struct Ipv6 {
+    std::array<uint8_t, 16> bytes{};
+
+    static std::optional<Ipv6> parse(std::string_view text);  // "fd00:56::1" (inet_pton's forms)
+    std::string to_string() const;                           // RFC 5952 (inet_ntop)
+    // fe80::/64 with the modified EUI-64 interface id of `mac` (RFC 4291 2.5.1).
+    static Ipv6 link_local_of(const Mac& mac);
+    bool is_link_local() const { return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
+    bool is_multicast() const { return bytes[0] == 0xff; }
+    auto operator<=>(const Ipv6&) const = default;
+};
+
+// An IPv6 prefix such as fd00:56::/64. The address is stored masked.
+struct Subnet6 {
+    Ipv6 network;
+    uint8_t prefix_len = 0;
+
+    static std::optional<Subnet6> parse(std::string_view text);  // "fd00:56::/64"
+    bool contains(const Ipv6& a) const;
+    // The address with interface id `n` (the low 64 bits; /64 and longer).
+    Ipv6 host(uint64_t n) const;
+    std::string to_string() const;
+    auto operator<=>(const Subnet6&) const = default;
+};
+
 }  // namespace vsw

@@ -32,6 +32,14 @@ inline uint16_t ipv4_l4_checksum(const uint8_t* ip, const uint8_t* l4) {
     return rte_ipv4_udptcp_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip), l4);
 }
 
+// The upper-layer checksum (ICMPv6, TCP, UDP) of the payload at `l4` with the
+// pseudo-header of the IPv6 header at `ip` (RFC 8200 8.1; length from its
+// payload length, next header from its own field: no extension headers; the
+// checksum field must be 0).
+inline uint16_t ipv6_l4_checksum(const uint8_t* ip, const uint8_t* l4) {
+    return rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), l4);
+}
+
 // RFC 1624: the checksum `sum` after a 16-bit field covered by it changes
 // from `from` to `to` (all three as stored).
 inline uint16_t csum_replace16(uint16_t sum, uint16_t from, uint16_t to) {

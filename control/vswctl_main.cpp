@@ -27,8 +27,10 @@ void print_show(const json& d) {
     for (const json& n : d["networks"]) {
         fmt::print("  {:<16} {:<10} subnet {:<18}", str(n, "name"), str(n, "mode"), str(n, "subnet"));
         if (n.contains("host_interface"))
-            fmt::print(" host {} {} ({})", str(n["host_interface"], "name"), str(n["host_interface"], "address"),
+            fmt::print(" host {} {}{} ({})", str(n["host_interface"], "name"), str(n["host_interface"], "address"),
+                       n["host_interface"].value("address6", "").empty() ? "" : " " + str(n["host_interface"], "address6"),
                        str(n["host_interface"], "link"));
+        if (n.contains("subnet6")) fmt::print(" subnet6 {} (router advertisements, SLAAC)", str(n, "subnet6"));
         if (n.contains("dhcp"))
             fmt::print(" dhcp {} pool {}", str(n["dhcp"], "server"), str(n["dhcp"], "range"));
         if (n.contains("nat")) {

@@ -14,6 +14,7 @@ namespace vsw {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr uint16_t kEtherTypeArp = 0x0806;
+inline constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
 
 // What the switch's own services (DHCP, ARP for service addresses) listen for
 // in one network. Filled in by the control thread as part of the topology.
@@ -23,6 +24,7 @@ struct ServiceAddresses {
     bool routed = false;              // NAT network: IPv4 to the gateway MAC is routed out
     uint32_t dns_be = 0;              // NAT network's DNS address: routed when to port 53
     uint32_t host_loopback_be = 0;    // NAT network's host alias with host_loopback: TCP/UDP to it is routed
+    bool router_adverts = false;      // subnet6: vsw answers router solicitations
     Mac mac;                          // the services' virtual MAC
     uint8_t n_ips = 0;
     uint32_t ips_be[kMaxServiceIps]{};  // network byte order
@@ -76,6 +78,14 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
         const uint8_t* arp = p + kEtherHdrLen;
         if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4) return FrameClass::switched;
         return svc.has_ip_be(get32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
+    }
+    // A router solicitation (ICMPv6 133, no extension headers): vsw is the
+    // network's router and answers it; no one else needs it.
+    if (ether_type == kEtherTypeIpv6 && svc.router_adverts) {
+        const uint8_t* ip = p + kEtherHdrLen;
+        if (len >= kEtherHdrLen + 40 + 8 && (ip[0] >> 4) == 6 && ip[6] == 58 && ip[40] == 133)
+            return FrameClass::slow_path;
+        return FrameClass::switched;
     }
     if (ether_type == kEtherTypeIpv4 && svc.dhcp) {
         if (len < kEtherHdrLen + 20) return FrameClass::switched;

@@ -294,6 +294,29 @@ Subnet Loader::subnet(const Field& f) const {
     return *s;
 }
 
+// An IPv6 prefix for SLAAC: a /64 network address, not multicast or link-local.
+Subnet6 Loader::subnet6(const Field& f) const {
+    std::string text = scalar(f);
+    auto s = Subnet6::parse(text);
+    if (!s) fail(f, text + " is not an IPv6 prefix (like fd00:56::/64)");
+    if (s->prefix_len != 64)
+        fail(f, "prefix length /" + std::to_string(s->prefix_len) + " of " + text +
+                    " is not supported: guests configure themselves (SLAAC) only in a /64");
+    if (s->network.is_multicast() || s->network.is_link_local())
+        fail(f, text + " is a " + (s->network.is_multicast() ? "multicast" : "link-local") +
+                    " prefix; use a global or unique local one (like fd00:56::/64)");
+    if (*Ipv6::parse(text.substr(0, text.find('/'))) != s->network)
+        fail(f, text + " is not a network address (did you mean " + s->to_string() + "?)");
+    return *s;
+}
+
+Ipv6 Loader::ipv6(const Field& f) const {
+    std::string text = scalar(f);
+    auto a = Ipv6::parse(text);
+    if (!a) fail(f, text + " is not an IPv6 address");
+    return *a;
+}
+
 // A kernel netdev name (host interfaces, kernel uplinks).
 std::string Loader::interface_name(const Field& f) const {
     std::string name = scalar(f);
@@ -451,6 +474,14 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     else if (host_only)
         require(fields, f, "subnet", " (a host-only network needs one)");
 
+    if (const Field* s6 = find(fields, "subnet6")) {
+        net.subnet6 = subnet6(*s6);
+        for (const auto& [name, other] : config.networks)
+            if (other.subnet6 && (other.subnet6->contains(net.subnet6->network) ||
+                                  net.subnet6->contains(other.subnet6->network)))
+                fail(*s6, "subnet6 " + net.subnet6->to_string() + " overlaps subnet6 " + other.subnet6->to_string() +
+                              " of network '" + name + "'");
+    }
     if (host_only) {
         const Field* hi = find(fields, "host_interface");
         net.host_interface = host_interface(hi, net);
@@ -480,6 +511,11 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
 void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     std::string_view name = key.key.Scalar();
     if (name == "mode" || name == "subnet" || name == "dhcp" || name == "max_macs") return;
+    if (name == "subnet6") {
+        if (mode == NetworkMode::host_only) return;
+        fail_key(key, mode == NetworkMode::nat ? "subnet6 on nat networks is not supported yet (IPv6 is host-only for now)"
+                                               : "subnet6 is only allowed on host-only networks (vsw announces it there)");
+    }
     if (name == "host_interface") {
         if (mode == NetworkMode::host_only) return;
         fail_key(key, "host_interface is only allowed on host-only networks");
@@ -492,7 +528,7 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         fail_key(key, std::string(name) + " is only allowed on nat networks");
     }
     std::string expected =
-        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "host_interface", "dhcp", "max_macs"})
+        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "subnet6", "host_interface", "dhcp", "max_macs"})
         : mode == NetworkMode::nat
             ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
                        "max_sessions", "max_sessions_per_guest", "host_loopback", "host_uplink", "max_macs"})
@@ -533,8 +569,18 @@ HostInterfaceConfig Loader::host_interface(const Field* f, const NetworkConfig& 
     HostInterfaceConfig hi;
     hi.name = ("vsw-" + net.name).substr(0, kMaxIfName);
     hi.address = net.subnet->host(1);
+    if (net.subnet6) hi.address6 = net.subnet6->host(1);
     if (!f) return hi;
-    std::vector<Field> fields = map_fields(*f, {"name", "address", "netns"});
+    std::vector<Field> fields = map_fields(*f, {"name", "address", "address6", "netns"});
+    if (const Field* a6 = find(fields, "address6")) {
+        if (!net.subnet6) fail_key(*a6, "address6 needs the network's subnet6");
+        hi.address6 = ipv6(*a6);
+        if (!net.subnet6->contains(*hi.address6))
+            fail(*a6, "address6 " + hi.address6->to_string() + " is not inside subnet6 " + net.subnet6->to_string());
+        if (*hi.address6 == net.subnet6->network)
+            fail(*a6, "address6 " + hi.address6->to_string() + " is the subnet-router anycast address of " +
+                          net.subnet6->to_string());
+    }
     if (const Field* ns = find(fields, "netns")) hi.netns = netns_name(*ns);
     if (const Field* n = find(fields, "name")) hi.name = interface_name(*n);
     if (const Field* a = find(fields, "address")) {

@@ -94,6 +94,7 @@ struct HostInterfaceConfig {
     Ipv4 address;                         // inside the network's subnet
     std::string netns;                    // "" = the host's namespace; else a named netns
                                           // (ip netns add NAME) the interface is moved into
+    std::optional<Ipv6> address6;         // with the network's subnet6: inside it (default ::1)
     bool operator==(const HostInterfaceConfig&) const = default;
 };
 
@@ -151,6 +152,9 @@ struct NetworkConfig {
     std::string name;
     NetworkMode mode = NetworkMode::internal;
     std::optional<Subnet> subnet;                     // required for host-only and nat
+    // IPv6 (host-only): a /64 that vsw announces in router advertisements
+    // (SLAAC, router lifetime 0); the host interface gets address6 in it.
+    std::optional<Subnet6> subnet6;
     std::optional<HostInterfaceConfig> host_interface; // host-only only
     std::optional<DhcpConfig> dhcp;                   // none = no DHCP server
     std::optional<NatConfig> nat;                     // nat only (always set there)

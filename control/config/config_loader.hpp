@@ -95,6 +95,8 @@ private:
     Ipv4 ipv4(const Field& f) const;
     Mac unicast_mac(const Field& f) const;
     Subnet subnet(const Field& f) const;
+    Subnet6 subnet6(const Field& f) const;
+    Ipv6 ipv6(const Field& f) const;
     std::string interface_name(const Field& f) const;
     std::string netns_name(const Field& f) const;
     void check_host_address(const Field& f, const std::string& what, Ipv4 a, const Subnet& subnet) const;

@@ -106,10 +106,11 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
 }
 
 NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& now) {
-    [[maybe_unused]] const auto& [name, mode, subnet, host_interface, dhcp, nat, max_macs, line] = now;
+    [[maybe_unused]] const auto& [name, mode, subnet, subnet6, host_interface, dhcp, nat, max_macs, line] = now;
     NetworkChange c;
     c.keys.compare("mode", was.mode, mode);
     c.keys.compare("subnet", was.subnet, subnet);
+    c.keys.compare("subnet6", was.subnet6, subnet6);  // announced from the next router advertisement
     c.keys.compare("host_interface", was.host_interface, host_interface);
     c.keys.compare("dhcp", was.dhcp, dhcp);
     if (was.nat && nat) {
@@ -134,9 +135,9 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     if (!c.keys.any()) return c;
     c.change = Change::in_place;
     c.flush_sessions = was.nat && !nat_sessions_hold(was, now);
-    // The TAP port carries the host's address in the subnet.
-    c.recreate_host_interface =
-        was.host_interface && host_interface && (was.host_interface != host_interface || was.subnet != subnet);
+    // The TAP port carries the host's addresses in the subnets.
+    c.recreate_host_interface = was.host_interface && host_interface &&
+                                (was.host_interface != host_interface || was.subnet != subnet || was.subnet6 != subnet6);
     return c;
 }
 

@@ -126,6 +126,45 @@ tl::expected<void, std::string> configure_host_interface(const std::string& ifna
     return run_in_netns(netns, [&] { return configure_in_current_netns(ifname, address, prefix_len); });
 }
 
+namespace {
+
+tl::expected<void, std::string> write_sysctl(const std::string& path, const char* value) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, value, std::strlen(value)) != static_cast<ssize_t>(std::strlen(value))) {
+        const std::string err = fmt::format("{}: {}", path, std::strerror(errno));
+        if (fd >= 0) close(fd);
+        return tl::unexpected(err);
+    }
+    close(fd);
+    return {};
+}
+
+}  // namespace
+
+tl::expected<void, std::string> configure_host_address6(const std::string& ifname, const Ipv6& address,
+                                                        uint8_t prefix_len, const std::string& netns) {
+    return run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        const std::string conf = "/proc/sys/net/ipv6/conf/" + ifname;
+        if (access("/proc/sys/net/ipv6", F_OK) != 0)
+            return tl::unexpected(std::string("the host has IPv6 turned off (no /proc/sys/net/ipv6)"));
+        // The host takes no router advertisement from the guests' side (a
+        // guest could otherwise become the host's default router).
+        if (auto ok = write_sysctl(conf + "/accept_ra", "0"); !ok) return ok;
+        if (auto ok = write_sysctl(conf + "/disable_ipv6", "0"); !ok) return ok;
+        // nodad: the address is ours on a link vsw made; usable at once.
+        const std::string cidr = address.to_string() + "/" + std::to_string(prefix_len);
+        const char* argv[] = {"ip", "-6", "addr", "add", cidr.c_str(), "dev", ifname.c_str(), "nodad", nullptr};
+        pid_t pid = 0;
+        if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+            return tl::unexpected(fmt::format("cannot run ip: {}", std::strerror(errno)));
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            return tl::unexpected(fmt::format("ip -6 addr add {} dev {} failed", cidr, ifname));
+        return {};
+    });
+}
+
 tl::expected<void, std::string> set_route_localnet(const std::string& ifname, const std::string& netns, bool on) {
     return run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
         // /proc/sys/net shows the namespace of the thread that opens it.

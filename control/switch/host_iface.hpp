@@ -14,6 +14,11 @@ namespace vsw {
 tl::expected<void, std::string> configure_host_interface(const std::string& ifname, Ipv4 address,
                                                          uint8_t prefix_len, const std::string& netns);
 
+// The host's IPv6 address on the TAP `ifname` (in `netns`): the address,
+// accept_ra off (the host takes no router from the guests' side).
+tl::expected<void, std::string> configure_host_address6(const std::string& ifname, const Ipv6& address,
+                                                        uint8_t prefix_len, const std::string& netns);
+
 // Before vswd makes TAP `ifname` (in its namespace, then moved to `netns`,
 // "" = vswd's): refuses a name that an interface has in either namespace,
 // and an address another interface in `netns` has. A TAP opened by name

@@ -187,6 +187,11 @@ tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
         destroy_port(*id);
         return tl::unexpected(ok.error());
     }
+    if (hi.address6)
+        if (auto ok = configure_host_address6(hi.name, *hi.address6, net.cfg.subnet6->prefix_len, hi.netns); !ok) {
+            destroy_port(*id);
+            return tl::unexpected(ok.error());
+        }
     auto ring = make_tx_ring(*id);
     if (!ring) {
         destroy_port(*id);
@@ -195,8 +200,9 @@ tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     reset_port_counters(*id);
     net.host_port = *id;
     net.host_tx_ring = std::move(*ring);
-    spdlog::info("network {}: host interface {} {}/{}{} (dpdk port {})", net.cfg.name, hi.name,
+    spdlog::info("network {}: host interface {} {}/{}{}{} (dpdk port {})", net.cfg.name, hi.name,
                  hi.address.to_string(), net.cfg.subnet->prefix_len,
+                 hi.address6 ? " " + hi.address6->to_string() + "/" + std::to_string(net.cfg.subnet6->prefix_len) : "",
                  hi.netns.empty() ? "" : " in netns " + hi.netns, *id);
     return {};
 }

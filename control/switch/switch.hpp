@@ -99,6 +99,7 @@ private:
         std::unique_ptr<DhcpServer> dhcp;
         std::optional<uint16_t> host_port;   // the TAP port of a host-only network
         MbufRing host_tx_ring;
+        uint64_t last_ra_tsc = 0;            // subnet6: when the last unsolicited RA went out
     };
     struct UplinkState {
         UplinkConfig cfg;
@@ -141,6 +142,7 @@ private:
     void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets
+    void send_router_adverts();       // subnet6: unsolicited RAs to every guest port, every 30 s
     void learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac);
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);

@@ -13,6 +13,7 @@
 
 #include <ctime>
 
+#include "../services/router_advert.hpp"
 #include "../services/service_replies.hpp"
 #include "switch.hpp"
 
@@ -124,6 +125,12 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     // that a port forward's first packet to it is not flooded.
     if (frame.size() >= kEtherHdrLen && (frame[6] & 1) == 0)
         learn_mac(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
+    // IPv6: vsw is the router that announces subnet6.
+    if (net->cfg.subnet6)
+        if (auto from = router_solicitation_from(frame)) {
+            inject(in_port, make_router_advertisement({net->service_mac, *net->cfg.subnet6}, *from));
+            return;
+        }
     // The network's service addresses: DHCP server, gateway, DNS, host alias.
     std::vector<Ipv4> service_ips;
     if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);
@@ -195,6 +202,7 @@ void Switch::periodic() {
         if (n.host_port) shared_->link_up[*n.host_port].store(true, std::memory_order_relaxed);
 
     resolve_neighbors();
+    send_router_adverts();
     const uint64_t now = rte_rdtsc();
     if (now - last_age_tsc_ > shared_->tsc_hz) {
         last_age_tsc_ = now;
@@ -208,6 +216,21 @@ void Switch::periodic() {
         for (auto& [name, n] : networks_)
             if (n.dhcp) n.dhcp->expire(t);
         log_exhaustion();
+    }
+}
+
+// Unsolicited router advertisements (RFC 4861 6.2.4), so that guests learn a
+// new or changed prefix without asking; guests that ask get one at once
+// (handle_slow_path_frame). Only to the guests' ports: the host configures
+// its own address on its interface and takes no RAs there.
+void Switch::send_router_adverts() {
+    const uint64_t now = rte_rdtsc();
+    for (auto& [name, n] : networks_) {
+        if (!n.cfg.subnet6 || (n.last_ra_tsc != 0 && now - n.last_ra_tsc < 30 * shared_->tsc_hz)) continue;
+        n.last_ra_tsc = now;
+        const auto ra = make_router_advertisement({n.service_mac, *n.cfg.subnet6}, kAllNodesMac);
+        for (const auto& [pname, p] : ports_)
+            if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, ra);
     }
 }
 

@@ -77,9 +77,12 @@ nlohmann::json Switch::show() const {
         nlohmann::json j{{"name", name}, {"mode", nat_network ? "nat-network" : to_string(n.cfg.mode)}, {"id", n.id},
                          {"service_mac", n.service_mac.to_string()}};
         j["subnet"] = n.cfg.subnet ? n.cfg.subnet->to_string() : "";
+        if (n.cfg.subnet6) j["subnet6"] = n.cfg.subnet6->to_string();
         if (n.cfg.host_interface) {
             j["host_interface"] = {{"name", n.cfg.host_interface->name},
                                    {"address", n.cfg.host_interface->address.to_string()},
+                                   {"address6", n.cfg.host_interface->address6
+                                                    ? n.cfg.host_interface->address6->to_string() : ""},
                                    {"link", n.host_port && shared_->link_up[*n.host_port] ? "up" : "down"}};
         }
         if (n.cfg.dhcp) {

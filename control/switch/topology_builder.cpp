@@ -26,6 +26,10 @@ ServiceAddresses services_of(const TopologyModel::Network& net) {
         svc.dhcp = true;
         add_ip(net.cfg.dhcp->server);
     }
+    if (net.cfg.subnet6) {
+        svc.enabled = true;
+        svc.router_adverts = true;
+    }
     if (net.cfg.nat) {
         const NatConfig& nc = *net.cfg.nat;
         svc.enabled = true;

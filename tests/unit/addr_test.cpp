@@ -41,3 +41,41 @@ TEST(Subnet, MasksAndContains) {
     EXPECT_FALSE(Subnet::parse("10.0.0.0"));
     EXPECT_EQ(Subnet::parse("0.0.0.0/0")->mask(), 0u);
 }
+
+TEST(Ipv6, ParsesAndFormats) {
+    auto a = Ipv6::parse("fd00:56::1");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->bytes[0], 0xfd);
+    EXPECT_EQ(a->bytes[3], 0x56);
+    EXPECT_EQ(a->bytes[15], 0x01);
+    EXPECT_EQ(a->to_string(), "fd00:56::1");
+    EXPECT_EQ(Ipv6::parse("FD00:0056:0000:0000:0000:0000:0000:0001")->to_string(), "fd00:56::1");
+    for (const char* bad : {"", "fd00:56::1::2", "fd00:56:::1", "1.2.3.4", "fd00:56::g", "fd00:56::1 "})
+        EXPECT_FALSE(Ipv6::parse(bad)) << bad;
+}
+
+TEST(Ipv6, LinkLocalFromTheMacByModifiedEui64) {
+    // RFC 4291 appendix A: the universal/local bit inverted, ff:fe in the middle.
+    const Ipv6 a = Ipv6::link_local_of(*Mac::parse("52:54:00:00:06:01"));
+    EXPECT_EQ(a.to_string(), "fe80::5054:ff:fe00:601");
+    EXPECT_TRUE(a.is_link_local());
+    EXPECT_FALSE(a.is_multicast());
+    EXPECT_TRUE(Ipv6::parse("ff02::1")->is_multicast());
+}
+
+TEST(Subnet6, ParsesMasksAndContains) {
+    auto s = Subnet6::parse("fd00:56::77/64");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->to_string(), "fd00:56::/64");  // stored masked
+    EXPECT_TRUE(s->contains(*Ipv6::parse("fd00:56::5054:ff:fe00:601")));
+    EXPECT_FALSE(s->contains(*Ipv6::parse("fd00:57::1")));
+    EXPECT_EQ(s->host(1).to_string(), "fd00:56::1");
+    EXPECT_EQ(s->host(0x5054ff0000ull).to_string(), "fd00:56::50:54ff:0");
+    auto odd = Subnet6::parse("2001:db8:abcd:12ff::/52");
+    ASSERT_TRUE(odd);
+    EXPECT_EQ(odd->to_string(), "2001:db8:abcd:1000::/52");
+    EXPECT_TRUE(odd->contains(*Ipv6::parse("2001:db8:abcd:1fff::1")));
+    EXPECT_FALSE(odd->contains(*Ipv6::parse("2001:db8:abcd:2000::1")));
+    for (const char* bad : {"fd00:56::", "fd00:56::/129", "fd00:56::/-1", "x/64", "fd00::/6 4"})
+        EXPECT_FALSE(Subnet6::parse(bad)) << bad;
+}

@@ -319,7 +319,7 @@ std::vector<BadCase> bad_cases() {
         // networks
         {"UnknownKey", "networks:\n  h:\n    mode: host-only\n    subnett: 192.168.56.0/24\n", 4, 5,
          "networks.h.subnett",
-         "unknown key 'subnett' (expected one of: mode, subnet, host_interface, dhcp, max_macs)"},
+         "unknown key 'subnett' (expected one of: mode, subnet, subnet6, host_interface, dhcp, max_macs)"},
         {"UnknownTopLevelKey", "switch: {}\nnetwork: {}\n", 2, 1, "network", "unknown key 'network'"},
         {"UnknownDhcpKey", hostonly("    dhcp:\n      leases: 60\n"), 6, 7, "networks.h.dhcp.leases",
          "unknown key 'leases'"},
@@ -389,6 +389,26 @@ std::vector<BadCase> bad_cases() {
          3, 55, "ports.p.max_macs", "a port with a pinned mac has exactly one MAC"},
         {"MaxLeasesOnPinnedPort", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, mac: \"52:54:00:00:00:01\", max_leases: 2}\n",
          3, 57, "ports.p.max_leases", "gets exactly one lease"},
+        {"Subnet6NotA64", "networks:\n  h: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fd00:56::/48\"}\n", 2, 58,
+         "networks.h.subnet6", "only in a /64"},
+        {"Subnet6NotANetwork", "networks:\n  h: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fd00:56::1/64\"}\n", 2, 58,
+         "networks.h.subnet6", "is not a network address (did you mean fd00:56::/64?)"},
+        {"Subnet6Bad", "networks:\n  h: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fd00:56:/64\"}\n", 2, 58,
+         "networks.h.subnet6", "is not an IPv6 prefix"},
+        {"Subnet6LinkLocal", "networks:\n  h: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fe80::/64\"}\n", 2, 58,
+         "networks.h.subnet6", "is a link-local prefix"},
+        {"Subnet6OnNat", "uplinks: {wan: {kernel: {name: vswk0, address: 203.0.113.1}, address: 203.0.113.10/24}}\n"
+         "networks:\n  n: {mode: nat, uplink: wan, subnet6: \"fd00:2::/64\"}\n", 3, 31, "networks.n.subnet6",
+         "subnet6 on nat networks is not supported yet"},
+        {"Subnet6Overlap", "networks:\n  a: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fd00:56::/64\"}\n"
+         "  b: {mode: host-only, subnet: 192.168.57.0/24, subnet6: \"fd00:56::/64\", host_interface: {name: vswb}}\n", 3, 58,
+         "networks.b.subnet6", "overlaps subnet6 fd00:56::/64 of network 'a'"},
+        {"Address6Outside", "networks:\n  h:\n    mode: host-only\n    subnet: 192.168.56.0/24\n    subnet6: fd00:56::/64\n"
+         "    host_interface: {address6: \"fd00:57::1\"}\n", 6, 32, "networks.h.host_interface.address6",
+         "address6 fd00:57::1 is not inside subnet6 fd00:56::/64"},
+        {"Address6WithoutSubnet6", "networks:\n  h:\n    mode: host-only\n    subnet: 192.168.56.0/24\n"
+         "    host_interface: {address6: \"fd00:57::1\"}\n", 5, 22, "networks.h.host_interface.address6",
+         "address6 needs the network's subnet6"},
         {"QueuesTooMany", "networks: {n: {mode: internal}}\nports:\n  p: {network: n, queues: 5}\n", 3, 27,
          "ports.p.queues", "out of range (1..4 queue pairs)"},
         {"MaxMacsZero", "networks: {n: {mode: internal, max_macs: 0}}\n", 1, 42, "networks.n.max_macs", "out of range (1..65536 MACs)"},
@@ -603,3 +623,26 @@ TEST(ConfigExamples, TwoNetworks) {
     EXPECT_TRUE(any_mac);
 #endif
 }
+
+namespace vsw {
+
+// subnet6 on a host-only network: the host interface takes ::1 unless address6 says otherwise.
+TEST(ConfigGood, HostOnlySubnet6) {
+    auto c = load_config_string(R"(networks:
+  a: {mode: host-only, subnet: 192.168.56.0/24, subnet6: "fd00:56::/64"}
+  b:
+    mode: host-only
+    subnet: 192.168.57.0/24
+    subnet6: fd00:57::/64
+    host_interface: {name: vswb, address6: "fd00:57::fe"}
+  c: {mode: host-only, subnet: 192.168.58.0/24, host_interface: {name: vswc}}
+)", "v6.yaml");
+    ASSERT_TRUE(c) << c.error().to_string();
+    EXPECT_EQ(c->networks.at("a").subnet6->to_string(), "fd00:56::/64");
+    EXPECT_EQ(c->networks.at("a").host_interface->address6->to_string(), "fd00:56::1");
+    EXPECT_EQ(c->networks.at("b").host_interface->address6->to_string(), "fd00:57::fe");
+    EXPECT_FALSE(c->networks.at("c").subnet6);
+    EXPECT_FALSE(c->networks.at("c").host_interface->address6);
+}
+
+}  // namespace vsw

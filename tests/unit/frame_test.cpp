@@ -114,3 +114,34 @@ TEST(ClassifyFrame, MalformedHeadersAreNotTrusted) {
         (void)classify(prefix);
     }
 }
+
+namespace {
+
+// An ICMPv6 message of `type` (no extension headers) from kClient.
+std::vector<uint8_t> icmpv6(uint8_t type, uint8_t next_header = 58) {
+    auto f = eth(Mac{{0x33, 0x33, 0, 0, 0, 2}}, kClient, 0x86dd);
+    std::vector<uint8_t> ip(40, 0);
+    ip[0] = 0x60;
+    ip[5] = 8;
+    ip[6] = next_header;
+    ip[7] = 255;
+    f.insert(f.end(), ip.begin(), ip.end());
+    f.insert(f.end(), {type, 0, 0, 0, 0, 0, 0, 0});
+    return f;
+}
+
+}  // namespace
+
+// subnet6: vsw is the network's router, so router solicitations are its own;
+// the rest of IPv6 (neighbour discovery, traffic) is switched as before.
+TEST(ClassifyFrame, RouterSolicitationsGoToTheSlowPathWithSubnet6) {
+    ServiceAddresses s = services();
+    s.router_adverts = true;
+    EXPECT_EQ(classify(icmpv6(133), s), FrameClass::slow_path);
+    EXPECT_EQ(classify(icmpv6(135), s), FrameClass::switched);      // neighbour solicitation
+    EXPECT_EQ(classify(icmpv6(133, 0), s), FrameClass::switched);   // behind a hop-by-hop header
+    auto cut = icmpv6(133);
+    cut.resize(cut.size() - 5);
+    EXPECT_EQ(classify(cut, s), FrameClass::switched);
+    EXPECT_EQ(classify(icmpv6(133)), FrameClass::switched);          // no subnet6: not ours
+}

@@ -105,7 +105,7 @@ const KeyCase kCases[] = {
     {"uplinks.wan.kernel",
      [](Config& c) {
          c.uplinks.at("wan").device.clear();
-         c.uplinks.at("wan").kernel = HostInterfaceConfig{"vswwan0", ip("203.0.113.1"), ""};
+         c.uplinks.at("wan").kernel = HostInterfaceConfig{"vswwan0", ip("203.0.113.1"), "", std::nullopt};
      },
      "remove_uplink:wan create_uplink:wan flush_nat_sessions:nat",
      "uplink wan (device, kernel: re-created; sessions of its NAT networks flushed)"},
@@ -151,6 +151,13 @@ const KeyCase kCases[] = {
     {"networks.ho.host_interface.netns",
      [](Config& c) { c.networks.at("ho").host_interface->netns = "lab"; },
      "remove_host_interface:ho update_network:ho create_host_interface:ho", "network ho (host_interface)"},
+    {"networks.ho.subnet6",
+     [](Config& c) {
+         NetworkConfig& n = c.networks.at("ho");
+         n.subnet6 = *Subnet6::parse("fd00:56::/64");
+         n.host_interface->address6 = n.subnet6->host(1);
+     },
+     "remove_host_interface:ho update_network:ho create_host_interface:ho", "network ho (subnet6, host_interface)"},
     {"networks.ho.host_interface (removed)", [](Config& c) { c.networks.at("ho").host_interface.reset(); },
      "remove_host_interface:ho update_network:ho", "network ho (host_interface)"},
     {"networks.ho.dhcp (off)", [](Config& c) { c.networks.at("ho").dhcp.reset(); }, "update_network:ho",

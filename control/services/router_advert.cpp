@@ -1,0 +1,73 @@
+#include "router_advert.hpp"
+
+#include <cstring>
+
+#include "../../common/bytes.hpp"
+#include "../../common/checksum.hpp"
+#include "../../common/headers.hpp"
+
+namespace vsw {
+
+namespace {
+
+constexpr uint16_t kEtherTypeIpv6 = 0x86dd;
+constexpr size_t kIpv6HdrLen = 40;
+constexpr uint8_t kNextHeaderIcmpv6 = 58;
+constexpr uint8_t kRouterSolicitation = 133;
+constexpr uint8_t kRouterAdvertisement = 134;
+constexpr size_t kRaLen = 16;                  // ICMPv6 header + RA fields
+constexpr size_t kSourceLinkLayerLen = 8;      // option 1
+constexpr size_t kPrefixInfoLen = 32;          // option 3
+
+}  // namespace
+
+std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, const Mac& dst) {
+    const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen;
+    std::vector<uint8_t> out(kEtherHdrLen + kIpv6HdrLen + icmp_len, 0);
+    uint8_t* ip = put_ether(out.data(), dst.bytes.data(), ra.mac.bytes.data(), kEtherTypeIpv6);
+    ip[0] = 0x60;  // version 6, traffic class 0, flow label 0
+    store_be16(ip + 4, static_cast<uint16_t>(icmp_len));
+    ip[6] = kNextHeaderIcmpv6;
+    ip[7] = 255;   // hop limit: receivers drop an RA that crossed a router
+    const Ipv6 src = Ipv6::link_local_of(ra.mac);
+    std::memcpy(ip + 8, src.bytes.data(), 16);
+    static constexpr uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+    std::memcpy(ip + 24, kAllNodes, 16);
+
+    uint8_t* icmp = ip + kIpv6HdrLen;
+    icmp[0] = kRouterAdvertisement;
+    icmp[4] = 64;  // cur hop limit for the hosts
+    icmp[5] = 0;   // M and O off: addresses by SLAAC, nothing by DHCPv6
+    store_be16(icmp + 6, ra.router_lifetime_s);
+    // reachable time and retrans timer: 0 (unspecified) at icmp + 8 .. + 15
+    uint8_t* opt = icmp + kRaLen;
+    opt[0] = 1;    // source link-layer address
+    opt[1] = 1;    // in units of 8 bytes
+    std::memcpy(opt + 2, ra.mac.bytes.data(), 6);
+    opt += kSourceLinkLayerLen;
+    opt[0] = 3;    // prefix information
+    opt[1] = 4;
+    opt[2] = ra.prefix.prefix_len;
+    opt[3] = 0xc0; // L (on-link) and A (autonomous address configuration)
+    store_be32(opt + 4, ra.valid_lifetime_s);
+    store_be32(opt + 8, ra.preferred_lifetime_s);
+    std::memcpy(opt + 16, ra.prefix.network.bytes.data(), 16);
+    put16(icmp + 2, ipv6_l4_checksum(ip, icmp));
+    return out;
+}
+
+std::optional<Mac> router_solicitation_from(std::span<const uint8_t> frame) {
+    if (frame.size() < kEtherHdrLen + kIpv6HdrLen + 8 || load_be16(frame.data() + 12) != kEtherTypeIpv6)
+        return std::nullopt;
+    const uint8_t* ip = frame.data() + kEtherHdrLen;
+    if ((ip[0] >> 4) != 6 || ip[6] != kNextHeaderIcmpv6 || ip[7] != 255) return std::nullopt;
+    const size_t payload = load_be16(ip + 4);
+    if (payload < 8 || frame.size() < kEtherHdrLen + kIpv6HdrLen + payload) return std::nullopt;
+    const uint8_t* icmp = ip + kIpv6HdrLen;
+    if (icmp[0] != kRouterSolicitation || icmp[1] != 0) return std::nullopt;
+    Mac from;
+    std::memcpy(from.bytes.data(), frame.data() + 6, 6);
+    return from;
+}
+
+}  // namespace vsw
