@@ -31,7 +31,8 @@ namespace vsw {
     X(nat_handoff_full, "the owning worker's NAT ring was full")                              \
     X(mac_limit, "new source MAC over the port's or the network's max_macs")                 \
     X(slow_path_rate, "the port sent the control thread more than its fair share")            \
-    X(nat_guest_limit, "the guest holds max_sessions_per_guest NAT sessions already")
+    X(nat_guest_limit, "the guest holds max_sessions_per_guest NAT sessions already")        \
+    X(rogue_router, "an IPv6 router advertisement or redirect in a network vsw announces (subnet6)")
 
 enum class DropReason : uint8_t {
 #define VSW_X(name, help) name,

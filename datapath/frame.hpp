@@ -42,6 +42,7 @@ enum class FrameClass : uint8_t {
     switched,    // ordinary L2 forwarding
     slow_path,   // for the control thread: DHCP to a server, ARP/IP for a service address
     routed,      // IPv4 to the gateway of a NAT network, for another address: NAT it out
+    rogue_router,  // an IPv6 router advertisement or redirect where vsw is the router: drop
 };
 
 // A frame addressed to the services' MAC: the slow path answers what is for a
@@ -79,12 +80,16 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
         if (load_be16(arp) != 1 || load_be16(arp + 2) != kEtherTypeIpv4) return FrameClass::switched;
         return svc.has_ip_be(get32(arp + 24)) ? FrameClass::slow_path : FrameClass::switched;
     }
-    // A router solicitation (ICMPv6 133, no extension headers): vsw is the
-    // network's router and answers it; no one else needs it.
+    // vsw is the network's only IPv6 router (subnet6): it answers router
+    // solicitations (ICMPv6 133), and no one else may advertise a router or
+    // redirect (134, 137: "RA guard", RFC 6105) -- a guest could otherwise
+    // become the others' router. ICMPv6 right after the IPv6 header only;
+    // behind extension headers it is switched.
     if (ether_type == kEtherTypeIpv6 && svc.router_adverts) {
         const uint8_t* ip = p + kEtherHdrLen;
-        if (len >= kEtherHdrLen + 40 + 8 && (ip[0] >> 4) == 6 && ip[6] == 58 && ip[40] == 133)
-            return FrameClass::slow_path;
+        if (len < kEtherHdrLen + 40 + 8 || (ip[0] >> 4) != 6 || ip[6] != 58) return FrameClass::switched;
+        if (ip[40] == 133) return FrameClass::slow_path;
+        if (ip[40] == 134 || ip[40] == 137) return FrameClass::rogue_router;
         return FrameClass::switched;
     }
     if (ether_type == kEtherTypeIpv4 && svc.dhcp) {

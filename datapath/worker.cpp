@@ -114,6 +114,10 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             drop(m, in_port, DropReason::bad_src_mac);
             continue;
         }
+        if (cls == FrameClass::rogue_router) {
+            drop(m, in_port, DropReason::rogue_router);
+            continue;
+        }
         // A spoofed frame goes nowhere, not even to the DHCP server.
         if (in.mac_pinned && std::memcmp(p + 6, in.pinned_mac.bytes.data(), 6) != 0) {
             drop(m, in_port, DropReason::spoofed_src_mac);

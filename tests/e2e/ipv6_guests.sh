@@ -36,6 +36,7 @@ for i in $(seq 40); do
     sleep 0.5
 done
 echo "VM-ADDR6 $a"
+ip -6 -o addr show dev eth0 scope global
 [ -n "$a" ] || { echo NO-SLAAC; exit 1; }
 G
 { cat "$WORK/wait6.sh"; cat <<G
@@ -55,6 +56,35 @@ echo VM2-OK
 G
 } > "$WORK/vm2.sh"
 
+# A rogue router on the host's side of the network: router advertisements
+# (a default route, the prefix fd00:99::/64) every 0.5 s while the guests
+# configure themselves. vsw is the network's only router: they are dropped
+# (rogue_router) and no guest takes a default route or that prefix.
+cat > "$WORK/rogue_ra.py" <<'PY'
+import socket, struct, sys, time
+ifname = sys.argv[1]
+mac = bytes.fromhex(open(f"/sys/class/net/{ifname}/address").read().strip().replace(":", ""))
+src = bytes.fromhex("fe80" + "00" * 12 + "0001")
+dst = bytes.fromhex("ff02" + "00" * 13 + "01")
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+prefix = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + bytes.fromhex("fd000099" + "00" * 12)
+body = ra + prefix
+pseudo = src + dst + struct.pack("!I3xB", len(body), 58) + body
+s = sum(struct.unpack(f"!{len(pseudo) // 2}H", pseudo))
+while s >> 16:
+    s = (s & 0xffff) + (s >> 16)
+body = body[:2] + struct.pack("!H", ~s & 0xffff) + body[4:]
+ip = struct.pack("!IHBB", 6 << 28, len(body), 58, 255) + src + dst
+frame = bytes.fromhex("333300000001") + mac + b"\x86\xdd" + ip + body
+sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sock.bind((ifname, 0))
+for _ in range(60):
+    sock.send(frame)
+    time.sleep(0.5)
+PY
+in_host python3 "$WORK/rogue_ra.py" "$HOSTIF" > "$WORK/rogue_ra.log" 2>&1 &
+GUEST_PIDS+=($!)
+
 start_guest vm1 "$WORK/vm1.sh" "$WORK/run/vm1.sock,52:54:00:00:06:01,dhcp"
 start_guest vm2 "$WORK/vm2.sh" "$WORK/run/vm2.sock,52:54:00:00:06:02,dhcp"
 wait_for_line vm1 VM1-READY 120
@@ -67,6 +97,10 @@ log "the host reached vm1 over IPv6: ping and HTTP"
 wait_guest vm2 || fail "vm2's IPv6 checks failed"
 grep -q "VM-ADDR6 $VM2/64" "$WORK/vm2.log" || fail "vm2 did not configure $VM2"
 log "vm2: SLAAC $VM2, no default route, pinged the host and vm1, fetched vm1's page over IPv6"
+! grep -q "fd00:99" "$WORK/vm1.log" "$WORK/vm2.log" || fail "a guest took the rogue router's prefix"
+rogue=$(port_counter "$HOSTIF" drops.rogue_router)
+[ "$rogue" -gt 0 ] || fail "the rogue router advertisements were not dropped as rogue_router ($rogue)"
+log "RA guard: $rogue rogue router advertisements dropped, no guest took their route or prefix"
 vm1_ip=$(grep -o "VM-NET eth0 [0-9.]*" "$WORK/vm1.log" | awk '{print $3}')
 release_guest "$vm1_ip"
 wait_guest vm1 || fail "vm1's script failed"

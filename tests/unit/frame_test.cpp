@@ -134,11 +134,16 @@ std::vector<uint8_t> icmpv6(uint8_t type, uint8_t next_header = 58) {
 
 // subnet6: vsw is the network's router, so router solicitations are its own;
 // the rest of IPv6 (neighbour discovery, traffic) is switched as before.
-TEST(ClassifyFrame, RouterSolicitationsGoToTheSlowPathWithSubnet6) {
+TEST(ClassifyFrame, RouterSolicitationsToTheSlowPathAndRogueRoutersDroppedWithSubnet6) {
     ServiceAddresses s = services();
     s.router_adverts = true;
     EXPECT_EQ(classify(icmpv6(133), s), FrameClass::slow_path);
     EXPECT_EQ(classify(icmpv6(135), s), FrameClass::switched);      // neighbour solicitation
+    EXPECT_EQ(classify(icmpv6(136), s), FrameClass::switched);      // neighbour advertisement
+    // RA guard: no one else advertises a router or redirects.
+    EXPECT_EQ(classify(icmpv6(134), s), FrameClass::rogue_router);
+    EXPECT_EQ(classify(icmpv6(137), s), FrameClass::rogue_router);
+    EXPECT_EQ(classify(icmpv6(134)), FrameClass::switched);          // without subnet6 it is theirs
     EXPECT_EQ(classify(icmpv6(133, 0), s), FrameClass::switched);   // behind a hop-by-hop header
     auto cut = icmpv6(133);
     cut.resize(cut.size() - 5);
