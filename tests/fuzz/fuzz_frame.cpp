@@ -24,7 +24,7 @@ uint32_t ip_be(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 
 ServiceAddresses variant(uint8_t which) {
     ServiceAddresses s;
-    switch (which % 4) {
+    switch (which % 5) {
         case 0:
             break;
         case 1:
@@ -48,6 +48,13 @@ ServiceAddresses variant(uint8_t which) {
             s.mac = kSvcMac;
             s.ips_be[s.n_ips++] = ip_be(10, 0, 2, 2);
             break;
+        case 4:  // host-only with subnet6 and DHCP
+            s.enabled = true;
+            s.dhcp = true;
+            s.router_adverts = true;
+            s.mac = kSvcMac;
+            s.ips_be[s.n_ips++] = ip_be(192, 168, 56, 100);
+            break;
     }
     return s;
 }
@@ -62,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t* p = frame.get();
 
     const FrameClass c = classify_frame(p, len, svc);
-    FUZZ_CHECK(c <= FrameClass::routed);
+    FUZZ_CHECK(c <= FrameClass::rogue_router);
     FUZZ_CHECK((c == FrameClass::runt) == (len < kEtherHdrLen));
     if (c == FrameClass::runt) return 0;
     const bool src_bad = (p[6] & 1) || std::memcmp(p + 6, "\0\0\0\0\0\0", 6) == 0;
@@ -73,6 +80,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Only IPv4 to the services' MAC in a routed network is routed.
     if (c == FrameClass::routed)
         FUZZ_CHECK(svc.routed && to_svc_mac && len >= kEtherHdrLen + 20 && load_be16(p + 12) == kEtherTypeIpv4);
+    // Only ICMPv6 router advertisements and redirects, where vsw announces subnet6.
+    auto icmpv6_type = [&]() -> int {
+        if (len < kEtherHdrLen + 48 || load_be16(p + 12) != kEtherTypeIpv6) return -1;
+        const uint8_t* ip = p + kEtherHdrLen;
+        return (ip[0] >> 4) == 6 && ip[6] == 58 ? ip[40] : -1;
+    };
+    if (c == FrameClass::rogue_router)
+        FUZZ_CHECK(svc.router_adverts && !to_svc_mac && (icmpv6_type() == 134 || icmpv6_type() == 137));
     // A frame to the services' MAC never goes past them onto the switch.
     if (svc.enabled && to_svc_mac) FUZZ_CHECK(c == FrameClass::slow_path || c == FrameClass::routed);
     // Elsewhere the slow path gets only ARP for a service address or DHCP to a server.
@@ -80,6 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const uint16_t type = load_be16(p + 12);
         if (type == kEtherTypeArp) {
             FUZZ_CHECK(len >= kEtherHdrLen + 28 && svc.has_ip_be(get32(p + kEtherHdrLen + 24)));
+        } else if (type == kEtherTypeIpv6) {
+            FUZZ_CHECK(svc.router_adverts && icmpv6_type() == 133);  // a router solicitation
         } else {
             FUZZ_CHECK(type == kEtherTypeIpv4 && svc.dhcp);
             const uint8_t* ip = p + kEtherHdrLen;

@@ -1,6 +1,7 @@
 // Fuzzes the replies the control thread builds for the virtual services
 // (control/services/service_replies.hpp): ARP replies, ICMP echo replies, ICMP "time
-// exceeded" and the ARP sender parser, all on the same raw frame.
+// exceeded", the ARP sender parser and the router solicitation check (with
+// the advertisement answering it), all on the same raw frame.
 //
 // Input: one byte choosing the service address (bit 0: the NAT gateway
 // 10.0.2.2, else the DHCP server 192.168.56.100), then the frame.
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <span>
 
+#include "../../control/services/router_advert.hpp"
 #include "../../control/services/service_replies.hpp"
 #include "frame.hpp"
 #include "fuzz_common.hpp"
@@ -62,6 +64,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(std::memcmp(arp + 24, in.data() + 14 + 14, 4) == 0);  // to the requester's address
         auto sender = arp_sender(*r);
         FUZZ_CHECK(sender && sender->is_reply && sender->mac == kSvcMac && sender->ip == svc_ip);
+    }
+    // A router solicitation: its sender's MAC, from a whole IPv6/ICMPv6 133
+    // message; the advertisement answering it sums right (RFC 8200 8.1).
+    if (auto from = router_solicitation_from(in)) {
+        FUZZ_CHECK(len >= 14 + 40 + 8 && std::memcmp(from->bytes.data(), in.data() + 6, 6) == 0);
+        FUZZ_CHECK(be16(in.data() + 12) == 0x86dd && in[14 + 6] == 58 && in[14 + 40] == 133);
+        const auto ra = make_router_advertisement({kSvcMac, *Subnet6::parse("fd00:56::/64")}, *from);
+        FUZZ_CHECK(std::memcmp(ra.data(), in.data() + 6, 6) == 0);
+        uint32_t sum = 0;
+        for (size_t i = 14 + 8; i < 14 + 40; i += 2) sum += be16(ra.data() + i);
+        const size_t icmp_len = be16(ra.data() + 14 + 4);
+        sum += static_cast<uint32_t>(icmp_len) + 58;
+        for (size_t i = 0; i < icmp_len; i += 2) sum += be16(ra.data() + 54 + i);
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        FUZZ_CHECK(sum == 0xffff);
     }
     if (auto s = arp_sender(in)) FUZZ_CHECK(len >= 42 && be16(in.data() + 12) == kEtherTypeArp);
     if (auto r = make_icmp_echo_reply(in, kSvcMac, svc_ip)) {

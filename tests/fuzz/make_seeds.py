@@ -271,6 +271,13 @@ def outside_frames():
 
 # ---- targets -------------------------------------------------------------------------
 
+def icmpv6_frame(dst_mac, src_mac, typ, body=b"\0" * 4, hop_limit=255, next_header=58):
+    """An IPv6 frame from :: to ff02::2 carrying one ICMPv6 message (no checksum: classification and the
+    solicitation check do not read it)."""
+    msg = bytes([typ, 0, 0, 0]) + body
+    hdr = struct.pack("!IHBB", 6 << 28, len(msg), next_header, hop_limit) + b"\0" * 16 + bytes.fromhex("ff02" + "00" * 13 + "02")
+    return eth(dst_mac, src_mac, 0x86dd, hdr + msg)
+
 def seeds_frame():
     t = "fuzz_frame"
     clean(t)
@@ -287,6 +294,12 @@ def seeds_frame():
             write(t, "v%d-%s" % (v, name), bytes([v]) + fr[:128])
     write(t, "v1-dhcp-request-hostonly", b"\x01" + dhcp_frame(REQUEST, MAC_A, extra=[opt_requested("192.168.56.101"), opt_server("192.168.56.100")]))
     write(t, "v2-runt", b"\x02" + MAC_SVC + MAC_A)
+    # Variant 4, subnet6: a router solicitation (slow path), a rogue advertisement and redirect (dropped).
+    all_routers = mac("33:33:00:00:00:02")
+    write(t, "v4-router-solicitation", b"\x04" + icmpv6_frame(all_routers, MAC_A, 133))
+    write(t, "v4-rogue-router-advert", b"\x04" + icmpv6_frame(mac("33:33:00:00:00:01"), MAC_A, 134, b"\0" * 12))
+    write(t, "v4-rogue-redirect", b"\x04" + icmpv6_frame(MAC_B, MAC_A, 137, b"\0" * 36))
+    write(t, "v4-solicitation-behind-hop-by-hop", b"\x04" + icmpv6_frame(all_routers, MAC_A, 133, next_header=0))
     write(t, "v2-multicast-src", b"\x02" + MAC_SVC + mac("01:00:5e:00:00:01") + b"\x08\x00")
 
 def seeds_l4():
@@ -307,6 +320,8 @@ def seeds_service_replies():
     clean(t)
     g = lambda sel, name, fr: write(t, name, bytes([sel]) + fr)
     g(1, "arp-request-gateway", arp(1, MAC_A, GUEST_A, b"\0" * 6, GATEWAY))
+    g(0, "router-solicitation", icmpv6_frame(mac("33:33:00:00:00:02"), MAC_A, 133))
+    g(0, "router-solicitation-hop-limit-64", icmpv6_frame(mac("33:33:00:00:00:02"), MAC_A, 133, hop_limit=64))
     g(0, "arp-request-dhcp", arp(1, MAC_A, ip("192.168.56.101"), b"\0" * 6, HOSTONLY_SRV))
     g(1, "arp-reply", arp(2, MAC_A, GUEST_A, MAC_SVC, GATEWAY, dst=MAC_SVC))
     g(1, "arp-gratuitous", arp(1, MAC_A, GUEST_A, b"\0" * 6, GUEST_A))
