@@ -76,6 +76,15 @@ std::string prometheus_text(const json& stats) {
             e.add("vsw_port_tx_bytes_total", "counter", "Bytes sent on a port.", l, number(c, "tx_bytes"));
             e.add("vsw_port_slow_path_packets_total", "counter",
                   "Frames from a port handed to the control thread (DHCP, ARP, ping).", l, number(c, "to_slow_path"));
+            if (const auto q = c.find("queues"); q != c.end() && q->is_array())
+                for (const json& queue : *q) {
+                    Labels ql = l;
+                    ql.emplace_back("queue", std::to_string(number(queue, "queue")));
+                    ql.emplace_back("worker", std::to_string(number(queue, "worker")));
+                    e.add("vsw_port_rx_queue_packets_total", "counter",
+                          "Frames received on one queue of a multi-queue port, and the worker that polls it.", ql,
+                          number(queue, "rx_packets"));
+                }
             if (const auto d = c.find("drops"); d != c.end() && d->is_object())
                 for (const auto& [reason, n] : d->items()) {
                     Labels dl = l;

@@ -10,7 +10,8 @@ namespace {
 const char* kStats = R"({
   "ports": {
     "vm1": {"network": "natnet0", "rx_packets": 10, "rx_bytes": 640, "tx_packets": 9, "tx_bytes": 576,
-            "to_slow_path": 2, "drops_total": 3, "drops": {"runt": 1, "mac_limit": 2}},
+            "to_slow_path": 2, "drops_total": 3, "drops": {"runt": 1, "mac_limit": 2},
+            "queues": [{"queue": 0, "worker": 0, "rx_packets": 6}, {"queue": 1, "worker": 1, "rx_packets": 4}]},
     "odd\"name": {"rx_packets": 1, "rx_bytes": 1, "tx_packets": 0, "tx_bytes": 0, "to_slow_path": 0,
                   "drops_total": 0, "drops": {}}
   },
@@ -28,6 +29,7 @@ TEST(Metrics, PrometheusText) {
     EXPECT_TRUE(has("vsw_port_rx_packets_total{port=\"vm1\",network=\"natnet0\"} 10")) << t;
     EXPECT_TRUE(has("vsw_port_drops_total{port=\"vm1\",network=\"natnet0\",reason=\"mac_limit\"} 2")) << t;
     EXPECT_TRUE(has("vsw_port_rx_packets_total{port=\"odd\\\"name\",network=\"\"} 1")) << t;  // escaped
+    EXPECT_TRUE(has("vsw_port_rx_queue_packets_total{port=\"vm1\",network=\"natnet0\",queue=\"1\",worker=\"1\"} 4")) << t;
     EXPECT_TRUE(has("vsw_nat_packets_total{worker=\"0\",direction=\"out2in\"} 3")) << t;
     EXPECT_TRUE(has("# TYPE vsw_nat_sessions gauge")) << t;
     EXPECT_TRUE(has("vsw_nat_sessions{network=\"natnet0\",uplink=\"wan\"} 1")) << t;
