@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include <initializer_list>
 #include <thread>
+#include <vector>
 
 extern char** environ;
 
@@ -32,19 +34,26 @@ void set_sockaddr(sockaddr* sa, uint32_t host_order) {
     std::memcpy(sa, &sin, sizeof sin);
 }
 
-// Moves a netdev into a named network namespace with iproute2 (control plane
-// only; a few lines of netlink would do the same).
-tl::expected<void, std::string> move_to_netns(const std::string& ifname, const std::string& netns) {
-    const char* argv[] = {"ip", "link", "set", "dev", ifname.c_str(), "netns", netns.c_str(), nullptr};
+// Runs iproute2's `ip` with `args` (control plane only; a few lines of
+// netlink would do the same) in the calling thread's namespace; `failed` is
+// the message when it exits with an error.
+tl::expected<void, std::string> run_ip(std::initializer_list<const char*> args, const std::string& failed) {
+    std::vector<const char*> argv{"ip"};
+    argv.insert(argv.end(), args);
+    argv.push_back(nullptr);
     pid_t pid = 0;
-    if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+    if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv.data()), environ) != 0)
         return tl::unexpected(fmt::format("cannot run ip: {}", std::strerror(errno)));
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return tl::unexpected(fmt::format("ip link set dev {} netns {} failed (does the namespace exist?)",
-                                          ifname, netns));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return tl::unexpected(failed);
     return {};
+}
+
+// Moves a netdev into a named network namespace.
+tl::expected<void, std::string> move_to_netns(const std::string& ifname, const std::string& netns) {
+    return run_ip({"link", "set", "dev", ifname.c_str(), "netns", netns.c_str()},
+                  fmt::format("ip link set dev {} netns {} failed (does the namespace exist?)", ifname, netns));
 }
 
 tl::expected<void, std::string> configure_in_current_netns(const std::string& ifname, Ipv4 address,
@@ -153,15 +162,8 @@ tl::expected<void, std::string> configure_host_address6(const std::string& ifnam
         if (auto ok = write_sysctl(conf + "/disable_ipv6", "0"); !ok) return ok;
         // nodad: the address is ours on a link vsw made; usable at once.
         const std::string cidr = address.to_string() + "/" + std::to_string(prefix_len);
-        const char* argv[] = {"ip", "-6", "addr", "add", cidr.c_str(), "dev", ifname.c_str(), "nodad", nullptr};
-        pid_t pid = 0;
-        if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
-            return tl::unexpected(fmt::format("cannot run ip: {}", std::strerror(errno)));
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            return tl::unexpected(fmt::format("ip -6 addr add {} dev {} failed", cidr, ifname));
-        return {};
+        return run_ip({"-6", "addr", "add", cidr.c_str(), "dev", ifname.c_str(), "nodad"},
+                      fmt::format("ip -6 addr add {} dev {} failed", cidr, ifname));
     });
 }
 
