@@ -21,8 +21,24 @@ constexpr size_t kPrefixInfoLen = 32;          // option 3
 
 }  // namespace
 
+namespace {
+
+uint8_t* put_prefix_info(uint8_t* opt, const Subnet6& prefix, uint32_t valid_s, uint32_t preferred_s) {
+    opt[0] = 3;    // prefix information
+    opt[1] = 4;    // in units of 8 bytes
+    opt[2] = prefix.prefix_len;
+    opt[3] = 0xc0; // L (on-link) and A (autonomous address configuration)
+    store_be32(opt + 4, valid_s);
+    store_be32(opt + 8, preferred_s);
+    std::memcpy(opt + 16, prefix.network.bytes.data(), 16);
+    return opt + kPrefixInfoLen;
+}
+
+}  // namespace
+
 std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, const Mac& dst) {
-    const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen;
+    const size_t n_prefixes = (ra.prefix ? 1 : 0) + ra.withdrawn.size();
+    const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen * n_prefixes;
     std::vector<uint8_t> out(kEtherHdrLen + kIpv6HdrLen + icmp_len, 0);
     uint8_t* ip = put_ether(out.data(), dst.bytes.data(), ra.mac.bytes.data(), kEtherTypeIpv6);
     ip[0] = 0x60;  // version 6, traffic class 0, flow label 0
@@ -45,13 +61,8 @@ std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, c
     opt[1] = 1;    // in units of 8 bytes
     std::memcpy(opt + 2, ra.mac.bytes.data(), 6);
     opt += kSourceLinkLayerLen;
-    opt[0] = 3;    // prefix information
-    opt[1] = 4;
-    opt[2] = ra.prefix.prefix_len;
-    opt[3] = 0xc0; // L (on-link) and A (autonomous address configuration)
-    store_be32(opt + 4, ra.valid_lifetime_s);
-    store_be32(opt + 8, ra.preferred_lifetime_s);
-    std::memcpy(opt + 16, ra.prefix.network.bytes.data(), 16);
+    if (ra.prefix) opt = put_prefix_info(opt, *ra.prefix, ra.valid_lifetime_s, ra.preferred_lifetime_s);
+    for (const Subnet6& old : ra.withdrawn) opt = put_prefix_info(opt, old, 0, 0);
     put16(icmp + 2, ipv6_l4_checksum(ip, icmp));
     return out;
 }

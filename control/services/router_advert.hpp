@@ -14,7 +14,11 @@ namespace vsw {
 
 struct RouterAdvertSettings {
     Mac mac;                          // the services' MAC: source, and the link-layer option
-    Subnet6 prefix;                   // announced with L and A set (on-link, autonomous)
+    std::optional<Subnet6> prefix;    // announced with L and A set (on-link, autonomous)
+    // Prefixes no longer the network's (a reload changed subnet6): announced
+    // with both lifetimes 0, so hosts stop using their addresses there for new
+    // connections at once (RFC 4862 5.5.3 keeps them valid up to 2 hours).
+    std::vector<Subnet6> withdrawn;
     uint16_t router_lifetime_s = 0;   // 0: not a default router (host-only)
     uint32_t valid_lifetime_s = 86400;
     uint32_t preferred_lifetime_s = 14400;

@@ -420,6 +420,13 @@ tl::expected<void, std::pair<std::string, std::string>> Switch::carry_out(const 
 
 // A network's settings and its DHCP server (host interface aside).
 void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
+    // A new prefix is announced at once; the one it replaces, as withdrawn.
+    if (st.cfg.subnet6 != cfg.subnet6) {
+        auto& w = st.withdrawn6;
+        std::erase_if(w, [&](const auto& p) { return cfg.subnet6 && p.first == *cfg.subnet6; });
+        if (st.cfg.subnet6) w.emplace_back(*st.cfg.subnet6, rte_rdtsc() + 7200 * shared_->tsc_hz);
+        st.last_ra_tsc = 0;
+    }
     st.cfg = cfg;
     if (cfg.dhcp && cfg.subnet) {
         if (st.dhcp) {
@@ -431,6 +438,12 @@ void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
     } else {
         st.dhcp.reset();
     }
+}
+
+RouterAdvertSettings Switch::NetworkState::router_advert() const {
+    RouterAdvertSettings ra{service_mac, cfg.subnet6, {}};
+    for (const auto& [prefix, until] : withdrawn6) ra.withdrawn.push_back(prefix);
+    return ra;
 }
 
 nlohmann::json ApplySummary::to_json() const {

@@ -27,6 +27,7 @@
 #include "mac_budget.hpp"
 #include "../config/reload_plan.hpp"
 #include "topology_builder.hpp"
+#include "../services/router_advert.hpp"
 
 struct rte_mempool;
 struct rte_ring;
@@ -100,6 +101,10 @@ private:
         std::optional<uint16_t> host_port;   // the TAP port of a host-only network
         MbufRing host_tx_ring;
         uint64_t last_ra_tsc = 0;            // subnet6: when the last unsolicited RA went out
+        // Earlier subnet6 prefixes a reload replaced, announced as withdrawn
+        // until the TSC given (2 hours: as long as hosts may keep them).
+        std::vector<std::pair<Subnet6, uint64_t>> withdrawn6;
+        RouterAdvertSettings router_advert() const;
     };
     struct UplinkState {
         UplinkConfig cfg;

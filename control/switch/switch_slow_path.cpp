@@ -128,7 +128,7 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     // IPv6: vsw is the router that announces subnet6.
     if (net->cfg.subnet6)
         if (auto from = router_solicitation_from(frame)) {
-            inject(in_port, make_router_advertisement({net->service_mac, *net->cfg.subnet6}, *from));
+            inject(in_port, make_router_advertisement(net->router_advert(), *from));
             return;
         }
     // The network's service addresses: DHCP server, gateway, DNS, host alias.
@@ -226,9 +226,11 @@ void Switch::periodic() {
 void Switch::send_router_adverts() {
     const uint64_t now = rte_rdtsc();
     for (auto& [name, n] : networks_) {
-        if (!n.cfg.subnet6 || (n.last_ra_tsc != 0 && now - n.last_ra_tsc < 30 * shared_->tsc_hz)) continue;
+        std::erase_if(n.withdrawn6, [&](const auto& p) { return now > p.second; });
+        if ((!n.cfg.subnet6 && n.withdrawn6.empty()) || (n.last_ra_tsc != 0 && now - n.last_ra_tsc < 30 * shared_->tsc_hz))
+            continue;
         n.last_ra_tsc = now;
-        const auto ra = make_router_advertisement({n.service_mac, *n.cfg.subnet6}, kAllNodesMac);
+        const auto ra = make_router_advertisement(n.router_advert(), kAllNodesMac);
         for (const auto& [pname, p] : ports_)
             if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, ra);
     }

@@ -44,6 +44,17 @@ echo hello-over-ipv6 > /tmp/index.html
 httpd -p 80 -h /tmp
 echo VM1-READY
 nc -l -p 9999 > /dev/null
+# Renumbered by a reload: the new prefix at once, the old address deprecated.
+new=fd00:57::5054:ff:fe00:601
+for i in \$(seq 40); do
+    ip -6 -o addr show dev eth0 | grep -q "\$new/64" &&
+        ip -6 -o addr show dev eth0 | grep "$VM1/64" | grep -q deprecated && break
+    sleep 0.5
+done
+ip -6 -o addr show dev eth0 scope global
+ip -6 -o addr show dev eth0 | grep -q "\$new/64" || { echo VM1-NO-NEW-PREFIX; exit 1; }
+ip -6 -o addr show dev eth0 | grep "$VM1/64" | grep -q deprecated || { echo VM1-OLD-NOT-DEPRECATED; exit 1; }
+echo VM1-RENUMBERED
 G
 } > "$WORK/vm1.sh"
 { cat "$WORK/wait6.sh"; cat <<G
@@ -101,7 +112,17 @@ log "vm2: SLAAC $VM2, no default route, pinged the host and vm1, fetched vm1's p
 rogue=$(port_counter "$HOSTIF" drops.rogue_router)
 [ "$rogue" -gt 0 ] || fail "the rogue router advertisements were not dropped as rogue_router ($rogue)"
 log "RA guard: $rogue rogue router advertisements dropped, no guest took their route or prefix"
+
+# A reload moves the network to fd00:57::/64: the host's interface gets
+# fd00:57::1, and vsw announces the new prefix at once and the old one with
+# lifetime 0, so vm1 takes an address in the new one and stops preferring the old.
+sed -i 's|subnet6: fd00:56::/64|subnet6: fd00:57::/64|' "$CONFIG"
+summary=$(vswctl reload) || fail "the renumbering reload was refused"
+case $summary in *"network hostonly0 (subnet6, host_interface)"*) ;; *) fail "reload summary: $summary" ;; esac
+in_host ip -6 addr show dev "$HOSTIF" | grep -q "inet6 fd00:57::1/64" || fail "the host interface has not fd00:57::1"
 vm1_ip=$(grep -o "VM-NET eth0 [0-9.]*" "$WORK/vm1.log" | awk '{print $3}')
 release_guest "$vm1_ip"
-wait_guest vm1 || fail "vm1's script failed"
+wait_guest vm1 || fail "vm1's script failed (renumbering)"
+grep -q VM1-RENUMBERED "$WORK/vm1.log" || fail "vm1 did not take the new prefix"
+log "reload renumbered the network: vm1 took fd00:57::5054:ff:fe00:601, its fd00:56:: address deprecated"
 log "PASS"

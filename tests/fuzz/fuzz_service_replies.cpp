@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto from = router_solicitation_from(in)) {
         FUZZ_CHECK(len >= 14 + 40 + 8 && std::memcmp(from->bytes.data(), in.data() + 6, 6) == 0);
         FUZZ_CHECK(be16(in.data() + 12) == 0x86dd && in[14 + 6] == 58 && in[14 + 40] == 133);
-        const auto ra = make_router_advertisement({kSvcMac, *Subnet6::parse("fd00:56::/64")}, *from);
+        const auto ra = make_router_advertisement({kSvcMac, *Subnet6::parse("fd00:56::/64"), {}}, *from);
         FUZZ_CHECK(std::memcmp(ra.data(), in.data() + 6, 6) == 0);
         uint32_t sum = 0;
         for (size_t i = 14 + 8; i < 14 + 40; i += 2) sum += be16(ra.data() + i);

@@ -37,7 +37,7 @@ uint16_t reference_sum(const std::vector<uint8_t>& f) {
 }  // namespace
 
 TEST(RouterAdvert, FieldsAndChecksum) {
-    const RouterAdvertSettings ra{kService, *Subnet6::parse("fd00:56::/64")};
+    const RouterAdvertSettings ra{kService, *Subnet6::parse("fd00:56::/64"), {}};
     const std::vector<uint8_t> f = make_router_advertisement(ra, kAllNodesMac);
     ASSERT_EQ(f.size(), 14u + 40 + 16 + 8 + 32);
     // Ethernet: to 33:33:00:00:00:01 from the services' MAC, IPv6.
@@ -87,6 +87,30 @@ TEST(RouterAdvert, FieldsAndChecksum) {
     EXPECT_EQ(std::vector<uint8_t>(g.begin(), g.begin() + 6), std::vector<uint8_t>(kGuest.bytes.begin(), kGuest.bytes.end()));
     EXPECT_EQ(be16(g, icmp + 6), 1800);
     EXPECT_EQ(reference_sum(g), 0xffff);
+}
+
+// After a reload that changed subnet6: the new prefix as usual, the old one
+// with both lifetimes 0; with no prefix left, only the withdrawn one.
+TEST(RouterAdvert, WithdrawnPrefixesHaveLifetimeZero) {
+    RouterAdvertSettings ra{kService, *Subnet6::parse("fd00:57::/64"), {*Subnet6::parse("fd00:56::/64")}};
+    const auto f = make_router_advertisement(ra, kAllNodesMac);
+    ASSERT_EQ(f.size(), 14u + 40 + 16 + 8 + 2 * 32);
+    EXPECT_EQ(be16(f, 18), 16 + 8 + 2 * 32);
+    const size_t first = 54 + 24, second = first + 32;
+    EXPECT_EQ(f[first + 19], 0x57);
+    EXPECT_EQ(be32(f, first + 4), 86400u);
+    EXPECT_EQ(f[second], 3);
+    EXPECT_EQ(f[second + 19], 0x56);
+    EXPECT_EQ(be32(f, second + 4), 0u);  // valid
+    EXPECT_EQ(be32(f, second + 8), 0u);  // preferred
+    EXPECT_EQ(reference_sum(f), 0xffff);
+
+    ra.prefix.reset();
+    const auto only_old = make_router_advertisement(ra, kAllNodesMac);
+    ASSERT_EQ(only_old.size(), 14u + 40 + 16 + 8 + 32);
+    EXPECT_EQ(only_old[first + 19], 0x56);
+    EXPECT_EQ(be32(only_old, first + 8), 0u);
+    EXPECT_EQ(reference_sum(only_old), 0xffff);
 }
 
 namespace {
