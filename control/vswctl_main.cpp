@@ -68,8 +68,10 @@ void print_show(const json& d) {
     for (const json& p : d["ports"]) {
         std::string macs;
         for (const json& m : p["macs"]) macs += " " + m.get<std::string>();
-        fmt::print("  {:<16} {:<14} {:<6} {:<5} {:<6} {}{}{}\n", str(p, "name"), str(p, "network"), str(p, "mode"),
+        const unsigned queues = p.value("queues", 1u);
+        fmt::print("  {:<16} {:<14} {:<6} {:<5} {:<6} {}{}{}{}\n", str(p, "name"), str(p, "network"), str(p, "mode"),
                    str(p, "link"), str(p, "worker"), str(p, "socket"),
+                   queues > 1 ? fmt::format(" queues {}", queues) : std::string(),
                    p["pinned_mac"].get<std::string>().empty() ? "" : " pinned " + str(p, "pinned_mac"),
                    macs.empty() ? std::string() : fmt::format("\n{:20}macs:{}", "", macs));
     }

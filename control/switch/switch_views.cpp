@@ -126,6 +126,7 @@ nlohmann::json Switch::show() const {
         j["macs_full"] = shared_->macs_full[p.port_id].load(std::memory_order_relaxed);
         j["macs_refused"] = macs_refused_[p.port_id];
         j["max_leases"] = p.cfg.max_leases;
+        j["queues"] = p.cfg.queues;
         ports.push_back(j);
     }
     nlohmann::json uplinks = nlohmann::json::array();

@@ -38,7 +38,8 @@ GUEST_PIDS+=($!)
 for _ in $(seq 100); do grep -q "Serving HTTP" "$WORK/http.log" 2>/dev/null && break; sleep 0.1; done
 
 start_vswd
-vswctl show
+vswctl show | tee "$WORK/show.txt"
+grep -q "vm1 .* queues 2" "$WORK/show.txt" || fail "vswctl show does not give vm1's two queues"
 
 cat > "$WORK/vm1.sh" <<G
 ethtool -L eth0 combined 2 || { echo MQ-NO-ETHTOOL; exit 1; }
