@@ -24,7 +24,9 @@ private:
 
 struct PortCounters {
     Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
-    Counter rx_queue_packets[kMaxQueues];  // rx_packets by the queue they came on
+    // Of rx_packets, those of each further queue (multi-queue ports); queue
+    // 0's are the rest, so ordinary ports count nothing more.
+    Counter rx_queue_packets[kMaxQueues];
     Counter to_slow_path;
     Counter drops[kDropReasonCount];
 };

@@ -8,6 +8,7 @@
 #include "../common/bytes.hpp"
 #include "../common/headers.hpp"
 #include "addr.hpp"
+#include "drop_reasons.hpp"
 #include "limits.hpp"
 
 namespace vsw {
@@ -37,13 +38,23 @@ struct ServiceAddresses {
 };
 
 enum class FrameClass : uint8_t {
-    runt,        // shorter than an Ethernet header: drop
-    bad_src,     // multicast or zero source MAC: drop
-    switched,    // ordinary L2 forwarding
-    slow_path,   // for the control thread: DHCP to a server, ARP/IP for a service address
-    routed,      // IPv4 to the gateway of a NAT network, for another address: NAT it out
-    rogue_router,  // an IPv6 router advertisement or redirect where vsw is the router: drop
+    // Dropped (is_dropped), each for its own reason (drop_reason_of):
+    runt,          // shorter than an Ethernet header
+    bad_src,       // multicast or zero source MAC
+    rogue_router,  // an IPv6 router advertisement or redirect where vsw is the router
+    // Kept:
+    switched,      // ordinary L2 forwarding
+    slow_path,     // for the control thread: DHCP to a server, ARP/IP for a service address
+    routed,        // IPv4 to the gateway of a NAT network, for another address: NAT it out
 };
+
+// One test per frame for every class that is dropped.
+inline bool is_dropped(FrameClass c) { return c <= FrameClass::rogue_router; }
+inline DropReason drop_reason_of(FrameClass c) {
+    return c == FrameClass::runt      ? DropReason::runt
+           : c == FrameClass::bad_src ? DropReason::bad_src_mac
+                                      : DropReason::rogue_router;
+}
 
 // A frame addressed to the services' MAC: the slow path answers what is for a
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4

@@ -26,7 +26,6 @@ struct PortSlot {             // indexed by DPDK port id
     uint8_t uplink = kNoUplink;  // this port is uplink N (then `network` is unused)
     uint16_t network = kNoNetwork;
     uint16_t worker = 0;      // the only thread that transmits on this port and polls its queue 0
-    uint16_t n_queues = 1;    // rx queues; queue q > 0 is polled by worker (worker + q) % n_workers
     bool mac_pinned = false;
     Mac pinned_mac;
     rte_ring* tx_ring = nullptr;  // packets from other threads for this port (MP/SC)
@@ -103,6 +102,13 @@ struct NetworkSlot {
     uint16_t n_ports = 0;
     uint16_t ports[kMaxPorts]{};  // flood list
 };
+
+// The worker that polls queue `queue` of a port whose own worker is
+// `port_worker`: queue 0 the port's worker, the further queues round the
+// workers after it (with as many workers as queues, one worker each).
+inline uint16_t queue_worker(uint16_t port_worker, uint16_t queue, uint16_t n_workers) {
+    return static_cast<uint16_t>((port_worker + queue) % n_workers);
+}
 
 // A receive queue other than a port's queue 0 (multi-queue vhost-user ports).
 struct RxQueue {

@@ -106,16 +106,8 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
         rte_mbuf* m = pkts[i];
         const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
         const FrameClass cls = classify_frame(p, rte_pktmbuf_data_len(m), net.services);
-        if (cls == FrameClass::runt) {
-            drop(m, in_port, DropReason::runt);
-            continue;
-        }
-        if (cls == FrameClass::bad_src) {
-            drop(m, in_port, DropReason::bad_src_mac);
-            continue;
-        }
-        if (cls == FrameClass::rogue_router) {
-            drop(m, in_port, DropReason::rogue_router);
+        if (is_dropped(cls)) {
+            drop(m, in_port, drop_reason_of(cls));
             continue;
         }
         // A spoofed frame goes nowhere, not even to the DHCP server.
@@ -298,22 +290,22 @@ void Worker::run() {
         if (topo != nullptr) {
             const uint64_t now = rte_rdtsc();
             now_s_ = static_cast<uint32_t>(now / shared_.tsc_hz);
-            const WorkerSlot& mine = topo->workers[index_];
-            const uint16_t n_rx = static_cast<uint16_t>(mine.n_ports + mine.n_extra_rx);
-            for (uint16_t k = 0; k < n_rx; ++k) {
-                // Its own ports' queue 0, then the further queues it was given.
-                const RxQueue rxq = k < mine.n_ports ? RxQueue{mine.ports[k], 0} : mine.extra_rx[k - mine.n_ports];
+            auto poll = [&](uint16_t port, uint16_t queue) {
                 const uint64_t t_rx = stage_clock();
-                const uint16_t n = rte_eth_rx_burst(rxq.port, rxq.queue, pkts, kBurst);
+                const uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
                 if constexpr (kCycleStats) {
                     (n == 0 ? ctr_.cycles.empty_poll : ctr_.cycles.rx).add(stage_clock() - t_rx);
                     ctr_.cycles.packets.add(n);
                 }
-                if (n == 0) continue;
-                ctr_.port[rxq.port].rx_queue_packets[rxq.queue].add(n);
-                process_burst(*topo, rxq.port, pkts, n, now);
+                if (n == 0) return;
+                if (queue != 0) ctr_.port[port].rx_queue_packets[queue].add(n);  // queue 0's: the rest
+                process_burst(*topo, port, pkts, n, now);
                 work += n;
-            }
+            };
+            // Its own ports' queue 0, then the further queues it was given.
+            const WorkerSlot& mine = topo->workers[index_];
+            for (uint16_t k = 0; k < mine.n_ports; ++k) poll(mine.ports[k], 0);
+            for (uint16_t k = 0; k < mine.n_extra_rx; ++k) poll(mine.extra_rx[k].port, mine.extra_rx[k].queue);
             const uint64_t t_tx = stage_clock();
             work += drain_nat_handoff(*topo, now_s_);
             work += drain_handoff(*topo);

@@ -163,7 +163,8 @@ std::optional<UplinkConfig> Loader::host_link(const Field* f, const Field& devic
     for (const auto& [name, other] : earlier) {
         if (other.kernel && other.kernel->name == kern.name)
             clash("host link interface name '" + kern.name + "' is already used by uplink '" + name + "'");
-        const Subnet theirs{Ipv4{other.address.value & Subnet{Ipv4{}, other.prefix_len}.mask()}, other.prefix_len};
+        Subnet theirs{other.address, other.prefix_len};
+        theirs.network.value &= theirs.mask();
         if (theirs.contains(link.address) || sn.contains(other.address))
             clash("host link " + sn.to_string() + " overlaps the addresses of uplink '" + name + "'");
     }

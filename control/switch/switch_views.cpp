@@ -59,12 +59,17 @@ nlohmann::json Switch::port_counters_json(bool only_nonzero_drops) const {
         // A multi-queue port: what each queue brought, and which worker polls it.
         const QueueLayout& layout = port_queues_[id];
         if (layout.n_queues <= 1) continue;
-        nlohmann::json queues = nlohmann::json::array();
-        for (uint16_t q = 0; q < layout.n_queues; ++q) {
-            uint64_t rx = 0;
-            for (const WorkerCounters& w : shared_->counters) rx += w.port[id].rx_queue_packets[q].get();
-            queues.push_back({{"queue", q}, {"worker", (layout.worker + q) % n_workers_}, {"rx_packets", rx}});
+        uint64_t rx[kMaxQueues] = {};
+        for (uint16_t q = 1; q < layout.n_queues; ++q) {
+            for (const WorkerCounters& w : shared_->counters) rx[q] += w.port[id].rx_queue_packets[q].get();
+            rx[0] += rx[q];
         }
+        // Queue 0: the rest (read a moment apart from the others: never below 0).
+        const uint64_t total = j["rx_packets"].get<uint64_t>();
+        rx[0] = total > rx[0] ? total - rx[0] : 0;
+        nlohmann::json queues = nlohmann::json::array();
+        for (uint16_t q = 0; q < layout.n_queues; ++q)
+            queues.push_back({{"queue", q}, {"worker", queue_worker(layout.worker, q, n_workers_)}, {"rx_packets", rx[q]}});
         j["queues"] = queues;
     }
     return out;

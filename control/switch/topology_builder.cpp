@@ -120,12 +120,10 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
         ns.ports[ns.n_ports++] = port_id;
         poll(worker, port_id);
     };
-    // A port's further queues go round the workers after its own, so that
-    // with as many workers as queues each queue has a worker of its own.
+    // A port's further queues (its queue 0 is its worker's, above).
     auto poll_queues = [&](uint16_t port_id, uint16_t worker, uint16_t queues) {
-        t->ports[port_id].n_queues = queues;
         for (uint16_t q = 1; q < queues; ++q) {
-            WorkerSlot& ws = t->workers[(worker + q) % model.n_workers];
+            WorkerSlot& ws = t->workers[queue_worker(worker, q, static_cast<uint16_t>(model.n_workers))];
             ws.extra_rx[ws.n_extra_rx++] = RxQueue{port_id, q};
         }
     };

@@ -69,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t* p = frame.get();
 
     const FrameClass c = classify_frame(p, len, svc);
-    FUZZ_CHECK(c <= FrameClass::rogue_router);
+    FUZZ_CHECK(c <= FrameClass::routed);
     FUZZ_CHECK((c == FrameClass::runt) == (len < kEtherHdrLen));
     if (c == FrameClass::runt) return 0;
     const bool src_bad = (p[6] & 1) || std::memcmp(p + 6, "\0\0\0\0\0\0", 6) == 0;
