@@ -298,7 +298,7 @@ int run(const std::string& config_path, Config cfg) {
 
     const auto n_workers = static_cast<unsigned>(sc.cores.size());
     // NAT sessions a worker can hold: what the NAT networks ask for (fixed until restart).
-    auto created = Switch::create(sc, n_workers, nat_capacity_per_worker(cfg));
+    auto created = Switch::create(sc, n_workers, nat_capacity_per_worker(cfg), nat6_capacity_per_worker(cfg));
     if (!created) {
         spdlog::critical("{}", created.error());
         rte_eal_cleanup();

@@ -18,8 +18,7 @@ struct rte_rcu_qsbr;
 namespace vsw {
 
 namespace nat {
-class NatTable;
-class FragmentTable;
+class FragmentTable;  // (the NAT tables come with topology.hpp)
 }  // namespace nat
 
 struct DatapathShared {
@@ -44,6 +43,7 @@ struct DatapathShared {
     // NAT: each worker's own session table, and rings on which other workers
     // hand it the packets of sessions it owns (mbuf->port = receiving port).
     std::array<nat::NatTable*, kMaxWorkers> nat_tables{};
+    std::array<nat::NatTable6*, kMaxWorkers> nat6_tables{};  // NAT66; null: IPv6 is not translated
     std::array<rte_ring*, kMaxWorkers> nat_out2in_rings{};
     std::array<rte_ring*, kMaxWorkers> nat_in2out_rings{};
     std::array<nat::FragmentTable*, kMaxWorkers> fragment_tables{};  // each worker's own

@@ -17,9 +17,9 @@ namespace vsw {
     X(port_down, "destination port has no connected guest/link")                              \
     X(tx_full, "destination port or its handoff ring was full")                               \
     X(slow_path_full, "the control thread's queue was full")                                  \
-    X(malformed, "IPv4/L4 header lengths or IHL inconsistent, truncated L4 header")          \
-    X(fragment, "later IPv4 fragment whose first fragment was not seen or timed out")         \
-    X(nat_unsupported, "protocol or ICMP type NAT does not translate")                        \
+    X(malformed, "IPv4/IPv6/L4 header lengths or IHL inconsistent, truncated L4 header")     \
+    X(fragment, "later IPv4 fragment whose first was not seen or timed out; IPv6 fragment")  \
+    X(nat_unsupported, "protocol, ICMP type or IPv6 extension header NAT does not translate")\
     X(nat_no_session, "inbound packet matching no session or port forward")                   \
     X(nat_table_full, "no room for a new NAT session")                                        \
     X(nat_ports_exhausted, "no free outside port in this worker's slice")                     \

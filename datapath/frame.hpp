@@ -2,6 +2,7 @@
 // bytes (no mbufs), so every case is unit-tested with hand-made frames.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -26,6 +27,11 @@ struct ServiceAddresses {
     uint32_t dns_be = 0;              // NAT network's DNS address: routed when to port 53
     uint32_t host_loopback_be = 0;    // NAT network's host alias with host_loopback: TCP/UDP to it is routed
     bool router_adverts = false;      // subnet6: vsw answers router solicitations
+    // subnet6: vsw's own IPv6 addresses, its link-local one (the router's) and
+    // the gateway's in the prefix (NAT networks; else the link-local again).
+    // It answers neighbour solicitations and pings for them.
+    std::array<uint8_t, 16> link_local6{}, gateway6{};
+    bool routed6 = false;             // NAT66: IPv6 to the services' MAC, not for vsw itself, is routed
     Mac mac;                          // the services' virtual MAC
     uint8_t n_ips = 0;
     uint32_t ips_be[kMaxServiceIps]{};  // network byte order
@@ -59,7 +65,16 @@ inline DropReason drop_reason_of(FrameClass c) {
 // A frame addressed to the services' MAC: the slow path answers what is for a
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4
 // (and DNS to the DNS address, which NAT forwards to a resolver) is routed.
+inline bool is_own_address6(const uint8_t* a, const ServiceAddresses& svc) {
+    return std::memcmp(a, svc.link_local6.data(), 16) == 0 || std::memcmp(a, svc.gateway6.data(), 16) == 0;
+}
+
 inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
+    if (len >= kEtherHdrLen + 40 && load_be16(p + 12) == kEtherTypeIpv6) {
+        const uint8_t* dst = p + kEtherHdrLen + 24;
+        if (!svc.routed6 || dst[0] == 0xff || is_own_address6(dst, svc)) return FrameClass::slow_path;
+        return FrameClass::routed;
+    }
     if (!svc.routed || len < kEtherHdrLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
     const uint8_t* ip = p + kEtherHdrLen;
     const uint32_t dst = get32(ip + 16);
@@ -100,6 +115,9 @@ inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAd
         const uint8_t* ip = p + kEtherHdrLen;
         if (len < kEtherHdrLen + 40 + 8 || (ip[0] >> 4) != 6 || ip[6] != 58) return FrameClass::switched;
         if (ip[40] == 133) return FrameClass::slow_path;
+        // A neighbour solicitation (RFC 4861 4.3) for one of vsw's addresses.
+        if (ip[40] == 135 && len >= kEtherHdrLen + 40 + 24 && is_own_address6(ip + 48, svc))
+            return FrameClass::slow_path;
         if (ip[40] == 134 || ip[40] == 137) return FrameClass::rogue_router;
         return FrameClass::switched;
     }

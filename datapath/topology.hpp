@@ -46,6 +46,9 @@ struct NatNetworkInfo {
     nat::Timeouts timeouts;
     uint32_t max_sessions = UINT32_MAX;  // this network's cap in each worker's table
     uint32_t max_sessions_per_guest = UINT32_MAX;  // one guest's cap in each worker's table
+    // NAT66: the network has subnet6 and its uplink an address6, so guests'
+    // IPv6 is masqueraded to that address (same caps and timeouts).
+    bool nat66 = false;
 };
 
 // An inbound port forward: uplink address:host_port -> guest_ip:guest_port.
@@ -66,6 +69,10 @@ struct UplinkSlot {
     uint32_t address = 0;         // our outside address (network order)
     bool gateway_resolved = false;
     Mac gateway_mac;              // next hop for all outbound traffic
+    bool has_address6 = false;    // NAT66: our outside IPv6 address (wire order)
+    std::array<uint8_t, 16> address6{};
+    bool gateway6_resolved = false;
+    Mac gateway6_mac;             // IPv6 next hop (resolved by neighbour discovery)
     nat::PortSlice slice[kMaxWorkers];  // each worker's masquerade ports
     uint16_t n_reserved = 0;
     uint16_t reserved[kMaxForwards]{};  // forwarded host ports, sorted (host order)

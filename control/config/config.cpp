@@ -474,10 +474,15 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     else if (host_only)
         require(fields, f, "subnet", " (a host-only network needs one)");
 
-    if (const Field* s6 = find(fields, "subnet6")) {
+    const Field* s6 = find(fields, "subnet6");
+    const bool no_subnet6 = s6 && nat && s6->value.IsScalar() && s6->value.Scalar() == "false";
+    if (s6 && !no_subnet6) {
         net.subnet6 = subnet6(*s6);
+        // Host-only prefixes are routes on the host; NAT networks' may repeat
+        // (each is its own realm, like their IPv4 subnets).
         for (const auto& [name, other] : config.networks)
-            if (other.subnet6 && (other.subnet6->contains(net.subnet6->network) ||
+            if (host_only && other.mode == NetworkMode::host_only && other.subnet6 &&
+                (other.subnet6->contains(net.subnet6->network) ||
                                   net.subnet6->contains(other.subnet6->network)))
                 fail(*s6, "subnet6 " + net.subnet6->to_string() + " overlaps subnet6 " + other.subnet6->to_string() +
                               " of network '" + name + "'");
@@ -488,6 +493,7 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         check_host_only_clashes(f, *subnet_field, hi, net, config);
     }
     if (nat) net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, nat_network, config);
+    if (nat) nat_subnet6(s6, no_subnet6, net, config);
 
     if (const Field* d = find(fields, "dhcp"))
         net.dhcp = dhcp(*d, net);
@@ -507,14 +513,31 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     return net;
 }
 
+// A NAT network's IPv6 (NAT66): on by default when its uplink has an
+// address6, with the unique local prefix fd17:625c:f037:2::/64 (every NAT
+// network may use the same one, as they may the same IPv4 subnet);
+// `subnet6: false` turns it off.
+void Loader::nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config) const {
+    auto it = config.uplinks.find(net.nat->uplink);
+    if (off || it == config.uplinks.end()) return;
+    const UplinkConfig& up = it->second;
+    if (!s6) {
+        if (up.address6) net.subnet6 = *Subnet6::parse("fd17:625c:f037:2::/64");
+        return;
+    }
+    if (!up.address6)
+        fail(*s6, "subnet6 " + net.subnet6->to_string() + ": uplink '" + up.name +
+                      "' has no address6 to masquerade the guests' IPv6 to (add address6 and gateway6 there, "
+                      "or leave subnet6 out)");
+}
+
 // The keys a network may have depend on its mode.
 void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     std::string_view name = key.key.Scalar();
     if (name == "mode" || name == "subnet" || name == "dhcp" || name == "max_macs") return;
     if (name == "subnet6") {
-        if (mode == NetworkMode::host_only) return;
-        fail_key(key, mode == NetworkMode::nat ? "subnet6 on nat networks is not supported yet (IPv6 is host-only for now)"
-                                               : "subnet6 is only allowed on host-only networks (vsw announces it there)");
+        if (mode != NetworkMode::internal) return;
+        fail_key(key, "subnet6 is only allowed on host-only and nat networks (vsw announces it there)");
     }
     if (name == "host_interface") {
         if (mode == NetworkMode::host_only) return;
@@ -530,7 +553,7 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     std::string expected =
         mode == NetworkMode::host_only ? list_of({"mode", "subnet", "subnet6", "host_interface", "dhcp", "max_macs"})
         : mode == NetworkMode::nat
-            ? list_of({"mode", "subnet", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
+            ? list_of({"mode", "subnet", "subnet6", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
                        "max_sessions", "max_sessions_per_guest", "host_loopback", "host_uplink", "max_macs"})
             : list_of({"mode", "subnet", "dhcp", "max_macs"});
     fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");

@@ -174,6 +174,11 @@ struct UplinkConfig {
     Ipv4 gateway;                         // next hop for everything outside the prefix
     std::optional<Ipv4> resolver;         // DNS server that NAT networks' `dns` forwards to
     bool resolver_from_host = false;      // not configured: the host's (LoadContext::host_resolver)
+    // NAT66: vsw's outside IPv6 address (address6: A/len) and its IPv6 next
+    // hop; a kernel uplink's TAP gets gateway6/len on the host's side.
+    std::optional<Ipv6> address6;
+    uint8_t prefix6_len = 64;
+    std::optional<Ipv6> gateway6;
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
     // kernel.outbound: the host forwards and masquerades what leaves vsw's

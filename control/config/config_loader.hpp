@@ -130,6 +130,9 @@ private:
     UplinkConfig uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier,
                         std::optional<UplinkConfig>& link) const;
     Subnet uplink_address(const Field& f, UplinkConfig& up) const;
+    void nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config) const;
+    void uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
+                     const std::map<std::string, UplinkConfig>& earlier) const;
     HostInterfaceConfig uplink_kernel(const Field& f, UplinkConfig& up, const Subnet& prefix,
                                       const std::map<std::string, UplinkConfig>& earlier) const;
     std::pair<uint16_t, uint16_t> port_range(const Field& f) const;

@@ -59,7 +59,7 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
     if (!valid_name(up.name, "_.-") || up.name.size() > 32)
         fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields =
-        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link"});
+        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link", "address6", "gateway6"});
 
     const Field& address = require(fields, f, "address",
                                    " (vsw's outside address with its prefix length, like 203.0.113.10/24)");
@@ -106,6 +106,7 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
         up.resolver_from_host = true;
     }
     if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
+    uplink_ipv6(fields, up, earlier);
     const Field* hl = find(fields, "host_link");
     if (hl && up.kernel)
         fail_key(*hl, "a kernel uplink reaches the host itself; host_link is for device uplinks");
@@ -204,6 +205,43 @@ Subnet Loader::uplink_address(const Field& f, UplinkConfig& up) const {
     up.address = *a;
     up.prefix_len = s->prefix_len;
     return *s;
+}
+
+// NAT66: address6 (A/len) and gateway6, both or neither.
+void Loader::uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
+                         const std::map<std::string, UplinkConfig>& earlier) const {
+    const Field* a6 = find(fields, "address6");
+    const Field* g6 = find(fields, "gateway6");
+    if (!a6 && !g6) return;
+    if (!a6) fail_key(*g6, "gateway6 needs address6 (vsw's IPv6 address on the uplink, like 2001:db8:1::10/64)");
+    const std::string text = scalar(*a6);
+    const size_t slash = text.find('/');
+    auto a = Ipv6::parse(text.substr(0, slash));
+    auto prefix = Subnet6::parse(text);
+    if (slash == std::string::npos && a) fail(*a6, text + " has no prefix length (write it like " + text + "/64)");
+    if (!a || !prefix) fail(*a6, text + " is not an IPv6 address with a prefix length (like 2001:db8:1::10/64)");
+    if (prefix->prefix_len < 16 || prefix->prefix_len > 126)
+        fail(*a6, "prefix length /" + std::to_string(prefix->prefix_len) + " of " + text +
+                      " is not supported (use /16 to /126)");
+    if (a->is_link_local() || a->is_multicast() || *a == prefix->network)
+        fail(*a6, text + " is not a unicast host address (not link-local, multicast or the prefix itself)");
+    if (up.device.rfind("net_af_xdp", 0) == 0)
+        fail_key(*a6, "address6 on an AF_XDP uplink is not supported yet: vsw's XDP program steers only IPv4 "
+                      "to vsw (use a kernel uplink for IPv6)");
+    for (const auto& [name, other] : earlier)
+        if (other.address6 == *a)
+            fail(*a6, "address6 " + a->to_string() + " is already used by uplink '" + name + "'");
+    up.address6 = *a;
+    up.prefix6_len = prefix->prefix_len;
+    if (!g6) fail_key(*a6, "address6 needs gateway6 (the IPv6 next hop; for a kernel uplink the host's side)");
+    up.gateway6 = ipv6(*g6);
+    if (*up.gateway6 == *a) fail(*g6, "gateway6 " + a->to_string() + " is the uplink's own address6");
+    if (!prefix->contains(*up.gateway6) && !up.gateway6->is_link_local())
+        fail(*g6, "gateway6 " + up.gateway6->to_string() + " is not inside " + prefix->to_string() +
+                      " (address6's prefix) nor link-local");
+    if (up.kernel && up.gateway6->is_link_local())
+        fail(*g6, "a kernel uplink's gateway6 is the address vsw gives the host's side: use one inside " +
+                      prefix->to_string());
 }
 
 // A TAP netdev; its `address` is the host's side of the link, `up.address` vsw's.

@@ -61,7 +61,8 @@ struct UplinkChange {
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
-                                  port_first, port_last, outbound, host_link_of, line] = now;
+                                  address6, prefix6_len, gateway6, port_first, port_last, outbound, host_link_of,
+                                  line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
     c.keys.compare("device", was.device, device);
@@ -69,6 +70,9 @@ UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     c.keys.compare("address", was.address, address);
     c.keys.compare("address", was.prefix_len, prefix_len);
     c.keys.compare("host_link", was.host_link_of, host_link_of);
+    // IPv6 (NAT66): the TAP's host side has gateway6; sessions hold address6.
+    c.keys.compare("address6", std::pair(was.address6, was.prefix6_len), std::pair(address6, prefix6_len));
+    c.keys.compare("gateway6", was.gateway6, gateway6);
     const bool recreate = c.keys.any();
     // Outside ports now out of the range (and owned by other workers, whose
     // slices are cut from the range), or DNS sessions to the old resolver.
@@ -101,7 +105,7 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
                                   max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
-    return was.subnet == now.subnet && was.nat->gateway == gateway && was.nat->dns == dns &&
+    return was.subnet == now.subnet && was.subnet6 == now.subnet6 && was.nat->gateway == gateway && was.nat->dns == dns &&
            was.nat->uplink == uplink && (was.nat->host_uplink == host_uplink || was.nat->host_uplink.empty());
 }
 

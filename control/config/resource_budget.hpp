@@ -13,6 +13,9 @@ namespace vsw {
 // ceil(max_sessions / workers) of a network's sessions, summed over the NAT
 // networks (at least 4096, at most 4 Mi). Fixed from start until restart.
 uint32_t nat_capacity_per_worker(const Config& config);
+// The same for NAT66 (the NAT networks with subnet6; fixed until restart
+// too: a reload that adds IPv6 gets the minimum until then).
+uint32_t nat6_capacity_per_worker(const Config& config);
 
 // DPDK memory (MB) the switch allocates at start for `config`: the mbuf pool,
 // the FDB and rings (measured: about 140 MB), the NAT tables (rte_hash rounds

@@ -5,6 +5,7 @@
 #include "../../common/bytes.hpp"
 #include "../../common/checksum.hpp"
 #include "../../common/headers.hpp"
+#include "neighbor_discovery.hpp"
 
 namespace vsw {
 
@@ -39,18 +40,10 @@ uint8_t* put_prefix_info(uint8_t* opt, const Subnet6& prefix, uint32_t valid_s, 
 std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, const Mac& dst) {
     const size_t n_prefixes = (ra.prefix ? 1 : 0) + ra.withdrawn.size();
     const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen * n_prefixes;
-    std::vector<uint8_t> out(kEtherHdrLen + kIpv6HdrLen + icmp_len, 0);
-    uint8_t* ip = put_ether(out.data(), dst.bytes.data(), ra.mac.bytes.data(), kEtherTypeIpv6);
-    ip[0] = 0x60;  // version 6, traffic class 0, flow label 0
-    store_be16(ip + 4, static_cast<uint16_t>(icmp_len));
-    ip[6] = kNextHeaderIcmpv6;
-    ip[7] = 255;   // hop limit: receivers drop an RA that crossed a router
-    const Ipv6 src = Ipv6::link_local_of(ra.mac);
-    std::memcpy(ip + 8, src.bytes.data(), 16);
-    static constexpr uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
-    std::memcpy(ip + 24, kAllNodes, 16);
-
-    uint8_t* icmp = ip + kIpv6HdrLen;
+    static const Ipv6 kAllNodes = *Ipv6::parse("ff02::1");
+    // Hop limit 255: receivers drop an RA that crossed a router.
+    std::vector<uint8_t> out = icmp6_frame(dst, ra.mac, Ipv6::link_local_of(ra.mac), kAllNodes, icmp_len, 255);
+    uint8_t* icmp = icmp6_message(out);
     icmp[0] = kRouterAdvertisement;
     icmp[4] = 64;  // cur hop limit for the hosts
     icmp[5] = 0;   // M and O off: addresses by SLAAC, nothing by DHCPv6
@@ -63,7 +56,7 @@ std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, c
     opt += kSourceLinkLayerLen;
     if (ra.prefix) opt = put_prefix_info(opt, *ra.prefix, ra.valid_lifetime_s, ra.preferred_lifetime_s);
     for (const Subnet6& old : ra.withdrawn) opt = put_prefix_info(opt, old, 0, 0);
-    put16(icmp + 2, ipv6_l4_checksum(ip, icmp));
+    finish_icmp6(out);
     return out;
 }
 

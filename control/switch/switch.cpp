@@ -43,7 +43,7 @@ Mac service_mac_for(const std::string& network_name) {
 
 tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchConfig& sw,
                                                                   unsigned n_workers,
-                                                                  uint32_t nat_capacity) {
+                                                                  uint32_t nat_capacity, uint32_t nat6_capacity) {
     std::unique_ptr<Switch> s(new Switch());
     s->sw_ = sw;
     s->n_workers_ = n_workers;
@@ -76,6 +76,10 @@ tl::expected<std::unique_ptr<Switch>, std::string> Switch::create(const SwitchCo
         if (!table) return tl::unexpected(fmt::format("NAT table of worker {}: {}", w, rte_strerror(rte_errno)));
         s->shared_->nat_tables[w] = table.get();
         s->nat_tables_.push_back(std::move(table));
+        auto table6 = nat::NatTable6::create(fmt::format("vsw_nat6_{}", w), nat6_capacity);
+        if (!table6) return tl::unexpected(fmt::format("NAT66 table of worker {}: {}", w, rte_strerror(rte_errno)));
+        s->shared_->nat6_tables[w] = table6.get();
+        s->nat6_tables_.push_back(std::move(table6));
         s->fragment_tables_.push_back(std::make_unique<nat::FragmentTable>());
         s->shared_->fragment_tables[w] = s->fragment_tables_.back().get();
         for (const char* dir : {"o2i", "i2o"}) {
@@ -227,8 +231,9 @@ TopologyModel Switch::topology_model() const {
     m.n_workers = n_workers_;
     std::copy(std::begin(nat_epoch_), std::end(nat_epoch_), m.nat_epoch.begin());
     for (const auto& [name, up] : uplinks_)
-        m.uplinks[name] = {up.cfg, up.id, up.port_id, up.worker, up.tx_ring.get(), up.mac, up.gateway_resolved,
-                           up.gateway_mac};
+        m.uplinks[name] = {up.cfg,         up.id,           up.port_id,       up.worker,
+                           up.tx_ring.get(), up.mac,        up.gateway_resolved, up.gateway_mac,
+                           up.gateway6_resolved, up.gateway6_mac};
     for (const auto& [name, net] : networks_)
         m.networks[name] = {net.cfg,      net.id,        net.service_mac, net.dhcp != nullptr,
                             net.host_port, net.host_tx_ring.get()};
@@ -443,7 +448,17 @@ void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
 RouterAdvertSettings Switch::NetworkState::router_advert() const {
     RouterAdvertSettings ra{service_mac, cfg.subnet6, {}};
     for (const auto& [prefix, until] : withdrawn6) ra.withdrawn.push_back(prefix);
+    // A NAT network's subnet6 exists only with its uplink's address6 (config):
+    // vsw is then the guests' default router for IPv6 (NAT66).
+    if (cfg.nat && cfg.subnet6) ra.router_lifetime_s = 1800;
     return ra;
+}
+
+std::vector<Ipv6> Switch::NetworkState::own_addresses6() const {
+    if (!cfg.subnet6) return {};
+    std::vector<Ipv6> own{Ipv6::link_local_of(service_mac)};
+    if (cfg.nat) own.push_back(cfg.subnet6->host(1));  // the gateway's address in the prefix
+    return own;
 }
 
 nlohmann::json ApplySummary::to_json() const {

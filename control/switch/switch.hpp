@@ -50,10 +50,12 @@ struct ApplySummary {
 class Switch {
 public:
     // Creates the mempool, rings, RCU variable and FDB for `n_workers` workers.
-    // `nat_capacity`: NAT sessions each worker can hold (fixed until restart).
+    // `nat_capacity`, `nat6_capacity`: NAT44 and NAT66 sessions each worker
+    // can hold (fixed until restart).
     static tl::expected<std::unique_ptr<Switch>, std::string> create(const SwitchConfig& sw,
                                                                      unsigned n_workers,
-                                                                     uint32_t nat_capacity);
+                                                                     uint32_t nat_capacity,
+                                                                     uint32_t nat6_capacity);
     ~Switch();  // removes every port (sockets, host interfaces) it created
     Switch(const Switch&) = delete;
     Switch& operator=(const Switch&) = delete;
@@ -105,6 +107,8 @@ private:
         // until the TSC given (2 hours: as long as hosts may keep them).
         std::vector<std::pair<Subnet6, uint64_t>> withdrawn6;
         RouterAdvertSettings router_advert() const;
+        // subnet6: vsw's own IPv6 addresses here (ServiceAddresses::link_local6, gateway6).
+        std::vector<Ipv6> own_addresses6() const;
     };
     struct UplinkState {
         UplinkConfig cfg;
@@ -115,6 +119,8 @@ private:
         Mac mac;                      // our MAC on the uplink
         bool gateway_resolved = false;
         Mac gateway_mac;
+        bool gateway6_resolved = false;   // NAT66 (address6): gateway6's MAC, by neighbour discovery
+        Mac gateway6_mac;
         uint64_t last_arp_tsc = 0;
         std::shared_ptr<const XdpSteering> xdp;  // AF_XDP: vsw's XDP program's maps
         std::shared_ptr<const XdpInterfaceClaim> xdp_claim;  // AF_XDP: our hold on the interface
@@ -145,6 +151,7 @@ private:
     void sync_host_loopback();  // route_localnet on kernel uplinks whose networks have host_loopback
     void sync_outbound_forwarding(UplinkState& up, bool wanted);  // kernel.outbound: ip_forward
     void update_xdp_steering();       // uplink address, ports, forwards -> XDP maps
+    bool handle_uplink_frame6(UplinkState& up, std::span<const uint8_t> frame);
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets
     void send_router_adverts();       // subnet6: unsolicited RAs to every guest port, every 30 s
@@ -191,6 +198,7 @@ private:
     std::map<uint16_t, std::map<uint32_t, Mac>> neighbors_;  // network id -> guest IP -> MAC
     uint32_t nat_epoch_[kMaxNetworks] = {};
     std::vector<std::unique_ptr<nat::NatTable>> nat_tables_;
+    std::vector<std::unique_ptr<nat::NatTable6>> nat6_tables_;
     std::vector<std::unique_ptr<nat::FragmentTable>> fragment_tables_;
     bool republish_ = false;          // the slow path learned something workers need
 

@@ -13,6 +13,7 @@
 
 #include <ctime>
 
+#include "../services/neighbor_discovery.hpp"
 #include "../services/router_advert.hpp"
 #include "../services/service_replies.hpp"
 #include "switch.hpp"
@@ -126,11 +127,24 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     if (frame.size() >= kEtherHdrLen && (frame[6] & 1) == 0)
         learn_mac(make_fdb_key(frame.data() + 6, net->id), in_port, rte_rdtsc());
     // IPv6: vsw is the router that announces subnet6.
-    if (net->cfg.subnet6)
+    if (net->cfg.subnet6) {
         if (auto from = router_solicitation_from(frame)) {
             inject(in_port, make_router_advertisement(net->router_advert(), *from));
             return;
         }
+        for (const Ipv6& own : net->own_addresses6()) {
+            auto ns = neighbor_solicitation(frame);
+            std::optional<std::vector<uint8_t>> reply;
+            if (ns && ns->target == own)
+                reply = make_neighbor_advert(*ns, net->service_mac, true);
+            else
+                reply = make_icmp6_echo_reply(frame, net->service_mac, own);
+            if (reply) {
+                inject(in_port, *reply);
+                return;
+            }
+        }
+    }
     // The network's service addresses: DHCP server, gateway, DNS, host alias.
     std::vector<Ipv4> service_ips;
     if (net->dhcp) service_ips.push_back(net->cfg.dhcp->server);

@@ -13,6 +13,7 @@
 #include "eth_ports.hpp"
 #include "host_iface.hpp"
 #include "loopback_forwards.hpp"
+#include "../services/neighbor_discovery.hpp"
 #include "../services/service_replies.hpp"
 #include "session_list.hpp"
 #include "switch.hpp"
@@ -42,6 +43,12 @@ tl::expected<void, std::string> Switch::add_uplink(const UplinkConfig& cfg) {
             destroy_port(*port);
             return tl::unexpected(ok.error());
         }
+        if (cfg.address6)  // NAT66: the host's side is vsw's IPv6 next hop
+            if (auto ok = configure_host_address6(cfg.kernel->name, *cfg.gateway6, cfg.prefix6_len, cfg.kernel->netns);
+                !ok) {
+                destroy_port(*port);
+                return tl::unexpected(ok.error());
+            }
         st.port_id = *port;
         // The TAP's own MAC belongs to the kernel side; vsw's address needs its own.
         st.mac = service_mac_for("uplink:" + cfg.name);
@@ -141,7 +148,32 @@ void Switch::handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame
         inject(up.port_id, *reply);
         return;
     }
+    if (up.cfg.address6 && handle_uplink_frame6(up, frame)) return;
     ++slow_path_unhandled_;
+}
+
+// NAT66's neighbours on the uplink: answers solicitations for address6,
+// learns gateway6's MAC, answers pings. False: not one of those.
+bool Switch::handle_uplink_frame6(UplinkState& up, std::span<const uint8_t> frame) {
+    if (auto ns = neighbor_solicitation(frame)) {
+        if (ns->target == *up.cfg.address6) inject(up.port_id, make_neighbor_advert(*ns, up.mac, false));
+        return true;
+    }
+    if (auto na = neighbor_advert(frame)) {
+        if (na->target == *up.cfg.gateway6 && (!up.gateway6_resolved || up.gateway6_mac != na->mac)) {
+            up.gateway6_resolved = true;
+            up.gateway6_mac = na->mac;
+            spdlog::info("uplink {}: IPv6 next hop {} is at {}", up.cfg.name, na->target.to_string(),
+                         na->mac.to_string());
+            republish_ = true;
+        }
+        return true;
+    }
+    if (auto reply = make_icmp6_echo_reply(frame, up.mac, *up.cfg.address6)) {
+        inject(up.port_id, *reply);
+        return true;
+    }
+    return false;
 }
 
 void Switch::learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac) {
@@ -159,10 +191,12 @@ void Switch::resolve_neighbors() {
     const uint64_t now = rte_rdtsc();
     for (auto& [name, up] : uplinks_) {
         // Until resolved: ask every second; then refresh every minute.
-        const uint64_t interval = up.gateway_resolved ? 60 * shared_->tsc_hz : shared_->tsc_hz;
+        const bool resolved = up.gateway_resolved && (!up.cfg.address6 || up.gateway6_resolved);
+        const uint64_t interval = resolved ? 60 * shared_->tsc_hz : shared_->tsc_hz;
         if (now - up.last_arp_tsc < interval) continue;
         up.last_arp_tsc = now;
         inject(up.port_id, make_arp_request(up.mac, up.cfg.address, up.cfg.gateway));
+        if (up.cfg.address6) inject(up.port_id, make_neighbor_solicitation(up.mac, *up.cfg.address6, *up.cfg.gateway6));
     }
     for (auto& [name, n] : networks_) {
         if (!n.cfg.nat) continue;

@@ -29,6 +29,10 @@ ServiceAddresses services_of(const TopologyModel::Network& net) {
     if (net.cfg.subnet6) {
         svc.enabled = true;
         svc.router_adverts = true;
+        svc.link_local6 = Ipv6::link_local_of(net.service_mac).bytes;
+        // A NAT network's subnet6 means NAT66 (config: only with the uplink's address6).
+        svc.routed6 = net.cfg.nat.has_value();
+        svc.gateway6 = svc.routed6 ? net.cfg.subnet6->host(1).bytes : svc.link_local6;
     }
     if (net.cfg.nat) {
         const NatConfig& nc = *net.cfg.nat;
@@ -67,6 +71,7 @@ NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink
     // Each worker holds its own sessions: the network's caps are shared out.
     nn.max_sessions = (nc.max_sessions + n_workers - 1) / n_workers;
     nn.max_sessions_per_guest = (nc.max_sessions_per_guest + n_workers - 1) / n_workers;
+    nn.nat66 = cfg.subnet6.has_value() && up != nullptr && up->cfg.address6.has_value();
     return nn;
 }
 
@@ -136,6 +141,10 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
         us.address = up.cfg.address.to_be();
         us.gateway_resolved = up.gateway_resolved;
         us.gateway_mac = up.gateway_mac;
+        us.has_address6 = up.cfg.address6.has_value();
+        if (up.cfg.address6) us.address6 = up.cfg.address6->bytes;
+        us.gateway6_resolved = up.gateway6_resolved;
+        us.gateway6_mac = up.gateway6_mac;
         slice_ports(up.cfg, model.n_workers, us);
         PortSlot& ps = t->ports[up.port_id];
         ps.active = true;

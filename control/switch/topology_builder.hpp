@@ -26,6 +26,8 @@ struct TopologyModel {
         Mac mac;                      // vsw's MAC on the uplink
         bool gateway_resolved = false;
         Mac gateway_mac;
+        bool gateway6_resolved = false;
+        Mac gateway6_mac;
     };
     struct Network {
         NetworkConfig cfg;

@@ -137,11 +137,12 @@ void NatStage::send_to_uplink(const Topology& topo, const UplinkSlot& up, rte_mb
 
 unsigned NatStage::expire(const Topology& topo, uint32_t now_s, unsigned budget) {
     if (nat::FragmentTable* frags = shared_.fragment_tables[index_]) frags->sweep(now_s, budget);
+    unsigned n = expire6(topo, now_s, budget / 4);  // NAT66 sessions are the fewer
     nat::NatTable* table = shared_.nat_tables[index_];
-    if (table == nullptr || table->size() == 0) return 0;
-    const unsigned n = table->expire_some(now_s, topo.nat_epoch, budget);
-    ctr_.nat_sessions_expired.add(n);
-    return n;
+    if (table == nullptr || table->size() == 0) return n;
+    const unsigned n4 = table->expire_some(now_s, topo.nat_epoch, budget);
+    ctr_.nat_sessions_expired.add(n4);
+    return n + n4;
 }
 
 // ---- uplink -> guest ----------------------------------------------------------------------------
@@ -171,6 +172,10 @@ NatStep NatStage::out2in_prepare(const Ctx& c, uint8_t uplink, rte_mbuf* m, Outs
     const uint16_t type = load_be16(f + 12);
     if (type == kEtherTypeArp) {
         exits_.to_slow_path(m, c.in_port);  // ARP for our address, replies to our requests
+        return NatStep::done;
+    }
+    if (type == kEtherTypeIpv6) {
+        out2in_v6(c, uplink, m);
         return NatStep::done;
     }
     if (type != kEtherTypeIpv4) {
@@ -322,6 +327,10 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
     const NatNetworkInfo& nn = c.topo.networks[network].nat;
     if (!nn.enabled || nn.uplink == kNoUplink || !c.topo.uplinks[nn.uplink].active) {
         exits_.drop(m, c.in_port, DropReason::uplink_down);
+        return NatStep::done;
+    }
+    if (rte_pktmbuf_data_len(m) >= kEtherHdrLen && load_be16(rte_pktmbuf_mtod(m, const uint8_t*) + 12) == kEtherTypeIpv6) {
+        in2out_v6(c, network, m);
         return NatStep::done;
     }
     p.m = m;

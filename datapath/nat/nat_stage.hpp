@@ -97,6 +97,10 @@ private:
     void out2in_in_order(const Ctx& c, uint8_t uplink, OutsidePending& p);
     void out2in_finish(const Ctx& c, uint8_t uplink, OutsidePending& p, nat::Session* s);
     void out2in_one(const Ctx& c, uint8_t uplink, rte_mbuf* m);  // a hairpinned packet
+    // NAT66, a packet at a time (nat_stage_v6.cpp)
+    void in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m);
+    void out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m);
+    unsigned expire6(const Topology& topo, uint32_t now_s, unsigned budget);
     // ICMP errors and later fragments (nat_stage_icmp_fragments.cpp)
     void icmp_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View& v);
     void icmp_error_in2out(const Ctx& c, uint16_t network, rte_mbuf* m, nat::L4View& v);

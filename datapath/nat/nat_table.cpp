@@ -48,8 +48,9 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len)
 
 }  // namespace
 
-std::unique_ptr<NatTable> NatTable::create(const std::string& name, uint32_t capacity) {
-    std::unique_ptr<NatTable> t(new NatTable());
+template <class F>
+std::unique_ptr<BasicNatTable<F>> BasicNatTable<F>::create(const std::string& name, uint32_t capacity) {
+    std::unique_ptr<BasicNatTable> t(new BasicNatTable());
     t->capacity_ = capacity;
     t->by_inside_ = make_hash(name + "_in", capacity, sizeof(InsideKey));
     t->by_outside_ = make_hash(name + "_out", capacity, sizeof(OutsideKey));
@@ -65,33 +66,40 @@ std::unique_ptr<NatTable> NatTable::create(const std::string& name, uint32_t cap
     return t;
 }
 
-NatTable::~NatTable() {
+template <class F>
+BasicNatTable<F>::~BasicNatTable() {
     if (by_inside_) rte_hash_free(by_inside_);
     if (by_outside_) rte_hash_free(by_outside_);
     if (mappings_) rte_hash_free(mappings_);
 }
 
-int NatTable::proto_index(uint8_t proto) { return proto == kProtoTcp ? 0 : proto == kProtoUdp ? 1 : 2; }
+template <class F>
+int BasicNatTable<F>::proto_index(uint8_t proto) { return proto == kProtoTcp ? 0 : proto == kProtoUdp ? 1 : 2; }
 
-bool NatTable::port_used(uint16_t uplink, uint8_t proto, uint16_t port) const {
+template <class F>
+bool BasicNatTable<F>::port_used(uint16_t uplink, uint8_t proto, uint16_t port) const {
     return ports_used_[(static_cast<size_t>(uplink) * 3 + proto_index(proto)) * 65536 + port] != 0;
 }
-void NatTable::set_port(uint16_t uplink, uint8_t proto, uint16_t port, bool used) {
+template <class F>
+void BasicNatTable<F>::set_port(uint16_t uplink, uint8_t proto, uint16_t port, bool used) {
     ports_used_[(static_cast<size_t>(uplink) * 3 + proto_index(proto)) * 65536 + port] = used ? 1 : 0;
 }
 
-Session* NatTable::find_inside(const InsideKey& k) {
+template <class F>
+typename BasicNatTable<F>::Session* BasicNatTable<F>::find_inside(const InsideKey& k) {
     const int32_t pos = rte_hash_lookup(by_inside_, &k);
     return pos >= 0 ? &sessions_[pos] : nullptr;
 }
 
-Session* NatTable::find_outside(const OutsideKey& k) {
+template <class F>
+typename BasicNatTable<F>::Session* BasicNatTable<F>::find_outside(const OutsideKey& k) {
     void* data = nullptr;
     if (rte_hash_lookup_data(by_outside_, &k, &data) < 0) return nullptr;
     return &sessions_[reinterpret_cast<uintptr_t>(data)];
 }
 
-void NatTable::find_inside_bulk(const InsideKey* const* keys, unsigned n, Session** out) {
+template <class F>
+void BasicNatTable<F>::find_inside_bulk(const InsideKey* const* keys, unsigned n, Session** out) {
     const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
     int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
     for (unsigned i = 0; i < n; ++i) ptrs[i] = keys[i];
@@ -102,7 +110,8 @@ void NatTable::find_inside_bulk(const InsideKey* const* keys, unsigned n, Sessio
     }
 }
 
-void NatTable::find_outside_bulk(const OutsideKey* const* keys, unsigned n, Session** out) {
+template <class F>
+void BasicNatTable<F>::find_outside_bulk(const OutsideKey* const* keys, unsigned n, Session** out) {
     const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
     uint64_t hits = 0;
@@ -114,14 +123,15 @@ void NatTable::find_outside_bulk(const OutsideKey* const* keys, unsigned n, Sess
     }
 }
 
-void NatTable::prepare_creations(const InsideKey* const* keys, unsigned n, uint16_t uplink) {
+template <class F>
+void BasicNatTable<F>::prepare_creations(const InsideKey* const* keys, unsigned n, uint16_t uplink) {
     MapKey map_keys[RTE_HASH_LOOKUP_BULK_MAX];
     OutsideKey out_keys[RTE_HASH_LOOKUP_BULK_MAX];
     const void* ptrs[RTE_HASH_LOOKUP_BULK_MAX];
     int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
     for (unsigned i = 0; i < n; ++i) {
         const InsideKey& in = *keys[i];
-        map_keys[i] = MapKey{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
+        map_keys[i] = F::map_key(in, uplink);
         ptrs[i] = &map_keys[i];
     }
     rte_hash_lookup_bulk(mappings_, ptrs, n, pos);
@@ -129,22 +139,22 @@ void NatTable::prepare_creations(const InsideKey* const* keys, unsigned n, uint1
     for (unsigned i = 0; i < n; ++i) {
         if (pos[i] < 0) continue;  // a new mapping: its port (so its outside key) is not known yet
         const InsideKey& in = *keys[i];
-        out_keys[m] = OutsideKey{uplink, in.proto, 0, in.remote_ip, __builtin_bswap16(mapping_data_[pos[i]].out_port),
-                                 in.remote_port};
+        out_keys[m] = F::outside_key(in, uplink, __builtin_bswap16(mapping_data_[pos[i]].out_port));
         ptrs[m] = &out_keys[m];
         ++m;
     }
     if (m > 0) rte_hash_lookup_bulk(by_outside_, ptrs, m, pos);
 }
 
-NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
+template <class F>
+typename BasicNatTable<F>::Result BasicNatTable<F>::create_masquerade(const InsideKey& in, uint16_t uplink, PortSlice slice,
                                              const uint16_t* reserved, unsigned n_reserved, Session*& out) {
     // Callers look the key up first; should one exist anyway, it goes before
     // its mapping is looked up (create_forwarded would remove it afterwards,
     // possibly freeing the very mapping this session is about to use).
     if (Session* old = find_inside(in)) remove(*old);
     if (live_ >= capacity_) return Result::table_full;
-    const MapKey mk{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
+    const MapKey mk = F::map_key(in, uplink);
     int32_t mpos = rte_hash_lookup(mappings_, &mk);
     uint16_t out_port = 0;
     if (mpos >= 0) {
@@ -167,7 +177,7 @@ NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplin
         mapping_data_[mpos] = Mapping{out_port, 0};
         set_port(uplink, in.proto, out_port, true);
     }
-    const OutsideKey ok{uplink, in.proto, 0, in.remote_ip, __builtin_bswap16(out_port), in.remote_port};
+    const OutsideKey ok = F::outside_key(in, uplink, __builtin_bswap16(out_port));
     // The outside key can be taken only by a port forward added since this
     // mapping's port was handed out (reserved ports are skipped otherwise).
     if (Session* old = find_outside(ok)) remove(*old);
@@ -184,7 +194,8 @@ NatTable::Result NatTable::create_masquerade(const InsideKey& in, uint16_t uplin
     return Result::ok;
 }
 
-NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKey& ok, Session*& s) {
+template <class F>
+typename BasicNatTable<F>::Result BasicNatTable<F>::create_forwarded(const InsideKey& in, const OutsideKey& ok, Session*& s) {
     // A session already holding either key is replaced. rte_hash_add_key on
     // an existing key returns its position (and add_key_data repoints the
     // key), so without this the old session was overwritten in place: its
@@ -197,7 +208,8 @@ NatTable::Result NatTable::create_forwarded(const InsideKey& in, const OutsideKe
     return insert(in, ok, s);
 }
 
-NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Session*& s) {
+template <class F>
+typename BasicNatTable<F>::Result BasicNatTable<F>::insert(const InsideKey& in, const OutsideKey& ok, Session*& s) {
     if (live_ >= capacity_) return Result::table_full;
     const int32_t pos = rte_hash_add_key(by_inside_, &in);
     if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
@@ -216,23 +228,25 @@ NatTable::Result NatTable::insert(const InsideKey& in, const OutsideKey& ok, Ses
     s->from_forward = true;
     ++live_;
     if (in.network < kMaxNetworks) add_live(in.network, 1);
-    guests_->add(in.network, in.in_ip);
+    guests_->add(in.network, F::guest(in));
     ++generation_;
     used_slots_ = std::max(used_slots_, static_cast<uint32_t>(pos) + 1);
     return Result::ok;
 }
 
-void NatTable::add_live(uint16_t network, int delta) {
+template <class F>
+void BasicNatTable<F>::add_live(uint16_t network, int delta) {
     std::atomic<uint32_t>& n = live_in_network_[network];
     n.store(n.load(std::memory_order_relaxed) + static_cast<uint32_t>(delta), std::memory_order_relaxed);
 }
 
-void NatTable::remove(Session& s) {
+template <class F>
+void BasicNatTable<F>::remove(Session& s) {
     if (!s.in_use) return;
     rte_hash_del_key(by_outside_, &s.out);
     rte_hash_del_key(by_inside_, &s.in);
     if (!s.from_forward) {
-        const MapKey mk{s.in.network, s.in.proto, 0, s.in.in_ip, s.in.in_port, s.out.uplink};
+        const MapKey mk = F::map_key(s.in, s.out.uplink);
         const int32_t mpos = rte_hash_lookup(mappings_, &mk);
         if (mpos >= 0 && --mapping_data_[mpos].refs == 0) {
             set_port(s.out.uplink, s.in.proto, mapping_data_[mpos].out_port, false);
@@ -242,11 +256,12 @@ void NatTable::remove(Session& s) {
     s.in_use = false;
     --live_;
     if (s.in.network < kMaxNetworks) add_live(s.in.network, -1);
-    guests_->remove(s.in.network, s.in.in_ip);
+    guests_->remove(s.in.network, F::guest(s.in));
     ++generation_;
 }
 
-void NatTable::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, const Timeouts& t) {
+template <class F>
+void BasicNatTable<F>::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, const Timeouts& t) {
     s.last_seen = now;
     (from_inside ? s.packets_out : s.packets_in)++;
     if (s.in.proto != kProtoTcp) {
@@ -267,7 +282,8 @@ void NatTable::touch(Session& s, uint8_t flags, bool from_inside, uint32_t now, 
     s.timeout = s.tcp == TcpState::established ? t.tcp_established : t.tcp_transitory;
 }
 
-unsigned NatTable::expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget) {
+template <class F>
+unsigned BasicNatTable<F>::expire_some(uint32_t now, const uint32_t* epoch_of, unsigned budget) {
     unsigned removed = 0;
     // Wrap at the highest position ever used, not at slots_: rte_hash hands
     // out positions below its entry count, so the slots above hold no
@@ -288,5 +304,8 @@ unsigned NatTable::expire_some(uint32_t now, const uint32_t* epoch_of, unsigned 
     }
     return removed;
 }
+
+template class BasicNatTable<Family4>;
+template class BasicNatTable<Family6>;
 
 }  // namespace vsw::nat

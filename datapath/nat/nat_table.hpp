@@ -67,6 +67,47 @@ struct alignas(64) Session {
 };
 static_assert(sizeof(Session) == 64);
 
+// The same for NAT66 (IPv6 guests masqueraded to the uplink's address6).
+// Addresses in wire order. `guest` identifies the guest for the per-guest
+// cap: a hash of its MAC, since a guest may use any number of addresses in
+// its /64 (SLAAC, privacy addresses), so counting by address would cap nothing.
+struct alignas(8) InsideKey6 {
+    uint16_t network;
+    uint8_t proto;
+    uint8_t pad = 0;
+    uint32_t guest;
+    std::array<uint8_t, 16> in_ip;
+    std::array<uint8_t, 16> remote_ip;
+    uint16_t in_port;
+    uint16_t remote_port;
+    uint32_t pad2 = 0;
+};
+static_assert(sizeof(InsideKey6) == 48);
+
+struct alignas(8) OutsideKey6 {
+    uint16_t uplink;
+    uint8_t proto;
+    uint8_t pad = 0;
+    uint16_t out_port;
+    uint16_t remote_port;
+    std::array<uint8_t, 16> remote_ip;
+};
+static_assert(sizeof(OutsideKey6) == 24);
+
+// Two cache lines: NAT66 is not (yet) tuned like NAT44's one-line session.
+struct alignas(64) Session6 {
+    InsideKey6 in;
+    OutsideKey6 out;
+    uint8_t guest_mac[6];
+    uint32_t epoch;
+    uint32_t last_seen;
+    uint32_t timeout;
+    TcpState tcp = TcpState::none;
+    bool in_use = false;
+    bool from_forward = false;
+    uint32_t packets_in = 0, packets_out = 0;
+};
+
 struct Timeouts {                    // seconds
     uint32_t tcp_established = 7440, tcp_transitory = 240, udp = 300, icmp = 60;
 };
@@ -76,13 +117,66 @@ struct PortSlice {
     uint16_t first = 0, last = 0;
 };
 
-class NatTable {
-public:
-    // `capacity`: sessions this worker can hold.
-    static std::unique_ptr<NatTable> create(const std::string& name, uint32_t capacity);
-    ~NatTable();
+enum class NatResult : uint8_t { ok, table_full, ports_exhausted, guest_limit };
 
-    enum class Result : uint8_t { ok, table_full, ports_exhausted, guest_limit };
+// What a table needs to know of its address family: the key types, the
+// mapping key (endpoint-independent: the guest's address and port), the
+// outside key a mapping's port gives, and the guest a session counts for.
+struct Family4 {
+    using InsideKey = nat::InsideKey;
+    using OutsideKey = nat::OutsideKey;
+    using Session = nat::Session;
+    struct MapKey {
+        uint16_t network;
+        uint8_t proto;
+        uint8_t pad = 0;
+        uint32_t in_ip;
+        uint16_t in_port;
+        uint16_t uplink;
+    };
+    static_assert(sizeof(MapKey) == 12);
+    static MapKey map_key(const InsideKey& in, uint16_t uplink) {
+        return MapKey{in.network, in.proto, 0, in.in_ip, in.in_port, uplink};
+    }
+    static OutsideKey outside_key(const InsideKey& in, uint16_t uplink, uint16_t out_port_be) {
+        return OutsideKey{uplink, in.proto, 0, in.remote_ip, out_port_be, in.remote_port};
+    }
+    static uint32_t guest(const InsideKey& in) { return in.in_ip; }
+};
+
+struct Family6 {
+    using InsideKey = nat::InsideKey6;
+    using OutsideKey = nat::OutsideKey6;
+    using Session = nat::Session6;
+    struct alignas(8) MapKey {
+        uint16_t network;
+        uint8_t proto;
+        uint8_t pad = 0;
+        uint16_t in_port;
+        uint16_t uplink;
+        std::array<uint8_t, 16> in_ip;
+    };
+    static_assert(sizeof(MapKey) == 24);
+    static MapKey map_key(const InsideKey& in, uint16_t uplink) {
+        return MapKey{in.network, in.proto, 0, in.in_port, uplink, in.in_ip};
+    }
+    static OutsideKey outside_key(const InsideKey& in, uint16_t uplink, uint16_t out_port_be) {
+        return OutsideKey{uplink, in.proto, 0, out_port_be, in.remote_port, in.remote_ip};
+    }
+    static uint32_t guest(const InsideKey& in) { return in.guest; }
+};
+
+template <class F>
+class BasicNatTable {
+public:
+    using InsideKey = typename F::InsideKey;
+    using OutsideKey = typename F::OutsideKey;
+    using Session = typename F::Session;
+    using Result = NatResult;
+
+    // `capacity`: sessions this worker can hold.
+    static std::unique_ptr<BasicNatTable> create(const std::string& name, uint32_t capacity);
+    ~BasicNatTable();
 
     Session* find_inside(const InsideKey& k);
     Session* find_outside(const OutsideKey& k);
@@ -122,29 +216,21 @@ public:
     uint32_t size_of(uint16_t network) const {
         return network < kMaxNetworks ? live_in_network_[network].load(std::memory_order_relaxed) : 0;
     }
-    // Sessions of one guest (inside address) of a network.
-    uint32_t size_of_guest(uint16_t network, uint32_t in_ip) const { return guests_->get(network, in_ip); }
+    // Sessions of one guest of a network (Family::guest: the inside address for IPv4).
+    uint32_t size_of_guest(uint16_t network, uint32_t guest) const { return guests_->get(network, guest); }
     uint32_t capacity() const { return capacity_; }
     const Session* sessions() const { return sessions_.get(); }
     uint32_t slots() const { return slots_; }
 
 private:
+    using MapKey = typename F::MapKey;
     void add_live(uint16_t network, int delta);  // the one writer: this worker
-    struct MapKey {
-        uint16_t network;
-        uint8_t proto;
-        uint8_t pad = 0;
-        uint32_t in_ip;
-        uint16_t in_port;
-        uint16_t uplink;
-    };
-    static_assert(sizeof(MapKey) == 12);
     struct Mapping {
         uint16_t out_port = 0;
         uint32_t refs = 0;
     };
 
-    NatTable() = default;
+    BasicNatTable() = default;
     static int proto_index(uint8_t proto);
     // Adds a session under both keys; neither key may be in the table.
     Result insert(const InsideKey& in, const OutsideKey& out, Session*& s);
@@ -165,5 +251,12 @@ private:
     uint32_t used_slots_ = 0;                 // 1 + the highest position ever used: where expiry wraps
     uint16_t alloc_cursor_[kMaxUplinks][3] = {};
 };
+
+// NAT44 (IPv4) and NAT66 (IPv6) tables: the same machinery, their own keys.
+// Each has its own port bitmap, as their outside addresses differ.
+using NatTable = BasicNatTable<Family4>;
+using NatTable6 = BasicNatTable<Family6>;
+extern template class BasicNatTable<Family4>;
+extern template class BasicNatTable<Family6>;
 
 }  // namespace vsw::nat

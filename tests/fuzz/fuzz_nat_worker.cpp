@@ -171,7 +171,7 @@ std::unique_ptr<Topology> topology_for(uint8_t flags) {
     TopologyModel m;
     m.n_workers = workers;
     m.nat_epoch[0] = 5;
-    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac};
+    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac, false, Mac{}};
     m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr};
     m.ports["a"] = {cfg->ports.at("a"), g->port_ids[kA], 0, g->handoff[kA]};
     m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};

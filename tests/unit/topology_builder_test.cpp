@@ -55,8 +55,8 @@ TopologyModel model() {
     m.n_workers = 2;
     m.nat_epoch[0] = 3;
     m.uplinks["wan"] = {c->uplinks.at("wan"), 0, 10, 1, ring(0x10), mac("02:00:00:00:00:10"), true,
-                        mac("02:00:00:00:00:01")};
-    m.uplinks["bare"] = {c->uplinks.at("bare"), 1, 11, 0, ring(0x11), mac("02:00:00:00:00:11"), false, Mac{}};
+                        mac("02:00:00:00:00:01"), false, Mac{}};
+    m.uplinks["bare"] = {c->uplinks.at("bare"), 1, 11, 0, ring(0x11), mac("02:00:00:00:00:11"), false, Mac{}, false, Mac{}};
     m.networks["nat"] = {c->networks.at("nat"), 0, mac("02:76:73:00:00:00"), true, std::nullopt, nullptr};
     m.networks["nodns"] = {c->networks.at("nodns"), 1, mac("02:76:73:00:00:01"), false, std::nullopt, nullptr};
     m.networks["ho"] = {c->networks.at("ho"), 2, mac("02:76:73:00:00:02"), true, uint16_t{12}, ring(0x12)};

@@ -1,0 +1,187 @@
+// NAT66: a NAT network's guests' IPv6 masqueraded to the uplink's address6,
+// with the session table, caps, timeouts, port slices and worker ownership
+// of NAT44 (nat_stage.cpp), one packet at a time. Not translated (dropped
+// and counted): fragments, extension headers, ICMPv6 errors, hairpin to
+// the uplink's own address6; and no IPv6 port forwards yet, so nothing
+// unsolicited comes in.
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "../frame.hpp"
+#include "checksum.hpp"
+#include "l4v6.hpp"
+#include "nat_stage.hpp"
+
+namespace vsw {
+
+namespace {
+
+DropReason reason_for6(nat::L4Parse r) {
+    switch (r) {
+        case nat::L4Parse::fragment: return DropReason::fragment;
+        case nat::L4Parse::unsupported: return DropReason::nat_unsupported;
+        default: return DropReason::malformed;
+    }
+}
+
+// The per-guest cap counts by MAC: a guest may use any address of its /64.
+uint32_t guest_of_mac(const uint8_t* mac) {
+    return (static_cast<uint32_t>(mac[2]) << 24 | static_cast<uint32_t>(mac[3]) << 16 |
+            static_cast<uint32_t>(mac[4]) << 8 | mac[5]) ^
+           (static_cast<uint32_t>(mac[0]) << 8 | mac[1]) * 0x9e3779b1u;
+}
+
+// As complete_l4_checksum in nat_stage.cpp: a guest's "needs csum" TCP/UDP
+// checksum covers only the pseudo-header until it is finished here.
+void complete_l4_checksum6(rte_mbuf* m, uint8_t* f, const nat::L4View6& v) {
+    if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_NONE) return;
+    if (v.proto != nat::kProtoTcp && v.proto != nat::kProtoUdp) return;
+    uint8_t* sum = f + v.l4 + (v.proto == nat::kProtoTcp ? 16 : 6);
+    put16(sum, 0);
+    put16(sum, ipv6_l4_checksum(f + v.l3, f + v.l4));
+    m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
+}
+
+}  // namespace
+
+void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
+    const Topology& topo = c.topo;
+    const NatNetworkInfo& nn = topo.networks[network].nat;
+    nat::NatTable6* t = shared_.nat6_tables[index_];
+    if (!nn.nat66 || t == nullptr) {
+        exits_.drop(m, c.in_port, DropReason::nat_unsupported);
+        return;
+    }
+    const UplinkSlot& up = topo.uplinks[nn.uplink];
+    if (!up.active || !up.has_address6) {
+        exits_.drop(m, c.in_port, DropReason::uplink_down);
+        return;
+    }
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::L4View6 v;
+    const nat::L4Parse parsed = nat::parse_l4_v6(f, rte_pktmbuf_data_len(m), v);
+    if (parsed != nat::L4Parse::ok) {
+        exits_.drop(m, c.in_port, reason_for6(parsed));
+        return;
+    }
+    // Only echo requests start ICMPv6 sessions; hairpin to our own address6 is not translated.
+    if ((v.proto == nat::kProtoIcmp6 && v.icmp_type != nat::kIcmp6EchoRequest) || v.dst_ip == up.address6) {
+        exits_.drop(m, c.in_port, DropReason::nat_unsupported);
+        return;
+    }
+    if (!up.gateway6_resolved) {
+        exits_.drop(m, c.in_port, DropReason::uplink_unresolved);
+        return;
+    }
+    if (v.hop_limit <= 1) {
+        exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    const uint16_t remote_port = v.proto == nat::kProtoIcmp6 ? 0 : v.dst_port;
+    const nat::InsideKey6 key{network, v.proto, 0, guest_of_mac(f + 6), v.src_ip, v.dst_ip, v.src_port, remote_port};
+    nat::Session6* s = t->find_inside(key);
+    if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
+        t->remove(*s);
+        s = nullptr;
+    }
+    if (s == nullptr) {
+        auto create = [&] {
+            if (t->size_of(network) >= nn.max_sessions) return nat::NatResult::table_full;
+            if (t->size_of_guest(network, key.guest) >= nn.max_sessions_per_guest) return nat::NatResult::guest_limit;
+            return t->create_masquerade(key, nn.uplink, up.slice[index_], up.reserved, up.n_reserved, s);
+        };
+        auto r = create();
+        if (r != nat::NatResult::ok && expire6(topo, c.now_s, 256) > 0) r = create();
+        if (r != nat::NatResult::ok) {
+            exits_.drop(m, c.in_port,
+                        r == nat::NatResult::table_full    ? DropReason::nat_table_full
+                        : r == nat::NatResult::guest_limit ? DropReason::nat_guest_limit
+                                                           : DropReason::nat_ports_exhausted);
+            return;
+        }
+        s->epoch = topo.nat_epoch[network];
+        std::memcpy(s->guest_mac, f + 6, 6);
+        ctr_.nat_sessions_created.add(1);
+    }
+    nat::decrement_hop_limit(f, v);  // cannot fail: checked above
+    t->touch(*s, v.tcp_flags, true, c.now_s, nn.timeouts);
+    complete_l4_checksum6(m, f, v);
+    nat::rewrite_source6(f, v, up.address6, s->out.out_port);
+    std::memcpy(f, up.gateway6_mac.bytes.data(), 6);
+    std::memcpy(f + 6, up.mac.bytes.data(), 6);
+    ctr_.nat_in2out.add(1);
+    exits_.enqueue_tx(topo, up.port, m);
+}
+
+void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
+    const Topology& topo = c.topo;
+    const UplinkSlot& up = topo.uplinks[uplink];
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint32_t len = rte_pktmbuf_data_len(m);
+    // Neighbour discovery (ours: the control thread answers for address6 and
+    // learns the gateway's MAC) goes to the slow path, whatever its address.
+    if (len >= kEtherHdrLen + 40 + 8 && f[kEtherHdrLen + 6] == nat::kProtoIcmp6) {
+        const uint8_t type = f[kEtherHdrLen + 40];
+        if (type == nat::kIcmp6NeighborSolicit || type == nat::kIcmp6NeighborAdvert) {
+            exits_.to_slow_path(m, c.in_port);
+            return;
+        }
+    }
+    nat::NatTable6* t = shared_.nat6_tables[index_];
+    nat::L4View6 v;
+    const nat::L4Parse parsed = nat::parse_l4_v6(f, len, v);
+    if (parsed == nat::L4Parse::not_ipv4 || parsed == nat::L4Parse::malformed) {
+        exits_.drop(m, c.in_port, DropReason::malformed);
+        return;
+    }
+    if (!up.has_address6 || v.dst_ip != up.address6 || t == nullptr) {
+        exits_.drop(m, c.in_port, DropReason::not_for_us);
+        return;
+    }
+    if (parsed != nat::L4Parse::ok) {
+        exits_.drop(m, c.in_port, reason_for6(parsed));
+        return;
+    }
+    if (v.proto == nat::kProtoIcmp6 && v.icmp_type == nat::kIcmp6EchoRequest) {
+        exits_.to_slow_path(m, c.in_port);  // ping to address6: the control thread answers
+        return;
+    }
+    const uint16_t owner = up.owner_of_port(__builtin_bswap16(v.dst_port), topo.n_workers);
+    if (owner != index_) {
+        hand_off(shared_.nat_out2in_rings[owner], c.in_port, m);
+        return;
+    }
+    const uint16_t remote_port = v.proto == nat::kProtoIcmp6 ? 0 : v.src_port;
+    const nat::OutsideKey6 key{uplink, v.proto, 0, v.dst_port, remote_port, v.src_ip};
+    nat::Session6* s = t->find_outside(key);
+    if (s != nullptr && s->epoch != topo.nat_epoch[s->in.network]) {
+        t->remove(*s);
+        s = nullptr;
+    }
+    if (s == nullptr) {
+        exits_.drop(m, c.in_port, DropReason::nat_no_session);  // no IPv6 port forwards yet
+        return;
+    }
+    if (!nat::decrement_hop_limit(f, v)) {
+        exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    const NetworkSlot& net = topo.networks[s->in.network];
+    t->touch(*s, v.tcp_flags, false, c.now_s, net.nat.timeouts);
+    nat::rewrite_destination6(f, v, s->in.in_ip, s->in.in_port);
+    std::memcpy(f, s->guest_mac, 6);
+    std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
+    ctr_.nat_out2in.add(1);
+    c.out.add(m, s->in.network);
+}
+
+unsigned NatStage::expire6(const Topology& topo, uint32_t now_s, unsigned budget) {
+    nat::NatTable6* t = shared_.nat6_tables[index_];
+    if (t == nullptr || t->size() == 0) return 0;
+    const unsigned n = t->expire_some(now_s, topo.nat_epoch, budget);
+    ctr_.nat_sessions_expired.add(n);
+    return n;
+}
+
+}  // namespace vsw
