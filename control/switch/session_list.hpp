@@ -24,6 +24,7 @@ struct SessionListFilter {
 struct SessionListNames {
     std::vector<std::string> network;          // by network id
     std::vector<std::string> uplink_address;   // by uplink id
+    std::vector<std::string> uplink_address6;  // by uplink id: "[address6]" (NAT66)
     uint32_t now = 0;                          // seconds, the tables' clock
 };
 
@@ -31,5 +32,8 @@ struct SessionListNames {
 // `out` while it holds fewer than `limit`; counts every match in `found`.
 void list_sessions(const nat::NatTable& table, unsigned worker, const SessionListFilter& filter,
                    const SessionListNames& names, size_t limit, nlohmann::json& out, size_t& found);
+// The same for a NAT66 table (addresses as "[ipv6]:port"; a guest filter, IPv4, matches none).
+void list_sessions6(const nat::NatTable6& table, unsigned worker, const SessionListFilter& filter,
+                    const SessionListNames& names, size_t limit, nlohmann::json& out, size_t& found);
 
 }  // namespace vsw

@@ -356,12 +356,17 @@ nlohmann::json Switch::sessions(const SessionFilter& filter, size_t* matched) co
     for (const auto& [name, u] : uplinks_) {
         if (names.uplink_address.size() <= u.id) names.uplink_address.resize(u.id + 1);
         names.uplink_address[u.id] = u.cfg.address.to_string();
+        if (names.uplink_address6.size() <= u.id) names.uplink_address6.resize(u.id + 1);
+        if (u.cfg.address6) names.uplink_address6[u.id] = "[" + u.cfg.address6->to_string() + "]";
     }
     nlohmann::json out = nlohmann::json::array();
     size_t found = 0;
     if (filter.network.empty() || f.network)  // a name that is no network matches nothing
         for (unsigned w = 0; w < n_workers_; ++w)
             list_sessions(*nat_tables_[w], w, f, names, std::min(filter.limit, kMaxSessionLimit), out, found);
+    if (filter.network.empty() || f.network)
+        for (unsigned w = 0; w < n_workers_; ++w)
+            list_sessions6(*nat6_tables_[w], w, f, names, std::min(filter.limit, kMaxSessionLimit), out, found);
     if (matched != nullptr) *matched = found;
     return out;
 }

@@ -176,9 +176,13 @@ nlohmann::json Switch::stats() const {
     nlohmann::json nat = nlohmann::json::object();
     for (const auto& [name, n] : networks_) {
         if (!n.cfg.nat) continue;
-        uint64_t live = 0;  // the workers' own counts: no scan of 4 Mi slots on the control thread
-        for (unsigned w = 0; w < n_workers_; ++w) live += nat_tables_[w]->size_of(n.id);
-        nat[name] = {{"sessions", live}, {"uplink", n.cfg.nat->uplink}, {"epoch", nat_epoch_[n.id]}};
+        uint64_t live = 0, live6 = 0;  // the workers' own counts: no scan of 4 Mi slots on the control thread
+        for (unsigned w = 0; w < n_workers_; ++w) {
+            live += nat_tables_[w]->size_of(n.id);
+            live6 += nat6_tables_[w]->size_of(n.id);
+        }
+        nat[name] = {{"sessions", live}, {"sessions6", live6}, {"uplink", n.cfg.nat->uplink},
+                     {"epoch", nat_epoch_[n.id]}};
     }
     nlohmann::json dhcp = nlohmann::json::object();
     for (const auto& [name, n] : networks_) {

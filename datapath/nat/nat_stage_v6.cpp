@@ -117,6 +117,11 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
 void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
     const Topology& topo = c.topo;
     const UplinkSlot& up = topo.uplinks[uplink];
+    nat::NatTable6* t = shared_.nat6_tables[index_];
+    if (!up.has_address6 || t == nullptr) {
+        exits_.drop(m, c.in_port, DropReason::not_for_us);
+        return;
+    }
     uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t len = rte_pktmbuf_data_len(m);
     // Neighbour discovery (ours: the control thread answers for address6 and
@@ -128,14 +133,13 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
             return;
         }
     }
-    nat::NatTable6* t = shared_.nat6_tables[index_];
     nat::L4View6 v;
     const nat::L4Parse parsed = nat::parse_l4_v6(f, len, v);
     if (parsed == nat::L4Parse::not_ipv4 || parsed == nat::L4Parse::malformed) {
         exits_.drop(m, c.in_port, DropReason::malformed);
         return;
     }
-    if (!up.has_address6 || v.dst_ip != up.address6 || t == nullptr) {
+    if (v.dst_ip != up.address6) {
         exits_.drop(m, c.in_port, DropReason::not_for_us);
         return;
     }

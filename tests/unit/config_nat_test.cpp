@@ -440,7 +440,7 @@ std::vector<BadCase> nat_bad_cases() {
         {"HostInterfaceOnNat", natnet("    host_interface: {name: n0}\n"), 12, 5, "networks.n.host_interface",
          "host_interface is only allowed on host-only networks"},
         {"UnknownNatKey", natnet("    max_session: 10\n"), 12, 5, "networks.n.max_session",
-         "unknown key 'max_session' (expected one of: mode, subnet, gateway, dns, dhcp, uplink, "
+         "unknown key 'max_session' (expected one of: mode, subnet, subnet6, gateway, dns, dhcp, uplink, "
          "port_forwards, timeouts, max_sessions, max_sessions_per_guest, host_loopback, host_uplink, max_macs)"},
         {"BadTimeout", natnet("    timeouts: {udp: 0}\n"), 12, 21, "networks.n.timeouts.udp",
          "0 is out of range (1..604800 seconds)"},
@@ -565,7 +565,8 @@ std::vector<BadCase> nat_bad_cases() {
          uplink("    device: d0\n    address: 203.0.113.10/24\n    gateway: 203.0.113.1\n    ports: 1024-1086\n"),
          6, 12, "uplinks.u.ports", "range 1024-1086 has 63 ports; at least 64 are needed"},
         {"UnknownUplinkKey", uplink("    device: d0\n    adress: 203.0.113.10/24\n"), 4, 5, "uplinks.u.adress",
-         "unknown key 'adress' (expected one of: device, kernel, address, gateway, resolver, ports, host_link)"},
+         "unknown key 'adress' (expected one of: device, kernel, address, gateway, resolver, ports, host_link, address6, "
+         "gateway6)"},
         {"BadUplinkName", "uplinks:\n  w/1: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n", 2,
          3, "uplinks.w/1", "is not a valid uplink name"},
         {"BadResolver", natnet("", "    resolver2: 1.1.1.1\n"), 7, 5, "uplinks.wan.resolver2", "unknown key"},
@@ -599,7 +600,7 @@ std::vector<BadCase> nat_bad_cases() {
          "networks:\n"
          "  a: {mode: nat, subnet: 10.0.2.0/24, uplink: wan, max_sessions: 4194304}\n"
          "  b: {mode: nat, subnet: 10.0.3.0/24, uplink: wan, max_sessions: 4194304}\n",
-         1, 21, "switch.memory_mb", "needs about 856 MB of DPDK memory (NAT tables for 4194304 sessions per worker"},
+         1, 21, "switch.memory_mb", "needs about 857 MB of DPDK memory (NAT tables for 4194304 sessions per worker"},
         {"NatTablesNeedMoreMemoryDefault",
          "uplinks: {wan: {device: net_null0, address: 203.0.113.10/24, gateway: 203.0.113.1}}\n"
          "networks:\n"

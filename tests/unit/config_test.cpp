@@ -398,8 +398,8 @@ std::vector<BadCase> bad_cases() {
         {"Subnet6LinkLocal", "networks:\n  h: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fe80::/64\"}\n", 2, 58,
          "networks.h.subnet6", "is a link-local prefix"},
         {"Subnet6OnNat", "uplinks: {wan: {kernel: {name: vswk0, address: 203.0.113.1}, address: 203.0.113.10/24}}\n"
-         "networks:\n  n: {mode: nat, uplink: wan, subnet6: \"fd00:2::/64\"}\n", 3, 31, "networks.n.subnet6",
-         "subnet6 on nat networks is not supported yet"},
+         "networks:\n  n: {mode: nat, uplink: wan, subnet6: \"fd00:2::/64\"}\n", 3, 40, "networks.n.subnet6",
+         "subnet6 fd00:2::/64: uplink 'wan' has no address6 to masquerade the guests' IPv6 to"},
         {"Subnet6Overlap", "networks:\n  a: {mode: host-only, subnet: 192.168.56.0/24, subnet6: \"fd00:56::/64\"}\n"
          "  b: {mode: host-only, subnet: 192.168.57.0/24, subnet6: \"fd00:56::/64\", host_interface: {name: vswb}}\n", 3, 58,
          "networks.b.subnet6", "overlaps subnet6 fd00:56::/64 of network 'a'"},

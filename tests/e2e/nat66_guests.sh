@@ -1,0 +1,103 @@
+#!/bin/bash
+# IPv6 on a NAT network (NAT66), dual stack, with a real guest behind a
+# kernel (TAP) uplink. The uplink has address6 2001:db8:1::10/64; the test's
+# namespace plays "the internet": its side of the TAP is the IPv6 next hop
+# (2001:db8:1::1) and it serves HTTP at [2001:db8:100::7]:8080 (IPv6 only)
+# and at 198.51.100.7:8080 (IPv4).
+#
+# The guest takes the network's default prefix fd17:625c:f037:2::/64 and its
+# default route from vsw's router advertisement, pings its gateway
+# (fd17:625c:f037:2::1) and the server over IPv6, and fetches both pages:
+# IPv6 and IPv4 through the same NAT network. The server sees the uplink's
+# address6 (masquerade). An unsolicited IPv6 connection to the uplink's
+# address6 is dropped and counted; vswctl sessions lists the IPv6 sessions.
+source "$(dirname "$0")/lib.sh"
+
+UPLINK_IF="vsn${UID_}"
+{ switch_yaml; cat <<YAML
+uplinks:
+  wan:
+    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
+    address: 203.0.113.10/24
+    address6: 2001:db8:1::10/64
+    gateway6: 2001:db8:1::1
+    resolver: 198.51.100.53
+    ports: 20000-29999
+networks:
+  natnet6:
+    mode: nat
+    subnet: 10.0.2.0/24
+    uplink: wan
+ports:
+  vm6: {network: natnet6}
+YAML
+} > "$CONFIG"
+
+in_host ip addr add 198.51.100.7/32 dev lo
+in_host ip -6 addr add 2001:db8:100::7/128 dev lo nodad
+mkdir -p "$WORK/www6" "$WORK/www4"
+echo hello-over-nat66 > "$WORK/www6/index.html"
+echo hello-over-nat44 > "$WORK/www4/index.html"
+cat > "$WORK/http6.py" <<'PY'
+import http.server, socket, sys
+class Server6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+http.server.SimpleHTTPRequestHandler.log_message = lambda self, f, *a: print(self.client_address[0], f % a, flush=True)
+handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=sys.argv[2], **k)
+print("Serving HTTP", flush=True)
+Server6((sys.argv[1], 8080), handler).serve_forever()
+PY
+ip netns exec "$NETNS" python3 -u "$WORK/http6.py" 2001:db8:100::7 "$WORK/www6" > "$WORK/http6.log" 2>&1 &
+GUEST_PIDS+=($!)
+ip netns exec "$NETNS" python3 -u -m http.server --bind 198.51.100.7 --directory "$WORK/www4" 8080 \
+    > "$WORK/http4.log" 2>&1 &
+GUEST_PIDS+=($!)
+for f in http6.log http4.log; do
+    for _ in $(seq 100); do grep -q "Serving HTTP" "$WORK/$f" 2>/dev/null && break; sleep 0.1; done
+done
+
+start_vswd
+vswctl show | tee "$WORK/show.txt"
+grep -q "subnet6 fd17:625c:f037:2::/64" "$WORK/show.txt" || fail "vswctl show does not list the default subnet6"
+in_host ip -6 addr show dev "$UPLINK_IF" | grep -q "inet6 2001:db8:1::1/64" \
+    || fail "the uplink's host side has not gateway6: $(in_host ip -6 addr show dev "$UPLINK_IF")"
+
+VM6=fd17:625c:f037:2:5054:ff:fe00:701
+cat > "$WORK/vm6.sh" <<'G'
+for i in $(seq 40); do
+    a=$(ip -6 -o addr show dev eth0 scope global | awk '{print $4}')
+    [ -n "$a" ] && ! ip -6 -o addr show dev eth0 scope global | grep -q tentative && [ -n "$(ip -6 route show default)" ] && break
+    sleep 0.5
+done
+echo "VM-ADDR6 $a"
+ip -6 route show default
+[ -n "$(ip -6 route show default)" ] || { echo VM6-NO-DEFAULT-ROUTE; exit 1; }
+ping6 -c 2 -W 2 fd17:625c:f037:2::1 || { echo VM6-NO-GATEWAY6; exit 1; }
+ping6 -c 3 -W 2 2001:db8:100::7 || { echo VM6-NO-PING6-OUT; exit 1; }
+for i in 1 2 3; do
+    wget -q -O - "http://[2001:db8:100::7]:8080/" | grep -q hello-over-nat66 || { echo VM6-NO-HTTP6; exit 1; }
+done
+wget -q -O - http://198.51.100.7:8080/ | grep -q hello-over-nat44 || { echo VM6-NO-HTTP4; exit 1; }
+echo VM6-OK
+G
+start_guest vm6 "$WORK/vm6.sh" "$WORK/run/vm6.sock,52:54:00:00:07:01,dhcp"
+wait_guest vm6 || fail "the guest's NAT66 checks failed"
+grep -q "VM-ADDR6 $VM6/64" "$WORK/vm6.log" || fail "vm6 did not configure $VM6: $(grep VM-ADDR6 "$WORK/vm6.log")"
+grep -q "default via fe80::" "$WORK/vm6.log" || fail "vm6's default route is not via vsw's link-local address"
+log "vm6: SLAAC $VM6 and a default route from vsw's RA; pinged the gateway and 2001:db8:100::7, HTTP over IPv6 and IPv4"
+
+grep -q "^2001:db8:1::10 " "$WORK/http6.log" || fail "the IPv6 server saw no request from address6: $(cat "$WORK/http6.log")"
+! grep -q "^fd17:" "$WORK/http6.log" || fail "a guest's inside address reached the server: $(cat "$WORK/http6.log")"
+log "the IPv6 server saw only the uplink's address6 (masquerade)"
+vswctl sessions natnet6 | tee "$WORK/sessions.txt"
+grep -q "\[$VM6\]:[0-9]* .*\[2001:db8:100::7\]:8080" "$WORK/sessions.txt" || fail "no IPv6 session listed"
+
+before=$(port_counter uplink:wan drops.nat_no_session)
+if in_host curl -s -g -m 3 "http://[2001:db8:1::10]:29999/" > /dev/null; then
+    fail "an unsolicited IPv6 connection got through"
+fi
+after=$(port_counter uplink:wan drops.nat_no_session)
+[ "$after" -gt "$before" ] || fail "unsolicited IPv6 inbound not counted (nat_no_session $before -> $after)"
+in_host ping -6 -c 2 -W 2 2001:db8:1::10 > /dev/null || fail "vsw does not answer ping on its address6"
+log "unsolicited IPv6 inbound dropped and counted ($before -> $after); vsw answers ping on address6"
+log "PASS"
