@@ -171,6 +171,35 @@ networks:
     EXPECT_EQ(third.uplinks.size(), 4u);
 }
 
+TEST(NatGood, Nat66AddressesAndDefaultPrefix) {
+    Config c = load_ok(R"(uplinks:
+  wan:
+    kernel: {name: vswwan0, address: 203.0.113.1}
+    address: 203.0.113.10/24
+    address6: 2001:db8:1::10/64
+    gateway6: 2001:db8:1::1
+networks:
+  a: {mode: nat, uplink: wan}
+  b: {mode: nat, uplink: wan, subnet6: "fd00:b::/64"}
+  c: {mode: nat, uplink: wan, subnet6: false}
+  d: {mode: nat, uplink: wan}
+)");
+    const UplinkConfig& up = c.uplinks.at("wan");
+    ASSERT_TRUE(up.address6 && up.gateway6);
+    EXPECT_EQ(up.address6->to_string(), "2001:db8:1::10");
+    EXPECT_EQ(up.prefix6_len, 64);
+    EXPECT_EQ(up.gateway6->to_string(), "2001:db8:1::1");
+    ASSERT_TRUE(c.networks.at("a").subnet6);
+    EXPECT_EQ(c.networks.at("a").subnet6->to_string(), "fd17:625c:f037:2::/64") << "NAT66 on by default";
+    EXPECT_EQ(c.networks.at("b").subnet6->to_string(), "fd00:b::/64");
+    EXPECT_FALSE(c.networks.at("c").subnet6) << "subnet6: false turns it off";
+    EXPECT_EQ(c.networks.at("d").subnet6, c.networks.at("a").subnet6) << "NAT networks may share a prefix";
+    // Without address6 a NAT network has no IPv6.
+    Config v4 = load_ok("uplinks: {wan: {kernel: {name: vswwan0, address: 203.0.113.1}, address: 203.0.113.10/24}}\n"
+                        "networks: {a: {mode: nat, uplink: wan}}\n");
+    EXPECT_FALSE(v4.networks.at("a").subnet6);
+}
+
 TEST(NatGood, KernelUplinkAndDefaults) {
     Config c = load_ok(R"(uplinks:
   up0:
@@ -365,6 +394,20 @@ std::vector<BadCase> nat_bad_cases() {
 
     return {
         {"TooManyUplinks", nine_uplinks, 10, 3, "uplinks.u8", "too many uplinks: at most 8 are supported"},
+        // NAT66
+        {"Gateway6WithoutAddress6", "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+         "gateway6: \"2001:db8::1\"}\n", 2, 69, "uplinks.wan.gateway6", "gateway6 needs address6"},
+        {"Address6WithoutGateway6", "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+         "address6: \"2001:db8::10/64\"}\n", 2, 69, "uplinks.wan.address6", "address6 needs gateway6"},
+        {"Address6WithoutPrefix", "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+         "address6: \"2001:db8::10\", gateway6: \"2001:db8::1\"}\n", 2, 79, "uplinks.wan.address6",
+         "2001:db8::10 has no prefix length (write it like 2001:db8::10/64)"},
+        {"Address6OnAfXdp", "uplinks:\n  wan: {device: net_af_xdp0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+         "address6: \"2001:db8::10/64\", gateway6: \"2001:db8::1\"}\n", 2, 78, "uplinks.wan.address6",
+         "address6 on an AF_XDP uplink is not supported yet"},
+        {"Gateway6OutsideThePrefix", "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
+         "address6: \"2001:db8::10/64\", gateway6: \"2001:db9::1\"}\n", 2, 108, "uplinks.wan.gateway6",
+         "gateway6 2001:db9::1 is not inside 2001:db8::/64"},
         // nat networks
         {"UnknownUplink",
          "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n"
