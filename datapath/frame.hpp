@@ -27,14 +27,14 @@ struct ServiceAddresses {
     uint32_t dns_be = 0;              // NAT network's DNS address: routed when to port 53
     uint32_t host_loopback_be = 0;    // NAT network's host alias with host_loopback: TCP/UDP to it is routed
     bool router_adverts = false;      // subnet6: vsw answers router solicitations
+    Mac mac;                          // the services' virtual MAC
+    uint8_t n_ips = 0;
+    uint32_t ips_be[kMaxServiceIps]{};  // network byte order
     // subnet6: vsw's own IPv6 addresses, its link-local one (the router's) and
     // the gateway's in the prefix (NAT networks; else the link-local again).
     // It answers neighbour solicitations and pings for them.
     std::array<uint8_t, 16> link_local6{}, gateway6{};
     bool routed6 = false;             // NAT66: IPv6 to the services' MAC, not for vsw itself, is routed
-    Mac mac;                          // the services' virtual MAC
-    uint8_t n_ips = 0;
-    uint32_t ips_be[kMaxServiceIps]{};  // network byte order
 
     bool has_ip_be(uint32_t ip_be) const {
         for (uint8_t i = 0; i < n_ips; ++i)

@@ -69,15 +69,16 @@ struct UplinkSlot {
     uint32_t address = 0;         // our outside address (network order)
     bool gateway_resolved = false;
     Mac gateway_mac;              // next hop for all outbound traffic
-    bool has_address6 = false;    // NAT66: our outside IPv6 address (wire order)
-    std::array<uint8_t, 16> address6{};
-    bool gateway6_resolved = false;
-    Mac gateway6_mac;             // IPv6 next hop (resolved by neighbour discovery)
     nat::PortSlice slice[kMaxWorkers];  // each worker's masquerade ports
     uint16_t n_reserved = 0;
     uint16_t reserved[kMaxForwards]{};  // forwarded host ports, sorted (host order)
     uint16_t n_forwards = 0;
     ForwardRule forwards[kMaxForwards];
+    // NAT66 (after the NAT44 fields, which keep their cache lines).
+    bool has_address6 = false;    // NAT66: our outside IPv6 address (wire order)
+    std::array<uint8_t, 16> address6{};
+    bool gateway6_resolved = false;
+    Mac gateway6_mac;             // IPv6 next hop (resolved by neighbour discovery)
 
     // The forward whose target is `ip`:`port` (network order) in `network`:
     // a guest's packet that answers one of its connections.

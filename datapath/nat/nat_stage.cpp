@@ -174,12 +174,11 @@ NatStep NatStage::out2in_prepare(const Ctx& c, uint8_t uplink, rte_mbuf* m, Outs
         exits_.to_slow_path(m, c.in_port);  // ARP for our address, replies to our requests
         return NatStep::done;
     }
-    if (type == kEtherTypeIpv6) {
-        out2in_v6(c, uplink, m);
-        return NatStep::done;
-    }
     if (type != kEtherTypeIpv4) {
-        exits_.drop(m, c.in_port, DropReason::not_for_us);
+        if (type == kEtherTypeIpv6)  // tested only here: no cost on the IPv4 path
+            out2in_v6(c, uplink, m);
+        else
+            exits_.drop(m, c.in_port, DropReason::not_for_us);
         return NatStep::done;
     }
     p.m = m;
@@ -329,15 +328,17 @@ NatStep NatStage::in2out_prepare(const Ctx& c, uint16_t network, rte_mbuf* m, In
         exits_.drop(m, c.in_port, DropReason::uplink_down);
         return NatStep::done;
     }
-    if (rte_pktmbuf_data_len(m) >= kEtherHdrLen && load_be16(rte_pktmbuf_mtod(m, const uint8_t*) + 12) == kEtherTypeIpv6) {
-        in2out_v6(c, network, m);
-        return NatStep::done;
-    }
     p.m = m;
     nat::L4View& v = p.v;
     v = nat::L4View{};
     p.parsed = nat::parse_l4(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), v);
     if (p.parsed != nat::L4Parse::ok) {
+        // IPv6 is told apart only here, off the IPv4 path.
+        if (p.parsed == nat::L4Parse::not_ipv4 && rte_pktmbuf_data_len(m) >= kEtherHdrLen &&
+            load_be16(rte_pktmbuf_mtod(m, const uint8_t*) + 12) == kEtherTypeIpv6) {
+            in2out_v6(c, network, m);
+            return NatStep::done;
+        }
         if (p.parsed == nat::L4Parse::fragment ||
             (p.parsed == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp && nat::is_icmp_error(v.icmp_type)))
             return NatStep::in_order;
