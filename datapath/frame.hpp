@@ -35,6 +35,8 @@ struct ServiceAddresses {
     // It answers neighbour solicitations and pings for them.
     std::array<uint8_t, 16> link_local6{}, gateway6{};
     bool routed6 = false;             // NAT66: IPv6 to the services' MAC, not for vsw itself, is routed
+    bool has_dns6 = false;            // NAT66 with DNS: UDP/TCP 53 to dns6 is routed (to the resolver6)
+    std::array<uint8_t, 16> dns6{};
 
     bool has_ip_be(uint32_t ip_be) const {
         for (uint8_t i = 0; i < n_ips; ++i)
@@ -66,14 +68,20 @@ inline DropReason drop_reason_of(FrameClass c) {
 // service address (ping, DHCP, DNS); in a NAT network everything else IPv4
 // (and DNS to the DNS address, which NAT forwards to a resolver) is routed.
 inline bool is_own_address6(const uint8_t* a, const ServiceAddresses& svc) {
-    return std::memcmp(a, svc.link_local6.data(), 16) == 0 || std::memcmp(a, svc.gateway6.data(), 16) == 0;
+    return std::memcmp(a, svc.link_local6.data(), 16) == 0 || std::memcmp(a, svc.gateway6.data(), 16) == 0 ||
+           (svc.has_dns6 && std::memcmp(a, svc.dns6.data(), 16) == 0);
 }
 
 inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
     if (len >= kEtherHdrLen + 40 && load_be16(p + 12) == kEtherTypeIpv6) {
-        const uint8_t* dst = p + kEtherHdrLen + 24;
-        if (!svc.routed6 || dst[0] == 0xff || is_own_address6(dst, svc)) return FrameClass::slow_path;
-        return FrameClass::routed;
+        const uint8_t* ip = p + kEtherHdrLen;
+        const uint8_t* dst = ip + 24;
+        if (!svc.routed6 || dst[0] == 0xff) return FrameClass::slow_path;
+        if (!is_own_address6(dst, svc)) return FrameClass::routed;
+        // The DNS address forwards UDP and TCP port 53; it answers ping itself.
+        const bool dns = svc.has_dns6 && std::memcmp(dst, svc.dns6.data(), 16) == 0 && (ip[6] == 17 || ip[6] == 6) &&
+                         len >= kEtherHdrLen + 40 + 4 && load_be16(ip + 40 + 2) == 53;
+        return dns ? FrameClass::routed : FrameClass::slow_path;
     }
     if (!svc.routed || len < kEtherHdrLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
     const uint8_t* ip = p + kEtherHdrLen;

@@ -49,6 +49,8 @@ struct NatNetworkInfo {
     // NAT66: the network has subnet6 and its uplink an address6, so guests'
     // IPv6 is masqueraded to that address (same caps and timeouts).
     bool nat66 = false;
+    bool has_dns6 = false;        // DNS to dns6 (UDP/TCP 53) goes to the uplink's resolver6
+    std::array<uint8_t, 16> dns6{}, resolver6{};
 };
 
 // An inbound port forward: uplink address:host_port -> guest_ip:guest_port.

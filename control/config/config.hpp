@@ -179,6 +179,7 @@ struct UplinkConfig {
     std::optional<Ipv6> address6;
     uint8_t prefix6_len = 64;
     std::optional<Ipv6> gateway6;
+    std::optional<Ipv6> resolver6;        // NAT66: an IPv6 resolver for the networks' DNS over IPv6
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
     // kernel.outbound: the host forwards and masquerades what leaves vsw's
@@ -193,6 +194,14 @@ struct UplinkConfig {
     SourceLine line;
     bool operator==(const UplinkConfig&) const = default;
 };
+
+// A NAT network's DNS address over IPv6 (its subnet6's ::3, RDNSS in its
+// router advertisements): when it has `dns` and its uplink a resolver6, to
+// which vsw forwards what guests send there.
+inline std::optional<Ipv6> nat_dns6(const NetworkConfig& net, const UplinkConfig& up) {
+    if (!net.nat || !net.nat->dns || !net.subnet6 || !up.resolver6) return std::nullopt;
+    return net.subnet6->host(3);
+}
 
 struct PortConfig {
     std::string name;                     // [A-Za-z0-9_.-]+, unique

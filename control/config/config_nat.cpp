@@ -59,7 +59,8 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
     if (!valid_name(up.name, "_.-") || up.name.size() > 32)
         fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields =
-        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link", "address6", "gateway6"});
+        map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link", "address6", "gateway6",
+                               "resolver6"});
 
     const Field& address = require(fields, f, "address",
                                    " (vsw's outside address with its prefix length, like 203.0.113.10/24)");
@@ -212,6 +213,8 @@ void Loader::uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
                          const std::map<std::string, UplinkConfig>& earlier) const {
     const Field* a6 = find(fields, "address6");
     const Field* g6 = find(fields, "gateway6");
+    const Field* r6 = find(fields, "resolver6");
+    if (r6 && !a6) fail_key(*r6, "resolver6 needs address6 (DNS over IPv6 leaves through NAT66)");
     if (!a6 && !g6) return;
     if (!a6) fail_key(*g6, "gateway6 needs address6 (vsw's IPv6 address on the uplink, like 2001:db8:1::10/64)");
     const std::string text = scalar(*a6);
@@ -239,6 +242,11 @@ void Loader::uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
     if (!prefix->contains(*up.gateway6) && !up.gateway6->is_link_local())
         fail(*g6, "gateway6 " + up.gateway6->to_string() + " is not inside " + prefix->to_string() +
                       " (address6's prefix) nor link-local");
+    if (r6) {
+        up.resolver6 = ipv6(*r6);
+        if (up.resolver6->is_link_local() || up.resolver6->is_multicast() || *up.resolver6 == Ipv6{})
+            fail(*r6, up.resolver6->to_string() + " is not a unicast address a resolver can have");
+    }
     if (up.kernel && up.gateway6->is_link_local())
         fail(*g6, "a kernel uplink's gateway6 is the address vsw gives the host's side: use one inside " +
                       prefix->to_string());

@@ -61,7 +61,7 @@ struct UplinkChange {
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
-                                  address6, prefix6_len, gateway6, port_first, port_last, outbound, host_link_of,
+                                  address6, prefix6_len, gateway6, resolver6, port_first, port_last, outbound, host_link_of,
                                   line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
@@ -79,6 +79,7 @@ UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     c.keys.compare("ports", std::pair(was.port_first, was.port_last), std::pair(port_first, port_last));
     c.keys.compare("resolver", was.resolver, resolver);
     c.keys.compare("resolver", was.resolver_from_host, resolver_from_host);
+    c.keys.compare("resolver6", was.resolver6, resolver6);
     const bool flush = c.keys.any();
     c.keys.compare("gateway", was.gateway, gateway);  // re-resolved; sessions kept
     c.keys.compare("kernel.outbound", was.outbound, outbound);  // the host's rules, sessions kept

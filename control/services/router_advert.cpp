@@ -19,6 +19,7 @@ constexpr uint8_t kRouterAdvertisement = 134;
 constexpr size_t kRaLen = 16;                  // ICMPv6 header + RA fields
 constexpr size_t kSourceLinkLayerLen = 8;      // option 1
 constexpr size_t kPrefixInfoLen = 32;          // option 3
+constexpr size_t kRdnssLen = 24;               // option 25, one address
 
 }  // namespace
 
@@ -39,7 +40,7 @@ uint8_t* put_prefix_info(uint8_t* opt, const Subnet6& prefix, uint32_t valid_s, 
 
 std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, const Mac& dst) {
     const size_t n_prefixes = (ra.prefix ? 1 : 0) + ra.withdrawn.size();
-    const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen * n_prefixes;
+    const size_t icmp_len = kRaLen + kSourceLinkLayerLen + kPrefixInfoLen * n_prefixes + (ra.dns ? kRdnssLen : 0);
     static const Ipv6 kAllNodes = *Ipv6::parse("ff02::1");
     // Hop limit 255: receivers drop an RA that crossed a router.
     std::vector<uint8_t> out = icmp6_frame(dst, ra.mac, Ipv6::link_local_of(ra.mac), kAllNodes, icmp_len, 255);
@@ -56,6 +57,12 @@ std::vector<uint8_t> make_router_advertisement(const RouterAdvertSettings& ra, c
     opt += kSourceLinkLayerLen;
     if (ra.prefix) opt = put_prefix_info(opt, *ra.prefix, ra.valid_lifetime_s, ra.preferred_lifetime_s);
     for (const Subnet6& old : ra.withdrawn) opt = put_prefix_info(opt, old, 0, 0);
+    if (ra.dns) {
+        opt[0] = 25;   // recursive DNS server
+        opt[1] = 3;    // in units of 8 bytes: one address
+        store_be32(opt + 4, ra.rdnss_lifetime_s);
+        std::memcpy(opt + 8, ra.dns->bytes.data(), 16);
+    }
     finish_icmp6(out);
     return out;
 }

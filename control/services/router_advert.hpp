@@ -20,8 +20,10 @@ struct RouterAdvertSettings {
     // connections at once (RFC 4862 5.5.3 keeps them valid up to 2 hours).
     std::vector<Subnet6> withdrawn;
     uint16_t router_lifetime_s = 0;   // 0: not a default router (host-only)
+    std::optional<Ipv6> dns{};        // RDNSS (RFC 8106): the network's DNS address over IPv6
     uint32_t valid_lifetime_s = 86400;
     uint32_t preferred_lifetime_s = 14400;
+    uint32_t rdnss_lifetime_s = 1800;
 };
 
 // The all-nodes address ff02::1 and its Ethernet multicast MAC 33:33:00:00:00:01.

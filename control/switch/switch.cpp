@@ -246,6 +246,11 @@ TopologyModel Switch::topology_model() const {
 // worker can still see the previous one, which is then freed.
 void Switch::publish() {
     ++generation_;
+    // The networks' DNS addresses over IPv6 follow their uplinks' resolver6.
+    for (auto& [name, n] : networks_) {
+        auto up = n.cfg.nat ? uplinks_.find(n.cfg.nat->uplink) : uplinks_.end();
+        n.dns6 = up != uplinks_.end() ? nat_dns6(n.cfg, up->second.cfg) : std::nullopt;
+    }
     std::unique_ptr<Topology> t = build_topology(topology_model());
     // The MAC budgets of the ports about to appear are in place before they do.
     update_mac_budget();
@@ -446,11 +451,14 @@ void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
 }
 
 RouterAdvertSettings Switch::NetworkState::router_advert() const {
-    RouterAdvertSettings ra{service_mac, cfg.subnet6, {}};
+    RouterAdvertSettings ra;
+    ra.mac = service_mac;
+    ra.prefix = cfg.subnet6;
     for (const auto& [prefix, until] : withdrawn6) ra.withdrawn.push_back(prefix);
     // A NAT network's subnet6 exists only with its uplink's address6 (config):
     // vsw is then the guests' default router for IPv6 (NAT66).
     if (cfg.nat && cfg.subnet6) ra.router_lifetime_s = 1800;
+    ra.dns = dns6;
     return ra;
 }
 
@@ -458,6 +466,7 @@ std::vector<Ipv6> Switch::NetworkState::own_addresses6() const {
     if (!cfg.subnet6) return {};
     std::vector<Ipv6> own{Ipv6::link_local_of(service_mac)};
     if (cfg.nat) own.push_back(cfg.subnet6->host(1));  // the gateway's address in the prefix
+    if (dns6) own.push_back(*dns6);                      // answers neighbour solicitations and ping
     return own;
 }
 

@@ -107,6 +107,7 @@ private:
         // until the TSC given (2 hours: as long as hosts may keep them).
         std::vector<std::pair<Subnet6, uint64_t>> withdrawn6;
         RouterAdvertSettings router_advert() const;
+        std::optional<Ipv6> dns6;            // nat_dns6(): set whenever the network is (re)configured
         // subnet6: vsw's own IPv6 addresses here (ServiceAddresses::link_local6, gateway6).
         std::vector<Ipv6> own_addresses6() const;
     };

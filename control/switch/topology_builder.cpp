@@ -15,7 +15,7 @@ void slice_ports(const UplinkConfig& cfg, unsigned n_workers, UplinkSlot& us) {
     }
 }
 
-ServiceAddresses services_of(const TopologyModel::Network& net) {
+ServiceAddresses services_of(const TopologyModel& model, const TopologyModel::Network& net) {
     ServiceAddresses svc;
     svc.mac = net.service_mac;
     auto add_ip = [&](Ipv4 ip) {
@@ -33,6 +33,11 @@ ServiceAddresses services_of(const TopologyModel::Network& net) {
         // A NAT network's subnet6 means NAT66 (config: only with the uplink's address6).
         svc.routed6 = net.cfg.nat.has_value();
         svc.gateway6 = svc.routed6 ? net.cfg.subnet6->host(1).bytes : svc.link_local6;
+        auto up = net.cfg.nat ? model.uplinks.find(net.cfg.nat->uplink) : model.uplinks.end();
+        if (auto dns6 = up != model.uplinks.end() ? nat_dns6(net.cfg, up->second.cfg) : std::nullopt) {
+            svc.has_dns6 = true;
+            svc.dns6 = dns6->bytes;
+        }
     }
     if (net.cfg.nat) {
         const NatConfig& nc = *net.cfg.nat;
@@ -72,6 +77,11 @@ NatNetworkInfo nat_info_of(const NetworkConfig& cfg, const TopologyModel::Uplink
     nn.max_sessions = (nc.max_sessions + n_workers - 1) / n_workers;
     nn.max_sessions_per_guest = (nc.max_sessions_per_guest + n_workers - 1) / n_workers;
     nn.nat66 = cfg.subnet6.has_value() && up != nullptr && up->cfg.address6.has_value();
+    if (auto dns6 = up != nullptr ? nat_dns6(cfg, up->cfg) : std::nullopt) {
+        nn.has_dns6 = true;
+        nn.dns6 = dns6->bytes;
+        nn.resolver6 = up->cfg.resolver6->bytes;
+    }
     return nn;
 }
 
@@ -156,7 +166,7 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
     for (const auto& [name, net] : model.networks) {
         NetworkSlot& ns = t->networks[net.id];
         ns.active = true;
-        ns.services = services_of(net);
+        ns.services = services_of(model, net);
         if (net.cfg.nat) {
             auto up = model.uplinks.find(net.cfg.nat->uplink);
             const TopologyModel::Uplink* uplink = up != model.uplinks.end() ? &up->second : nullptr;

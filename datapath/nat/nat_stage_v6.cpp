@@ -79,7 +79,11 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
         return;
     }
     const uint16_t remote_port = v.proto == nat::kProtoIcmp6 ? 0 : v.dst_port;
-    const nat::InsideKey6 key{network, v.proto, 0, guest_of_mac(f + 6), v.src_ip, v.dst_ip, v.src_port, remote_port};
+    // DNS to the network's DNS address goes to the uplink's resolver6.
+    const bool dns = nn.has_dns6 && v.dst_ip == nn.dns6 && v.proto != nat::kProtoIcmp6 &&
+                     v.dst_port == __builtin_bswap16(53);
+    const nat::Ipv6Bytes& remote_ip = dns ? nn.resolver6 : v.dst_ip;
+    const nat::InsideKey6 key{network, v.proto, 0, guest_of_mac(f + 6), v.src_ip, remote_ip, v.src_port, remote_port};
     nat::Session6* s = t->find_inside(key);
     if (s != nullptr && s->epoch != topo.nat_epoch[network]) {
         t->remove(*s);
@@ -101,6 +105,7 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
             return;
         }
         s->epoch = topo.nat_epoch[network];
+        s->orig_dst_ip = v.dst_ip;
         std::memcpy(s->guest_mac, f + 6, 6);
         ctr_.nat_sessions_created.add(1);
     }
@@ -108,6 +113,7 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
     t->touch(*s, v.tcp_flags, true, c.now_s, nn.timeouts);
     complete_l4_checksum6(m, f, v);
     nat::rewrite_source6(f, v, up.address6, s->out.out_port);
+    if (dns) nat::rewrite_destination6(f, v, nn.resolver6, v.dst_port);
     std::memcpy(f, up.gateway6_mac.bytes.data(), 6);
     std::memcpy(f + 6, up.mac.bytes.data(), 6);
     ctr_.nat_in2out.add(1);
@@ -174,6 +180,8 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
     const NetworkSlot& net = topo.networks[s->in.network];
     t->touch(*s, v.tcp_flags, false, c.now_s, net.nat.timeouts);
     nat::rewrite_destination6(f, v, s->in.in_ip, s->in.in_port);
+    // Answers from the resolver appear to come from the network's DNS address.
+    if (s->orig_dst_ip != s->in.remote_ip) nat::rewrite_source6(f, v, s->orig_dst_ip, v.src_port);
     std::memcpy(f, s->guest_mac, 6);
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);

@@ -98,6 +98,7 @@ static_assert(sizeof(OutsideKey6) == 24);
 struct alignas(64) Session6 {
     InsideKey6 in;
     OutsideKey6 out;
+    std::array<uint8_t, 16> orig_dst_ip;  // what the guest addressed (the network's DNS address)
     uint8_t guest_mac[6];
     uint32_t epoch;
     uint32_t last_seen;

@@ -3,12 +3,14 @@
 # kernel (TAP) uplink. The uplink has address6 2001:db8:1::10/64; the test's
 # namespace plays "the internet": its side of the TAP is the IPv6 next hop
 # (2001:db8:1::1) and it serves HTTP at [2001:db8:100::7]:8080 (IPv6 only)
-# and at 198.51.100.7:8080 (IPv4).
+# and at 198.51.100.7:8080 (IPv4), and DNS at 2001:db8:100::53 (the uplink's
+# resolver6).
 #
 # The guest takes the network's default prefix fd17:625c:f037:2::/64 and its
 # default route from vsw's router advertisement, pings its gateway
-# (fd17:625c:f037:2::1) and the server over IPv6, and fetches both pages:
-# IPv6 and IPv4 through the same NAT network. The server sees the uplink's
+# (fd17:625c:f037:2::1) and the server over IPv6, resolves a name over IPv6
+# at the network's DNS address fd17:625c:f037:2::3 (forwarded to resolver6),
+# and fetches both pages: IPv6 and IPv4 through the same NAT network. The server sees the uplink's
 # address6 (masquerade). An unsolicited IPv6 connection to the uplink's
 # address6 is dropped and counted; vswctl sessions lists the IPv6 sessions.
 source "$(dirname "$0")/lib.sh"
@@ -21,12 +23,14 @@ uplinks:
     address: 203.0.113.10/24
     address6: 2001:db8:1::10/64
     gateway6: 2001:db8:1::1
+    resolver6: 2001:db8:100::53
     resolver: 198.51.100.53
     ports: 20000-29999
 networks:
   natnet6:
     mode: nat
     subnet: 10.0.2.0/24
+    dns: 10.0.2.3
     uplink: wan
 ports:
   vm6: {network: natnet6}
@@ -35,6 +39,11 @@ YAML
 
 in_host ip addr add 198.51.100.7/32 dev lo
 in_host ip -6 addr add 2001:db8:100::7/128 dev lo nodad
+in_host ip -6 addr add 2001:db8:100::53/128 dev lo nodad
+ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=2001:db8:100::53 --address=/www6.example.test/2001:db8:100::7 --pid-file="$WORK/dnsmasq6.pid" \
+    --log-queries --log-facility=- > "$WORK/dnsmasq6.log" 2>&1 &
+GUEST_PIDS+=($!)
 mkdir -p "$WORK/www6" "$WORK/www4"
 echo hello-over-nat66 > "$WORK/www6/index.html"
 echo hello-over-nat44 > "$WORK/www4/index.html"
@@ -77,6 +86,9 @@ ping6 -c 3 -W 2 2001:db8:100::7 || { echo VM6-NO-PING6-OUT; exit 1; }
 for i in 1 2 3; do
     wget -q -O - "http://[2001:db8:100::7]:8080/" | grep -q hello-over-nat66 || { echo VM6-NO-HTTP6; exit 1; }
 done
+nslookup www6.example.test fd17:625c:f037:2::3 | tee /tmp/ns6.txt
+grep -q "2001:db8:100::7" /tmp/ns6.txt || { echo VM6-NO-DNS6; exit 1; }
+ping6 -c 1 -W 2 fd17:625c:f037:2::3 || { echo VM6-NO-PING-DNS6; exit 1; }
 wget -q -O - http://198.51.100.7:8080/ | grep -q hello-over-nat44 || { echo VM6-NO-HTTP4; exit 1; }
 echo VM6-OK
 G
@@ -89,6 +101,9 @@ log "vm6: SLAAC $VM6 and a default route from vsw's RA; pinged the gateway and 2
 grep -q "^2001:db8:1::10 " "$WORK/http6.log" || fail "the IPv6 server saw no request from address6: $(cat "$WORK/http6.log")"
 ! grep -q "^fd17:" "$WORK/http6.log" || fail "a guest's inside address reached the server: $(cat "$WORK/http6.log")"
 log "the IPv6 server saw only the uplink's address6 (masquerade)"
+grep -q "query.*www6.example.test from 2001:db8:1::10" "$WORK/dnsmasq6.log" \
+    || fail "the resolver6 saw no query from address6: $(cat "$WORK/dnsmasq6.log")"
+log "vm6 resolved a name over IPv6 at fd17:625c:f037:2::3, forwarded to resolver6 from address6"
 vswctl sessions natnet6 | tee "$WORK/sessions.txt"
 grep -q "\[$VM6\]:[0-9]* .*\[2001:db8:100::7\]:8080" "$WORK/sessions.txt" || fail "no IPv6 session listed"
 

@@ -113,6 +113,24 @@ TEST(RouterAdvert, WithdrawnPrefixesHaveLifetimeZero) {
     EXPECT_EQ(reference_sum(only_old), 0xffff);
 }
 
+TEST(RouterAdvert, NatNetworkIsADefaultRouterWithDns) {
+    RouterAdvertSettings ra;
+    ra.mac = kService;
+    ra.prefix = *Subnet6::parse("fd17:625c:f037:2::/64");
+    ra.router_lifetime_s = 1800;
+    ra.dns = *Ipv6::parse("fd17:625c:f037:2::3");
+    const auto f = make_router_advertisement(ra, kAllNodesMac);
+    ASSERT_EQ(f.size(), 14u + 40 + 16 + 8 + 32 + 24);
+    EXPECT_EQ(be16(f, 54 + 6), 1800) << "router lifetime: a default router";
+    const size_t rdnss = 54 + 16 + 8 + 32;
+    EXPECT_EQ(f[rdnss], 25) << "RDNSS option (RFC 8106)";
+    EXPECT_EQ(f[rdnss + 1], 3);
+    EXPECT_EQ(be32(f, rdnss + 4), 1800u);
+    EXPECT_EQ(f[rdnss + 8], 0xfd);
+    EXPECT_EQ(f[rdnss + 23], 3);
+    EXPECT_EQ(reference_sum(f), 0xffff);
+}
+
 namespace {
 
 // A router solicitation from kGuest (unspecified source, to ff02::2), as Linux sends it.
