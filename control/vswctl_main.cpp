@@ -31,6 +31,8 @@ void print_show(const json& d) {
                        n["host_interface"].value("address6", "").empty() ? "" : " " + str(n["host_interface"], "address6"),
                        str(n["host_interface"], "link"));
         if (n.contains("subnet6")) fmt::print(" subnet6 {} (router advertisements, SLAAC)", str(n, "subnet6"));
+        if (n.contains("gateway6"))
+            fmt::print(" NAT66 gateway6 {} dns6 {}", str(n, "gateway6"), str(n, "dns6").empty() ? "-" : str(n, "dns6"));
         if (n.contains("dhcp"))
             fmt::print(" dhcp {} pool {}", str(n["dhcp"], "server"), str(n["dhcp"], "range"));
         if (n.contains("nat")) {
@@ -57,6 +59,12 @@ void print_show(const json& d) {
                        : u.value("resolver_from_host", false) ? str(u, "resolver") + " (the host's)"
                                                               : str(u, "resolver"),
                        str(u, "ports"), str(u, "link"));
+        for (const json& u : d["uplinks"])
+            if (u.contains("address6"))
+                fmt::print("  {}: IPv6 {} gateway6 {} ({}) resolver6 {}\n", str(u, "name"), str(u, "address6"),
+                           str(u, "gateway6"),
+                           u["gateway6_mac"].get<std::string>().empty() ? "unresolved" : str(u, "gateway6_mac"),
+                           str(u, "resolver6").empty() ? "-" : str(u, "resolver6"));
         for (const json& u : d["uplinks"])
             if (!u.value("host_link_of", "").empty())
                 fmt::print("  {}: the host link of {}: its networks reach the host{} through it\n", str(u, "name"),

@@ -83,6 +83,10 @@ nlohmann::json Switch::show() const {
                          {"service_mac", n.service_mac.to_string()}};
         j["subnet"] = n.cfg.subnet ? n.cfg.subnet->to_string() : "";
         if (n.cfg.subnet6) j["subnet6"] = n.cfg.subnet6->to_string();
+        if (n.cfg.subnet6 && n.cfg.nat) {  // NAT66: the gateway and DNS addresses in the prefix
+            j["gateway6"] = n.cfg.subnet6->host(1).to_string();
+            j["dns6"] = n.dns6 ? n.dns6->to_string() : "";
+        }
         if (n.cfg.host_interface) {
             j["host_interface"] = {{"name", n.cfg.host_interface->name},
                                    {"address", n.cfg.host_interface->address.to_string()},
@@ -147,6 +151,11 @@ nlohmann::json Switch::show() const {
                            {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
                            {"worker", u.worker}, {"host_link_of", u.cfg.host_link_of},
                            {"netns", u.cfg.kernel ? u.cfg.kernel->netns : ""}});
+        if (u.cfg.address6)
+            uplinks.back().update({{"address6", fmt::format("{}/{}", u.cfg.address6->to_string(), u.cfg.prefix6_len)},
+                                   {"gateway6", u.cfg.gateway6->to_string()},
+                                   {"gateway6_mac", u.gateway6_resolved ? u.gateway6_mac.to_string() : ""},
+                                   {"resolver6", u.cfg.resolver6 ? u.cfg.resolver6->to_string() : ""}});
     }
     return {{"config", source_file_}, {"generation", topology_->generation}, {"workers", n_workers_},
             {"networks", nets}, {"ports", ports}, {"uplinks", uplinks}};

@@ -68,6 +68,9 @@ done
 start_vswd
 vswctl show | tee "$WORK/show.txt"
 grep -q "subnet6 fd17:625c:f037:2::/64" "$WORK/show.txt" || fail "vswctl show does not list the default subnet6"
+grep -q "NAT66 gateway6 fd17:625c:f037:2::1 dns6 fd17:625c:f037:2::3" "$WORK/show.txt" \
+    || fail "vswctl show lacks the network's NAT66 addresses"
+grep -q "wan: IPv6 2001:db8:1::10/64 gateway6 2001:db8:1::1 (" "$WORK/show.txt" || fail "vswctl show lacks the uplink's IPv6"
 in_host ip -6 addr show dev "$UPLINK_IF" | grep -q "inet6 2001:db8:1::1/64" \
     || fail "the uplink's host side has not gateway6: $(in_host ip -6 addr show dev "$UPLINK_IF")"
 
