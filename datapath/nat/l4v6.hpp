@@ -43,6 +43,27 @@ L4Parse parse_l4_v6(const uint8_t* frame, uint32_t len, L4View6& v);
 void rewrite_source6(uint8_t* frame, L4View6& v, const Ipv6Bytes& ip, uint16_t port);
 void rewrite_destination6(uint8_t* frame, L4View6& v, const Ipv6Bytes& ip, uint16_t port);
 
+// ICMPv6 errors (destination unreachable, packet too big, time exceeded,
+// parameter problem: types 1-4) quote the packet that caused them, as its
+// sender sent it. NAT66 translates the quoted packet with the outer header,
+// or the guest never learns of the error (packet too big: path MTU).
+inline bool is_icmp6_error(uint8_t type) { return type >= 1 && type <= 4; }
+
+// The quoted packet of an ICMPv6 error whose outer packet parse_l4_v6 parsed
+// (as `unsupported`, its ICMPv6 type filled in): its IPv6 header must be all
+// there, and at least the first 8 bytes of its TCP, UDP or echo header.
+// Returns ok, malformed or unsupported (any other quoted protocol).
+L4Parse parse_icmp6_error(const uint8_t* frame, uint32_t len, const L4View6& outer, L4View6& quoted);
+
+// Rewrites the quoted packet's source (or destination) address and port,
+// with its L4 checksum where the quote holds it, then recomputes the outer
+// ICMPv6 checksum over the whole message (its pseudo-header included: so
+// rewrite the outer addresses with rewrite_outer6 first).
+void rewrite_quoted6(uint8_t* frame, const L4View6& outer, L4View6& quoted, bool source, const Ipv6Bytes& ip,
+                     uint16_t port);
+// The outer source or destination address (the ICMPv6 checksum is fixed by rewrite_quoted6).
+void rewrite_outer6(uint8_t* frame, L4View6& outer, bool source, const Ipv6Bytes& ip);
+
 // Decrements the hop limit. Returns false when the packet must not be
 // forwarded (it was 0 or 1).
 bool decrement_hop_limit(uint8_t* frame, L4View6& v);

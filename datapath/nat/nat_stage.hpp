@@ -15,6 +15,7 @@
 #include "../exits.hpp"
 #include "fragments.hpp"
 #include "l4.hpp"
+#include "l4v6.hpp"
 #include "nat_table.hpp"
 
 struct rte_mbuf;
@@ -100,6 +101,7 @@ private:
     // NAT66, a packet at a time (nat_stage_v6.cpp)
     void in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m);
     void out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m);
+    void icmp6_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View6& v);
     unsigned expire6(const Topology& topo, uint32_t now_s, unsigned budget);
     // ICMP errors and later fragments (nat_stage_icmp_fragments.cpp)
     void icmp_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View& v);

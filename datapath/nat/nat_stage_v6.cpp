@@ -1,9 +1,9 @@
 // NAT66: a NAT network's guests' IPv6 masqueraded to the uplink's address6,
 // with the session table, caps, timeouts, port slices and worker ownership
 // of NAT44 (nat_stage.cpp), one packet at a time. Not translated (dropped
-// and counted): fragments, extension headers, ICMPv6 errors, hairpin to
-// the uplink's own address6; and no IPv6 port forwards yet, so nothing
-// unsolicited comes in.
+// and counted): fragments, extension headers, ICMPv6 errors from guests,
+// hairpin to the uplink's own address6; and no IPv6 port forwards yet, so
+// nothing unsolicited comes in. ICMPv6 errors from outside are translated.
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -150,7 +150,10 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
         return;
     }
     if (parsed != nat::L4Parse::ok) {
-        exits_.drop(m, c.in_port, reason_for6(parsed));
+        if (parsed == nat::L4Parse::unsupported && v.proto == nat::kProtoIcmp6 && nat::is_icmp6_error(v.icmp_type))
+            icmp6_error_out2in(c, uplink, m, v);
+        else
+            exits_.drop(m, c.in_port, reason_for6(parsed));
         return;
     }
     if (v.proto == nat::kProtoIcmp6 && v.icmp_type == nat::kIcmp6EchoRequest) {
@@ -185,6 +188,52 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
     std::memcpy(f, s->guest_mac, 6);
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
+    c.out.add(m, s->in.network);
+}
+
+// An ICMPv6 error about a packet a guest sent out: it quotes that packet as
+// it left (from address6 and the session's outside port), so the session is
+// found by the quote, and both the outer header and the quote are turned
+// back into what the guest sent.
+void NatStage::icmp6_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View6& v) {
+    const Topology& topo = c.topo;
+    const UplinkSlot& up = topo.uplinks[uplink];
+    uint8_t* f = rte_pktmbuf_mtod(m, uint8_t*);
+    nat::L4View6 q;
+    const nat::L4Parse parsed = nat::parse_icmp6_error(f, rte_pktmbuf_data_len(m), v, q);
+    if (parsed != nat::L4Parse::ok) {
+        exits_.drop(m, c.in_port, reason_for6(parsed));
+        return;
+    }
+    if (q.src_ip != up.address6) {
+        exits_.drop(m, c.in_port, DropReason::not_for_us);
+        return;
+    }
+    const uint16_t owner = up.owner_of_port(__builtin_bswap16(q.src_port), topo.n_workers);
+    if (owner != index_) {
+        hand_off(shared_.nat_out2in_rings[owner], c.in_port, m);
+        return;
+    }
+    nat::NatTable6& t = *shared_.nat6_tables[index_];
+    const uint16_t remote_port = q.proto == nat::kProtoIcmp6 ? 0 : q.dst_port;
+    nat::Session6* s = t.find_outside(nat::OutsideKey6{uplink, q.proto, 0, q.src_port, remote_port, q.dst_ip});
+    if (s == nullptr || s->epoch != topo.nat_epoch[s->in.network]) {
+        exits_.drop(m, c.in_port, DropReason::nat_no_session);
+        return;
+    }
+    if (!nat::decrement_hop_limit(f, v)) {
+        exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
+        return;
+    }
+    const bool dns = s->orig_dst_ip != s->in.remote_ip;  // the guest addressed the network's DNS address
+    nat::rewrite_outer6(f, v, false, s->in.in_ip);
+    if (dns && v.src_ip == s->in.remote_ip) nat::rewrite_outer6(f, v, true, s->orig_dst_ip);
+    if (dns) nat::rewrite_quoted6(f, v, q, false, s->orig_dst_ip, q.dst_port);
+    nat::rewrite_quoted6(f, v, q, true, s->in.in_ip, s->in.in_port);
+    const NetworkSlot& net = topo.networks[s->in.network];
+    std::memcpy(f, s->guest_mac, 6);
+    std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
+    ctr_.nat_icmp_errors.add(1);
     c.out.add(m, s->in.network);
 }
 

@@ -40,6 +40,8 @@ YAML
 in_host ip addr add 198.51.100.7/32 dev lo
 in_host ip -6 addr add 2001:db8:100::7/128 dev lo nodad
 in_host ip -6 addr add 2001:db8:100::53/128 dev lo nodad
+in_host sysctl -qw net.ipv6.conf.all.forwarding=1
+in_host ip -6 route add unreachable 2001:db8:300::/64
 ip netns exec "$NETNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
     --listen-address=2001:db8:100::53 --address=/www6.example.test/2001:db8:100::7 --pid-file="$WORK/dnsmasq6.pid" \
     --log-queries --log-facility=- > "$WORK/dnsmasq6.log" 2>&1 &
@@ -92,6 +94,11 @@ done
 nslookup www6.example.test fd17:625c:f037:2::3 | tee /tmp/ns6.txt
 grep -q "2001:db8:100::7" /tmp/ns6.txt || { echo VM6-NO-DNS6; exit 1; }
 ping6 -c 1 -W 2 fd17:625c:f037:2::3 || { echo VM6-NO-PING-DNS6; exit 1; }
+# No route to 2001:db8:300::/64 in "the internet": its ICMPv6 error comes
+# back translated, so the connection fails at once instead of timing out.
+timeout 10 wget -q -O - "http://[2001:db8:300::1]/" > /tmp/unr.txt 2>&1
+cat /tmp/unr.txt
+grep -qi "unreachable\|no route" /tmp/unr.txt || { echo VM6-NO-ICMP6-ERROR; exit 1; }
 wget -q -O - http://198.51.100.7:8080/ | grep -q hello-over-nat44 || { echo VM6-NO-HTTP4; exit 1; }
 echo VM6-OK
 G
@@ -106,6 +113,9 @@ grep -q "^2001:db8:1::10 " "$WORK/http6.log" || fail "the IPv6 server saw no req
 log "the IPv6 server saw only the uplink's address6 (masquerade)"
 grep -q "query.*www6.example.test from 2001:db8:1::10" "$WORK/dnsmasq6.log" \
     || fail "the resolver6 saw no query from address6: $(cat "$WORK/dnsmasq6.log")"
+errors=$(vswctl --json stats | json_get "sum(w['nat_icmp_errors'] for w in d['data']['workers'])")
+[ "$errors" -gt 0 ] || fail "no ICMPv6 error was translated"
+log "vm6's connection to an unreachable IPv6 network failed at once: $errors ICMPv6 error(s) translated"
 log "vm6 resolved a name over IPv6 at fd17:625c:f037:2::3, forwarded to resolver6 from address6"
 vswctl sessions natnet6 | tee "$WORK/sessions.txt"
 grep -q "\[$VM6\]:[0-9]* .*\[2001:db8:100::7\]:8080" "$WORK/sessions.txt" || fail "no IPv6 session listed"

@@ -187,6 +187,48 @@ TEST(RewriteV6, HopLimit) {
     EXPECT_EQ(f[14 + 7], 1);
 }
 
+TEST(Icmp6Error, QuotedPacketTranslatedWithItsChecksums) {
+    // A UDP datagram as vsw sent it (from address6:20000), then the "packet
+    // too big" a router sent back to address6, quoting all of it.
+    Bytes sent = frame6(kProtoUdp, kOutside, kRemote, udp(20000, 53, 30));
+    fix_checksum(sent, 6);
+    Bytes error_body = {2, 0, 0, 0, 0, 0, 0x05, 0x00};  // packet too big, MTU 1280
+    error_body.insert(error_body.end(), sent.begin() + 14, sent.end());
+    Bytes f = frame6(kProtoIcmp6, ip6("2001:db8:1::1"), kOutside, error_body, 64, kUplinkMac, kGuestMac);
+    fix_checksum(f, 2);
+    L4View6 outer;
+    ASSERT_EQ(parse_l4_v6(f.data(), f.size(), outer), L4Parse::unsupported);
+    ASSERT_TRUE(is_icmp6_error(outer.icmp_type));
+    L4View6 q;
+    ASSERT_EQ(parse_icmp6_error(f.data(), f.size(), outer, q), L4Parse::ok);
+    EXPECT_EQ(q.src_ip, kOutside);
+    EXPECT_EQ(q.dst_ip, kRemote);
+    EXPECT_EQ(__builtin_bswap16(q.src_port), 20000);
+    EXPECT_EQ(__builtin_bswap16(q.dst_port), 53);
+
+    rewrite_outer6(f.data(), outer, false, kGuest);
+    rewrite_quoted6(f.data(), outer, q, true, kGuest, __builtin_bswap16(5000));
+    EXPECT_EQ(reference_sum(f), 0xffff) << "outer ICMPv6 checksum";
+    EXPECT_EQ(std::memcmp(f.data() + 14 + 24, kGuest.data(), 16), 0);
+    // The quote, as a frame of its own, is what the guest sent: its UDP checksum right.
+    Bytes quote(f.begin(), f.begin() + 14);
+    quote.insert(quote.end(), f.begin() + 54 + 8, f.end());
+    EXPECT_EQ(reference_sum(quote), 0xffff) << "quoted UDP checksum";
+    EXPECT_EQ(std::memcmp(quote.data() + 14 + 8, kGuest.data(), 16), 0);
+    EXPECT_EQ(be16(quote, 54), 5000);
+
+    // A quote cut inside its IPv6 header, or of another protocol.
+    Bytes cut = f;
+    cut.resize(54 + 8 + 30);
+    cut[18] = 0, cut[19] = 38;  // payload length: 8 + 30
+    ASSERT_EQ(parse_l4_v6(cut.data(), cut.size(), outer), L4Parse::unsupported);
+    EXPECT_EQ(parse_icmp6_error(cut.data(), cut.size(), outer, q), L4Parse::malformed);
+    Bytes sctp = f;
+    sctp[54 + 8 + 6] = 132;
+    ASSERT_EQ(parse_l4_v6(sctp.data(), sctp.size(), outer), L4Parse::unsupported);
+    EXPECT_EQ(parse_icmp6_error(sctp.data(), sctp.size(), outer, q), L4Parse::unsupported);
+}
+
 TEST(NatTable6, MasqueradeSessionsAndMappings) {
     auto t = NatTable6::create("nat66_test", 64);
     ASSERT_TRUE(t);
