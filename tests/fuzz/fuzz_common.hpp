@@ -64,4 +64,18 @@ inline bool l4_verifies(const uint8_t* ip, uint8_t proto, const uint8_t* l4, siz
     return ones_sum(l4, l4_len, acc) == 0xffff;
 }
 
+// The same with the IPv6 pseudo-header (RFC 8200 8.1) of the header at `ip6`;
+// ICMPv6 (58) has it too.
+inline bool l4_verifies6(const uint8_t* ip6, uint8_t proto, const uint8_t* l4, size_t l4_len) {
+    uint8_t pseudo[40];
+    std::memcpy(pseudo, ip6 + 8, 32);
+    pseudo[32] = static_cast<uint8_t>(l4_len >> 24);
+    pseudo[33] = static_cast<uint8_t>(l4_len >> 16);
+    pseudo[34] = static_cast<uint8_t>(l4_len >> 8);
+    pseudo[35] = static_cast<uint8_t>(l4_len);
+    pseudo[36] = pseudo[37] = pseudo[38] = 0;
+    pseudo[39] = proto;
+    return ones_sum(l4, l4_len, ones_sum(pseudo, 40)) == 0xffff;
+}
+
 }  // namespace vsw::fuzz

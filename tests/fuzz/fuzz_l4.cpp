@@ -1,6 +1,6 @@
 // Fuzzes NAT's pure packet code: vsw::nat::parse_l4 and the rewrites
-// (datapath/nat/l4.hpp), the ICMP error helpers (nat/icmp_error.hpp) and the
-// fragment table (nat/fragments.hpp).
+// (datapath/nat/l4.hpp), the ICMP error helpers (nat/icmp_error.hpp), the
+// fragment table (nat/fragments.hpp), and NAT66's (nat/l4v6.hpp) on IPv6 frames.
 //
 // Input: an 8-byte header, then one Ethernet frame.
 //   [0]    flags: bit 0 rewrite order / embedded source or destination,
@@ -21,6 +21,7 @@
 #include "nat/fragments.hpp"
 #include "nat/icmp_error.hpp"
 #include "nat/l4.hpp"
+#include "nat/l4v6.hpp"
 
 using namespace vsw;
 using namespace vsw::nat;
@@ -167,6 +168,43 @@ void fragment(const uint8_t* orig, uint32_t len, const L4View& v0, uint32_t ip) 
     if (ok) FUZZ_CHECK(fuzz::ip_header_verifies(f.get() + v.l3, ihl));
 }
 
+// NAT66: the same rewrites on an IPv6 frame. A checksum that verified before
+// verifies after; the view follows the bytes.
+void rewrite_one6(const uint8_t* orig, uint32_t len, const L4View6& v0, bool source, uint32_t ip, uint16_t port) {
+    auto f = fuzz::exact_copy(orig, len);
+    L4View6 v = v0;
+    Ipv6Bytes a{};
+    for (unsigned i = 0; i < 16; i += 4) std::memcpy(a.data() + i, &ip, 4);
+    a[0] ^= static_cast<uint8_t>(port);
+    const bool udp_none = v.proto == kProtoUdp && get16(f.get() + v.l4 + 6) == 0;
+    const bool ok = !udp_none && fuzz::l4_verifies6(f.get() + v.l3, v.proto, f.get() + v.l4, v.payload);
+    if (source)
+        rewrite_source6(f.get(), v, a, port);
+    else
+        rewrite_destination6(f.get(), v, a, port);
+    FUZZ_CHECK(std::memcmp(f.get() + v.l3 + (source ? 8 : 24), a.data(), 16) == 0);
+    FUZZ_CHECK((source ? v.src_ip : v.dst_ip) == a);
+    if (ok) FUZZ_CHECK(fuzz::l4_verifies6(f.get() + v.l3, v.proto, f.get() + v.l4, v.payload));
+    const uint8_t hop = v.hop_limit;
+    FUZZ_CHECK(decrement_hop_limit(f.get(), v) == (hop > 1));
+    if (ok) FUZZ_CHECK(fuzz::l4_verifies6(f.get() + v.l3, v.proto, f.get() + v.l4, v.payload));
+}
+
+void icmp6_error(const uint8_t* orig, uint32_t len, const L4View6& v0, bool source, uint32_t ip, uint16_t port) {
+    L4View6 q;
+    if (parse_icmp6_error(orig, len, v0, q) != L4Parse::ok) return;
+    FUZZ_CHECK(q.l3 == v0.l4 + 8 && q.l4 == q.l3 + 40 && q.l4 + 8 <= v0.l4 + v0.payload);
+    auto f = fuzz::exact_copy(orig, len);
+    L4View6 v = v0;
+    Ipv6Bytes a{};
+    std::memcpy(a.data(), &ip, 4);
+    rewrite_outer6(f.get(), v, !source, a);
+    rewrite_quoted6(f.get(), v, q, source, a, port);
+    FUZZ_CHECK((source ? q.src_ip : q.dst_ip) == a);
+    // The outer ICMPv6 checksum is recomputed over the whole message.
+    FUZZ_CHECK(fuzz::l4_verifies6(f.get() + v.l3, kProtoIcmp6, f.get() + v.l4, v.payload));
+}
+
 FragmentTable g_fragments;  // carries state from input to input, like a worker's
 uint32_t g_now = 0;
 
@@ -218,7 +256,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             FUZZ_CHECK(v.l3 + v.ip_total <= len);
             fragment(f, len, v, ip);
             break;
-        case L4Parse::not_ipv4:
+        case L4Parse::not_ipv4: {
+            L4View6 v6;
+            const L4Parse r6 = parse_l4_v6(f, len, v6);
+            if (r6 == L4Parse::ok) {
+                FUZZ_CHECK(v6.l4 == 54 && v6.l4 + v6.payload <= len && v6.proto == f[20]);
+                rewrite_one6(f, len, v6, source_first, ip, port);
+            } else if (r6 == L4Parse::unsupported && v6.proto == kProtoIcmp6 && is_icmp6_error(v6.icmp_type)) {
+                icmp6_error(f, len, v6, source_first, ip, port);
+            }
+            break;
+        }
         case L4Parse::malformed:
             break;
     }

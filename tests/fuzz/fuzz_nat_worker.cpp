@@ -9,7 +9,7 @@
 // (a frame cut short by the end of the input keeps what is there).
 //   flags bit 0: two workers (guest B's port belongs to worker 1, which also
 //                owns the upper half of the masquerade ports)
-//         bit 1: the uplink's next hop is not resolved yet
+//         bit 1: the uplink's next hops (IPv4, IPv6) are not resolved yet
 //         bit 2: guest A's port only accepts guest A's MAC
 //         bit 3: the network has no dns address
 //         bit 4: the network may hold only 4 sessions (2 per worker with two)
@@ -34,6 +34,10 @@
 //
 // VSW_FUZZ_VERBOSE=1 prints what each input did (counters, drops by reason):
 // to check that the seeds (make_seeds.py) do what they are meant to.
+//
+// The uplink also has an IPv6 address (2001:db8:1::10, next hop
+// 2001:db8:1::1, resolver6 2001:db8::53) and the network the default
+// subnet6 fd17:625c:f037:2::/64, DNS at ::3: IPv6 frames go through NAT66.
 //
 // Every input starts from the same state (empty session and fragment tables,
 // the same FDB), so an input always does the same. After each input every mbuf must be back in the pool
@@ -102,6 +106,7 @@ struct Global {
     std::unique_ptr<Fdb> fdb;
     std::unique_ptr<Topology> topologies[128];  // by flags & 0x7f; copied for each input
     std::unique_ptr<nat::NatTable> tables[2];         // emptied after each input
+    std::unique_ptr<nat::NatTable6> tables6[2];       // NAT66: the same
     std::unique_ptr<nat::FragmentTable> frags[2];     // made new after each input
     std::optional<Worker> workers[2];   // made for each input (in the same memory: no page faults)
     std::string runtime_dir;
@@ -146,7 +151,9 @@ void make_ports() {
 std::string config_for(uint8_t flags) {
     std::string y = "uplinks:\n  wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
                     "resolver: 9.9.9.9, ports: ";
-    y += "20000-20099, host_link: false}\n";
+    // NAT66 too: the network takes the default subnet6 fd17:625c:f037:2::/64.
+    y += "20000-20099, host_link: false, address6: \"2001:db8:1::10/64\", gateway6: \"2001:db8:1::1\", "
+         "resolver6: \"2001:db8::53\"}\n";
     y += "networks:\n  nat:\n    mode: nat\n    subnet: 10.0.2.0/24\n    gateway: 10.0.2.2\n    uplink: wan\n";
     if (!(flags & 0x08)) y += "    dns: 10.0.2.3\n";
     if (flags & 0x10) y += "    max_sessions: 4\n";
@@ -171,7 +178,8 @@ std::unique_ptr<Topology> topology_for(uint8_t flags) {
     TopologyModel m;
     m.n_workers = workers;
     m.nat_epoch[0] = 5;
-    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac, false, Mac{}};
+    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac,
+                        !(flags & 0x02), kGwMac};
     m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr};
     m.ports["a"] = {cfg->ports.at("a"), g->port_ids[kA], 0, g->handoff[kA]};
     m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};
@@ -302,6 +310,20 @@ void reset_table(nat::NatTable& t) {
         const nat::InsideKey in{kMaxNetworks - 1, proto, 0, ip4(10, 9, 9, 9), ip4(10, 8, 8, 8), be(1), be(1)};
         nat::Session* s = nullptr;
         FUZZ_CHECK(t.create_masquerade(in, 0, nat::PortSlice{1, 1}, nullptr, 0, s) == nat::NatTable::Result::ok);
+        t.remove(*s);
+    }
+    FUZZ_CHECK(t.size() == 0);
+}
+
+void reset_table6(nat::NatTable6& t) {
+    uint32_t stale[kMaxNetworks];
+    std::fill(std::begin(stale), std::end(stale), UINT32_MAX);
+    t.expire_some(0, stale, UINT32_MAX);
+    FUZZ_CHECK(t.size() == 0);
+    for (uint8_t proto : {nat::kProtoTcp, nat::kProtoUdp, nat::kProtoIcmp6}) {
+        const nat::InsideKey6 in{kMaxNetworks - 1, proto, 0, 1, {}, {}, be(1), be(1)};
+        nat::Session6* s = nullptr;
+        FUZZ_CHECK(t.create_masquerade(in, 0, nat::PortSlice{1, 1}, nullptr, 0, s) == nat::NatResult::ok);
         t.remove(*s);
     }
     FUZZ_CHECK(t.size() == 0);
@@ -462,6 +484,7 @@ struct Run {
         for (uint16_t w = 0; w < 2; ++w) workers[w].reset();
         for (uint16_t w = 0; w < 2; ++w) {
             reset_table(*g->tables[w]);
+            reset_table6(*g->tables6[w]);
             // A fragment table is a plain array: made new in place. Only a
             // fragment (MF or an offset) makes an entry: without one it is as new.
             if (!fragments_seen) continue;
@@ -538,6 +561,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         if (!g->tables[w]) die("NatTable::create");
         g->frags[w] = std::make_unique<nat::FragmentTable>();
         sh.nat_tables[w] = g->tables[w].get();
+        g->tables6[w] = nat::NatTable6::create("fnat6_" + std::to_string(w), kTableCapacity);
+        if (!g->tables6[w]) die("NatTable6::create");
+        sh.nat6_tables[w] = g->tables6[w].get();
         sh.fragment_tables[w] = g->frags[w].get();
     }
     for (unsigned f = 0; f < 128; ++f) g->topologies[f] = topology_for(static_cast<uint8_t>(f));

@@ -13,6 +13,7 @@ It rewrites the generated seeds (names starting with "gen-") and leaves other
 files (regression inputs, "regress-*") alone.
 """
 import os
+import socket
 import struct
 import sys
 
@@ -269,6 +270,66 @@ def outside_frames():
         f["frag%d-in" % i] = eth(MAC_UP, MAC_GW, 0x0800, fr)
     return f
 
+# ---- IPv6 (NAT66) --------------------------------------------------------------------
+
+def ip6(s):
+    return socket.inet_pton(socket.AF_INET6, s)
+
+GUEST6_A = ip6("fd17:625c:f037:2:5054:ff:fe00:a")
+GATEWAY6 = ip6("fd17:625c:f037:2::1")
+DNS6 = ip6("fd17:625c:f037:2::3")
+UPLINK6 = ip6("2001:db8:1::10")
+NEXT_HOP6 = ip6("2001:db8:1::1")
+RESOLVER6 = ip6("2001:db8::53")
+REMOTE6 = ip6("2001:db8:100::7")
+
+def ipv6_frame(dst_mac, src_mac, src, dst, next_header, l4, hop_limit=64):
+    hdr = struct.pack("!IHBB", 6 << 28, len(l4), next_header, hop_limit) + src + dst
+    return eth(dst_mac, src_mac, 0x86dd, hdr + l4)
+
+def l4_v6(src, dst, proto, seg, at):
+    """`seg` with its checksum (at offset `at`) over the IPv6 pseudo-header (RFC 8200 8.1)."""
+    c = csum(src + dst + struct.pack("!I3xB", len(seg), proto) + seg) or 0xFFFF
+    return seg[:at] + struct.pack("!H", c) + seg[at + 2:]
+
+def udp6_frame(dst_mac, src_mac, src, dst, sport, dport, payload=b"y" * 20, hop_limit=64):
+    seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    return ipv6_frame(dst_mac, src_mac, src, dst, 17, l4_v6(src, dst, 17, seg, 6), hop_limit)
+
+def tcp6_frame(dst_mac, src_mac, src, dst, sport, dport, flags):
+    seg = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, flags, 64240, 0, 0)
+    return ipv6_frame(dst_mac, src_mac, src, dst, 6, l4_v6(src, dst, 6, seg, 16))
+
+def icmp6_frame(dst_mac, src_mac, src, dst, typ, code, rest, payload=b"", hop_limit=64):
+    msg = struct.pack("!BBH", typ, code, 0) + rest + payload
+    return ipv6_frame(dst_mac, src_mac, src, dst, 58, l4_v6(src, dst, 58, msg, 2), hop_limit)
+
+def nat66_frames():
+    """Guest A's IPv6 through NAT66 and what comes back (the first outside port is FIRST_PORT)."""
+    sol = lambda target: ip6("ff02::1:ff00:0")[:13] + target[13:]
+    return {
+        "udp6-out": udp6_frame(MAC_SVC, MAC_A, GUEST6_A, REMOTE6, 5000, 7000),
+        "udp6-reply": udp6_frame(MAC_UP, MAC_GW, REMOTE6, UPLINK6, 7000, FIRST_PORT),
+        "tcp6-syn-out": tcp6_frame(MAC_SVC, MAC_A, GUEST6_A, REMOTE6, 46000, 80, TCP_SYN),
+        "tcp6-synack": tcp6_frame(MAC_UP, MAC_GW, REMOTE6, UPLINK6, 80, FIRST_PORT, TCP_SYN | TCP_ACK),
+        "echo6-out": icmp6_frame(MAC_SVC, MAC_A, GUEST6_A, REMOTE6, 128, 0, struct.pack("!HH", 77, 1), b"ping6"),
+        "echo6-reply": icmp6_frame(MAC_UP, MAC_GW, REMOTE6, UPLINK6, 129, 0, struct.pack("!HH", FIRST_PORT, 1), b"ping6"),
+        "dns6-out": udp6_frame(MAC_SVC, MAC_A, GUEST6_A, DNS6, 5353, 53, dns_query(7, "www.example.test", 28)),
+        "dns6-reply": udp6_frame(MAC_UP, MAC_GW, RESOLVER6, UPLINK6, 53, FIRST_PORT, dns_query(7, "www.example.test", 28)),
+        "ping6-gateway": icmp6_frame(MAC_SVC, MAC_A, GUEST6_A, GATEWAY6, 128, 0, struct.pack("!HH", 1, 1)),
+        "ns6-gateway": icmp6_frame(b"\x33\x33\xff" + GATEWAY6[13:], MAC_A, GUEST6_A, sol(GATEWAY6), 135, 0,
+                                   b"\0" * 4, GATEWAY6 + bytes([1, 1]) + MAC_A, hop_limit=255),
+        "ns6-uplink": icmp6_frame(b"\x33\x33\xff" + UPLINK6[13:], MAC_GW, NEXT_HOP6, sol(UPLINK6), 135, 0,
+                                  b"\0" * 4, UPLINK6 + bytes([1, 1]) + MAC_GW, hop_limit=255),
+        "hop1-6-out": udp6_frame(MAC_SVC, MAC_A, GUEST6_A, REMOTE6, 5000, 7000, hop_limit=1),
+        "frag6-out": ipv6_frame(MAC_SVC, MAC_A, GUEST6_A, REMOTE6, 44, bytes([17, 0, 0, 1, 0, 0, 0, 9]) + b"z" * 16),
+        "unsolicited6": tcp6_frame(MAC_UP, MAC_GW, REMOTE6, UPLINK6, 80, 20077, TCP_SYN),
+    }
+
+def icmp6_error_in(quoted_frame, typ=1, code=0, rest=b"\0" * 4):
+    """An ICMPv6 error from the next hop to the uplink, quoting the IPv6 packet of `quoted_frame` as it left."""
+    return icmp6_frame(MAC_UP, MAC_GW, NEXT_HOP6, UPLINK6, typ, code, rest, quoted_frame[14:])
+
 # ---- targets -------------------------------------------------------------------------
 
 def icmpv6_frame(dst_mac, src_mac, typ, body=b"\0" * 4, hop_limit=255, next_header=58):
@@ -308,6 +369,8 @@ def seeds_l4():
     header = lambda flags, new_ip, port, ctx: bytes([flags]) + ip(new_ip) + struct.pack("!H", port) + bytes([ctx])
     frames = dict(guest_frames())
     frames.update(outside_frames())
+    frames.update(nat66_frames())
+    frames["icmp6-error-in"] = icmp6_error_in(nat66_frames()["udp6-out"], typ=2, rest=struct.pack("!I", 1280))
     for i, (name, fr) in enumerate(sorted(frames.items())):
         write(t, name, header(i & 0x1F, "203.0.113.10", 20000 + i, i & 3) + fr)
     # Both orders of the rewrites and the fragment table's paths on a first fragment.
@@ -401,6 +464,7 @@ def seeds_nat_worker():
 
     g = guest_frames()
     o = outside_frames()
+    n6 = nat66_frames()
     seeds = {
         "udp-round-trip": [fr(A, g["udp-out"]), fr(UP, o["udp-reply"])],
         "tcp-handshake": [fr(A, g["tcp-syn-out"]), fr(UP, o["tcp-synack"]), fr(A, g["tcp-data-out"]),
@@ -443,6 +507,17 @@ def seeds_nat_worker():
         "drops": [fr(A, g["gre-out"]), fr(A, g["ipv6"]), fr(UP, o["unsolicited"]), fr(UP, o["not-for-us"]),
                   fr(A, MAC_SVC + MAC_A), fr(A, g["l2-to-b"]), fr(A, g["l2-bcast"])],
         "reload-between": [fr(A, g["udp-out"]), ctl(2), fr(UP, o["udp-reply"]), fr(A, g["udp-out"])],
+        # NAT66: round trips, DNS to the network's IPv6 DNS address, the slow path, drops, an error back in.
+        "nat66-round-trips": [fr(A, n6["udp6-out"]), fr(UP, n6["udp6-reply"]), fr(A, n6["tcp6-syn-out"]),
+                              fr(UP, n6["tcp6-synack"]), fr(A, n6["echo6-out"]), fr(UP, n6["echo6-reply"])],
+        "nat66-dns": [fr(A, n6["dns6-out"]), fr(UP, n6["dns6-reply"])],
+        "nat66-slow-path-and-drops": [fr(A, n6["ping6-gateway"], end=False), fr(A, n6["ns6-gateway"]),
+                                      fr(UP, n6["ns6-uplink"]), fr(A, n6["hop1-6-out"]), fr(A, n6["frag6-out"]),
+                                      fr(UP, n6["unsolicited6"])],
+        "nat66-icmp6-errors-in": [fr(A, n6["udp6-out"]), fr(A, n6["tcp6-syn-out"]),
+                                  fr(UP, icmp6_error_in(udp6_frame(MAC_GW, MAC_UP, UPLINK6, REMOTE6, FIRST_PORT, 7000))),
+                                  fr(UP, icmp6_error_in(tcp6_frame(MAC_GW, MAC_UP, UPLINK6, REMOTE6, FIRST_PORT, 80,
+                                                                   TCP_SYN), typ=2, rest=struct.pack("!I", 1280)))],
         "expire-then-reply": [fr(A, g["udp-out"]), ctl(1, 100), fr(UP, o["udp-reply"])],
         "link-down": [ctl(3), fr(UP, o["fwd-udp-low"]), fr(A, g["udp-out"])],
         "macs-full": [ctl(5), fr(A, g["udp-out"]), fr(A, udp_frame(MAC_SVC, mac("52:54:00:00:00:77"), GUEST_A, REMOTE, 1, 2))],
