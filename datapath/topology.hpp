@@ -64,6 +64,17 @@ struct ForwardRule {
     Mac guest_mac;
 };
 
+// The same for IPv6 (NAT66): uplink address6:host_port -> guest_ip:guest_port.
+struct ForwardRule6 {
+    uint8_t proto = 0;
+    uint16_t host_port = 0;       // host order
+    uint16_t network = kNoNetwork;
+    std::array<uint8_t, 16> guest_ip{};
+    uint16_t guest_port = 0;      // network order
+    bool guest_mac_known = false; // resolved by the control thread (neighbour discovery)
+    Mac guest_mac;
+};
+
 struct UplinkSlot {
     bool active = false;
     uint16_t port = 0;            // DPDK port id
@@ -81,6 +92,22 @@ struct UplinkSlot {
     std::array<uint8_t, 16> address6{};
     bool gateway6_resolved = false;
     Mac gateway6_mac;             // IPv6 next hop (resolved by neighbour discovery)
+    uint16_t n_forwards6 = 0;     // their host ports are in `reserved` too
+    ForwardRule6 forwards6[kMaxForwards];
+
+    const ForwardRule6* find_forward6(uint8_t proto, uint16_t host_port) const {
+        for (uint16_t i = 0; i < n_forwards6; ++i)
+            if (forwards6[i].proto == proto && forwards6[i].host_port == host_port) return &forwards6[i];
+        return nullptr;
+    }
+    const ForwardRule6* forward6_to(uint16_t network, uint8_t proto, const std::array<uint8_t, 16>& ip,
+                                    uint16_t port) const {
+        for (uint16_t i = 0; i < n_forwards6; ++i) {
+            const ForwardRule6& r = forwards6[i];
+            if (r.network == network && r.proto == proto && r.guest_ip == ip && r.guest_port == port) return &r;
+        }
+        return nullptr;
+    }
 
     // The forward whose target is `ip`:`port` (network order) in `network`:
     // a guest's packet that answers one of its connections.

@@ -492,8 +492,12 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         net.host_interface = host_interface(hi, net);
         check_host_only_clashes(f, *subnet_field, hi, net, config);
     }
-    if (nat) net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, nat_network, config);
-    if (nat) nat_subnet6(s6, no_subnet6, net, config);
+    if (nat) {
+        // IPv6 first: the port forwards check their IPv6 guests against subnet6.
+        const Field* uplink_field = find(fields, "uplink");
+        nat_subnet6(s6, no_subnet6, net, config, uplink_field ? scalar(*uplink_field) : "");
+        net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, nat_network, config);
+    }
 
     if (const Field* d = find(fields, "dhcp"))
         net.dhcp = dhcp(*d, net);
@@ -517,8 +521,9 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
 // address6, with the unique local prefix fd17:625c:f037:2::/64 (every NAT
 // network may use the same one, as they may the same IPv4 subnet);
 // `subnet6: false` turns it off.
-void Loader::nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config) const {
-    auto it = config.uplinks.find(net.nat->uplink);
+void Loader::nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config,
+                         const std::string& uplink) const {
+    auto it = config.uplinks.find(uplink);
     if (off || it == config.uplinks.end()) return;
     const UplinkConfig& up = it->second;
     if (!s6) {

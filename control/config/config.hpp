@@ -113,6 +113,18 @@ struct PortForward {
     bool operator==(const PortForward&) const = default;
 };
 
+// An IPv6 port forward (NAT66): the uplink's address6:host_port to a guest's
+// IPv6 address. Written like an IPv4 one, with an IPv6 guest_ip (and host_ip,
+// if given, the uplink's address6). Not on the host's own addresses.
+struct PortForward6 {
+    std::string name;
+    uint8_t proto = 6;
+    uint16_t host_port = 0;
+    Ipv6 guest_ip;
+    uint16_t guest_port = 0;
+    bool operator==(const PortForward6&) const = default;
+};
+
 struct NatTimeouts {                      // seconds
     uint32_t tcp_established = 7440;
     uint32_t tcp_transitory = 240;        // SYN sent, FIN/RST seen, TIME-WAIT
@@ -130,6 +142,7 @@ struct NatConfig {
     std::optional<Ipv4> dns;              // guests' resolver address, forwarded to the uplink's resolver
     std::string uplink;                   // name of an entry in Config::uplinks
     std::vector<PortForward> port_forwards;
+    std::vector<PortForward6> port_forwards6;  // the entries of port_forwards with IPv6 addresses
     NatTimeouts timeouts;
     uint32_t max_sessions = 65536;        // per network, 1..4194304
     // One guest (inside address) may hold at most this many of the network's

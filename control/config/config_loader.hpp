@@ -130,7 +130,8 @@ private:
     UplinkConfig uplink(const Field& f, const std::map<std::string, UplinkConfig>& earlier,
                         std::optional<UplinkConfig>& link) const;
     Subnet uplink_address(const Field& f, UplinkConfig& up) const;
-    void nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config) const;
+    void nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config,
+                     const std::string& uplink) const;
     void uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
                      const std::map<std::string, UplinkConfig>& earlier) const;
     HostInterfaceConfig uplink_kernel(const Field& f, UplinkConfig& up, const Subnet& prefix,
@@ -144,8 +145,11 @@ private:
     std::string host_uplink(const std::vector<Field>& fields, const UplinkConfig& up, const Config& config) const;
     NatConfig nat(const Field& f, const std::vector<Field>& fields, const Field& subnet_field,
                   const NetworkConfig& net, bool nat_network, const Config& config) const;
-    std::vector<PortForward> port_forwards(const Field& f, const NetworkConfig& net, const NatConfig& nat,
-                                           const UplinkConfig& up, const Config& config) const;
+    // Fills nat.port_forwards and nat.port_forwards6 (the entries with IPv6 addresses).
+    void port_forwards(const Field& f, const NetworkConfig& net, NatConfig& nat, const UplinkConfig& up,
+                       const Config& config) const;
+    PortForward6 port_forward6(const Field& item, const NetworkConfig& net, const NatConfig& nat,
+                               const UplinkConfig& up, const Config& config) const;
     PortForward port_forward(const Field& item, const NetworkConfig& net, const NatConfig& nat,
                              const UplinkConfig& up, const std::vector<PortForward>& out,
                              const Config& config) const;

@@ -372,8 +372,7 @@ NatConfig Loader::nat(const Field& f, const std::vector<Field>& fields, const Fi
                           "' is a device with host_link: false (set host_uplink to a kernel uplink, or leave "
                           "host_loopback out)");
     }
-    if (const Field* pf = find(fields, "port_forwards"))
-        nat.port_forwards = port_forwards(*pf, net, nat, up, config);
+    if (const Field* pf = find(fields, "port_forwards")) port_forwards(*pf, net, nat, up, config);
     // A device uplink's host link serves the networks that reach the host.
     if (!up.kernel && !find(fields, "host_uplink") && !nat.host_loopback &&
         std::none_of(nat.port_forwards.begin(), nat.port_forwards.end(),
@@ -408,13 +407,24 @@ std::string Loader::host_uplink(const std::vector<Field>& fields, const UplinkCo
     return name;
 }
 
-std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConfig& net,
-                                               const NatConfig& nat, const UplinkConfig& up,
-                                               const Config& config) const {
-    std::vector<PortForward> out;
+void Loader::port_forwards(const Field& f, const NetworkConfig& net, NatConfig& nat, const UplinkConfig& up,
+                           const Config& config) const {
+    std::vector<PortForward>& out = nat.port_forwards;
+    // An entry whose guest_ip or host_ip is an IPv6 address forwards IPv6 (NAT66).
+    auto is_ipv6 = [](const YAML::Node& map) {
+        for (const char* key : {"guest_ip", "host_ip"})
+            if (map[key] && map[key].IsScalar() && map[key].Scalar().find(':') != std::string::npos) return true;
+        return false;
+    };
+    auto add = [&](const Field& item) {
+        if (is_ipv6(item.value))
+            nat.port_forwards6.push_back(port_forward6(item, net, nat, up, config));
+        else
+            out.push_back(port_forward(item, net, nat, up, out, config));
+    };
     for (const Field& item : list_items(f)) {
         if (!item.value.IsScalar()) {
-            out.push_back(port_forward(item, net, nat, up, out, config));
+            add(item);
             continue;
         }
         // VBoxManage's rule string: the same fields in the same order, checked
@@ -433,7 +443,7 @@ std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConf
         for (size_t i = 0; i < 6; ++i)
             if (!parts[i].empty()) map[keys[i]] = parts[i];
         try {
-            out.push_back(port_forward(Field{map, item.path, item.key}, net, nat, up, out, config));
+            add(Field{map, item.path, item.key});
         } catch (LoadFailure& e) {
             if (e.error.line == 0) {  // the made-up map has no positions: the string's
                 e.error.line = item.mark().line + 1;
@@ -443,7 +453,54 @@ std::vector<PortForward> Loader::port_forwards(const Field& f, const NetworkConf
             throw;
         }
     }
-    return out;
+}
+
+// An IPv6 forward: address6:host_port to a guest's address in subnet6.
+PortForward6 Loader::port_forward6(const Field& item, const NetworkConfig& net, const NatConfig& nat,
+                                   const UplinkConfig& up, const Config& config) const {
+    std::vector<Field> fields =
+        map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
+    PortForward6 pf;
+    const Field& name = require(fields, item, "name");
+    pf.name = scalar(name);
+    if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
+        fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
+    auto taken = [&](const std::string& n) {
+        return std::any_of(nat.port_forwards.begin(), nat.port_forwards.end(), [&](auto& o) { return o.name == n; }) ||
+               std::any_of(nat.port_forwards6.begin(), nat.port_forwards6.end(), [&](auto& o) { return o.name == n; });
+    };
+    if (taken(pf.name))
+        fail(name, "port forward name '" + pf.name + "' is already used in network '" + net.name + "'");
+    static constexpr uint8_t protos[] = {6, 17};
+    pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
+    if (!up.address6 || !net.subnet6)
+        fail_key(item, "an IPv6 port forward needs NAT66: uplink '" + up.name + "' has no address6" +
+                           (up.address6 ? " and the network has subnet6: false" : ""));
+    if (const Field* host_ip = find(fields, "host_ip"))
+        if (ipv6(*host_ip) != *up.address6)
+            fail(*host_ip, "host_ip " + ipv6(*host_ip).to_string() + " is not the address6 " + up.address6->to_string() +
+                               " of uplink '" + up.name + "' (IPv6 forwards are on it only; leave host_ip out)");
+    const Field& host_port = require(fields, item, "host_port");
+    pf.host_port = static_cast<uint16_t>(number(host_port, 1, 65535));
+    // One port space per uplink for both families' forwards.
+    for (const auto& [other_name, other] : config.networks)
+        if (other.nat && other.nat->uplink == up.name)
+            for (const PortForward6& o : other.nat->port_forwards6)
+                if (o.proto == pf.proto && o.host_port == pf.host_port)
+                    fail(host_port, "host_port " + std::to_string(pf.host_port) + "/" + proto_name(pf.proto) +
+                                        " is already forwarded by " + other_name + "." + o.name);
+    for (const PortForward6& o : nat.port_forwards6)
+        if (o.proto == pf.proto && o.host_port == pf.host_port)
+            fail(host_port, "host_port " + std::to_string(pf.host_port) + "/" + proto_name(pf.proto) +
+                                " is already forwarded by " + net.name + "." + o.name);
+    const Field& guest_ip = require(fields, item, "guest_ip", " (a guest's IPv6 address in subnet6)");
+    pf.guest_ip = ipv6(guest_ip);
+    if (!net.subnet6->contains(pf.guest_ip) || pf.guest_ip == net.subnet6->network ||
+        pf.guest_ip == net.subnet6->host(1) || pf.guest_ip == net.subnet6->host(3))
+        fail(guest_ip, "guest_ip " + pf.guest_ip.to_string() + " is not a guest's address in subnet6 " +
+                           net.subnet6->to_string() + " (::1 is the gateway, ::3 the DNS address)");
+    pf.guest_port = static_cast<uint16_t>(number(require(fields, item, "guest_port"), 1, 65535));
+    return pf;
 }
 
 // One port forward in the map form. A guest_ip left out is 0.0.0.0 here:

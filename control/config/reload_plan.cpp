@@ -103,7 +103,8 @@ struct NetworkChange {
 bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
     if (was.nat.has_value() != now.nat.has_value()) return false;
     if (!now.nat) return true;
-    [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
+    [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, port_forwards6, timeouts,
+                                  max_sessions,
                                   max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *now.nat;
     // port_forwards, timeouts and the caps apply to sessions in place.
     return was.subnet == now.subnet && was.subnet6 == now.subnet6 && was.nat->gateway == gateway && was.nat->dns == dns &&
@@ -119,13 +120,15 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     c.keys.compare("host_interface", was.host_interface, host_interface);
     c.keys.compare("dhcp", was.dhcp, dhcp);
     if (was.nat && nat) {
-        [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, timeouts, max_sessions,
-                                      max_sessions_per_guest, host_loopback, host_alias, host_uplink] = *nat;
+        [[maybe_unused]] const auto& [nat_network, gateway, dns, uplink, port_forwards, port_forwards6, timeouts,
+                                      max_sessions, max_sessions_per_guest, host_loopback, host_alias,
+                                      host_uplink] = *nat;
         c.keys.compare("mode", was.nat->nat_network, nat_network);
         c.keys.compare("gateway", was.nat->gateway, gateway);
         c.keys.compare("dns", was.nat->dns, dns);
         c.keys.compare("uplink", was.nat->uplink, uplink);
         c.keys.compare("port_forwards", was.nat->port_forwards, port_forwards);
+        c.keys.compare("port_forwards", was.nat->port_forwards6, port_forwards6);
         c.keys.compare("timeouts", was.nat->timeouts, timeouts);
         c.keys.compare("max_sessions", was.nat->max_sessions, max_sessions);
         c.keys.compare("max_sessions_per_guest", was.nat->max_sessions_per_guest, max_sessions_per_guest);

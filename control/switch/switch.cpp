@@ -239,6 +239,7 @@ TopologyModel Switch::topology_model() const {
                             net.host_port, net.host_tx_ring.get()};
     for (const auto& [name, p] : ports_) m.ports[name] = {p.cfg, p.port_id, p.worker, p.tx_ring.get()};
     m.neighbors = neighbors_;
+    m.neighbors6 = neighbors6_;
     return m;
 }
 

@@ -156,6 +156,7 @@ private:
     void handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame);
     void resolve_neighbors();         // ARP for uplink next hops and port-forward targets
     void send_router_adverts();       // subnet6: unsolicited RAs to every guest port, every 30 s
+    void learn_neighbor6(uint16_t network, const Ipv6& ip, const Mac& mac);
     void learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac);
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
@@ -197,6 +198,7 @@ private:
     std::map<std::string, PortState> ports_;
     std::map<std::string, UplinkState> uplinks_;
     std::map<uint16_t, std::map<uint32_t, Mac>> neighbors_;  // network id -> guest IP -> MAC
+    std::map<uint16_t, std::map<Ipv6, Mac>> neighbors6_;     // the same for IPv6 (forward targets)
     uint32_t nat_epoch_[kMaxNetworks] = {};
     std::vector<std::unique_ptr<nat::NatTable>> nat_tables_;
     std::vector<std::unique_ptr<nat::NatTable6>> nat6_tables_;

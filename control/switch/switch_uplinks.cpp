@@ -187,6 +187,17 @@ void Switch::learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac) {
                 if (pf.guest_ip == ip) republish_ = true;
 }
 
+void Switch::learn_neighbor6(uint16_t network, const Ipv6& ip, const Mac& mac) {
+    if (ip == Ipv6{} || ip.is_multicast()) return;
+    Mac& known = neighbors6_[network][ip];
+    if (known == mac) return;
+    known = mac;
+    for (const auto& [name, n] : networks_)
+        if (n.id == network && n.cfg.nat)
+            for (const PortForward6& pf : n.cfg.nat->port_forwards6)
+                if (pf.guest_ip == ip) republish_ = true;
+}
+
 void Switch::resolve_neighbors() {
     const uint64_t now = rte_rdtsc();
     for (auto& [name, up] : uplinks_) {
@@ -209,6 +220,12 @@ void Switch::resolve_neighbors() {
             if (known.count(pf.guest_ip.value)) continue;
             // Ask from the gateway, on every port of the network.
             const auto request = make_arp_request(n.service_mac, n.cfg.nat->gateway, pf.guest_ip);
+            for (const auto& [pname, p] : ports_)
+                if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, request);
+        }
+        for (const PortForward6& pf : n.cfg.nat->port_forwards6) {
+            if (!n.cfg.subnet6 || neighbors6_[n.id].count(pf.guest_ip)) continue;
+            const auto request = make_neighbor_solicitation(n.service_mac, n.cfg.subnet6->host(1), pf.guest_ip);
             for (const auto& [pname, p] : ports_)
                 if (p.cfg.network == name && shared_->link_up[p.port_id]) inject(p.port_id, request);
         }

@@ -108,6 +108,25 @@ void add_forwards(const TopologyModel& model, const TopologyModel::Network& net,
         }
         us.reserved[us.n_reserved++] = pf.host_port;
     }
+    if (!host_side_only) {  // IPv6 forwards are on address6 only
+        auto nb6 = model.neighbors6.find(net.id);
+        for (const PortForward6& pf : net.cfg.nat->port_forwards6) {
+            if (us.n_forwards6 >= kMaxForwards || us.n_reserved >= kMaxForwards) break;
+            ForwardRule6& r = us.forwards6[us.n_forwards6++];
+            r.proto = pf.proto;
+            r.host_port = pf.host_port;
+            r.network = net.id;
+            r.guest_ip = pf.guest_ip.bytes;
+            r.guest_port = __builtin_bswap16(pf.guest_port);
+            if (nb6 != model.neighbors6.end())
+                if (auto m = nb6->second.find(pf.guest_ip); m != nb6->second.end()) {
+                    r.guest_mac_known = true;
+                    r.guest_mac = m->second;
+                }
+            if (std::find(us.reserved, us.reserved + us.n_reserved, pf.host_port) == us.reserved + us.n_reserved)
+                us.reserved[us.n_reserved++] = pf.host_port;
+        }
+    }
     std::sort(us.reserved, us.reserved + us.n_reserved);
 }
 

@@ -51,6 +51,7 @@ struct TopologyModel {
     std::map<std::string, Network> networks;  // by name
     std::map<std::string, Port> ports;        // by name
     std::map<uint16_t, std::map<uint32_t, Mac>> neighbors;  // network id -> guest IP (host order) -> MAC
+    std::map<uint16_t, std::map<Ipv6, Mac>> neighbors6;  // network id -> guest IPv6 address -> MAC
 };
 
 std::unique_ptr<Topology> build_topology(const TopologyModel& model);

@@ -102,6 +102,7 @@ private:
     void in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m);
     void out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m);
     void icmp6_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View6& v);
+    bool out2in_forward6(const Ctx& c, uint8_t uplink, rte_mbuf* m, const nat::L4View6& v, nat::Session6*& s);
     unsigned expire6(const Topology& topo, uint32_t now_s, unsigned budget);
     // ICMP errors and later fragments (nat_stage_icmp_fragments.cpp)
     void icmp_error_out2in(const Ctx& c, uint8_t uplink, rte_mbuf* m, nat::L4View& v);

@@ -2,8 +2,8 @@
 // with the session table, caps, timeouts, port slices and worker ownership
 // of NAT44 (nat_stage.cpp), one packet at a time. Not translated (dropped
 // and counted): fragments, extension headers, ICMPv6 errors from guests,
-// hairpin to the uplink's own address6; and no IPv6 port forwards yet, so
-// nothing unsolicited comes in. ICMPv6 errors from outside are translated.
+// hairpin to the uplink's own address6. ICMPv6 errors from outside are
+// translated; IPv6 port forwards (on address6) open sessions from outside.
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -89,6 +89,16 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
         t->remove(*s);
         s = nullptr;
     }
+    if (s == nullptr && topo.n_workers > 1) {
+        // A guest answering on a forwarded connection: the forward's owner has the session.
+        if (const ForwardRule6* r = up.forward6_to(network, v.proto, v.src_ip, v.src_port)) {
+            const uint16_t owner = up.owner_of_port(r->host_port, topo.n_workers);
+            if (owner != index_) {
+                hand_off(shared_.nat_in2out_rings[owner], c.in_port, m);
+                return;
+            }
+        }
+    }
     if (s == nullptr) {
         auto create = [&] {
             if (t->size_of(network) >= nn.max_sessions) return nat::NatResult::table_full;
@@ -172,10 +182,7 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
         t->remove(*s);
         s = nullptr;
     }
-    if (s == nullptr) {
-        exits_.drop(m, c.in_port, DropReason::nat_no_session);  // no IPv6 port forwards yet
-        return;
-    }
+    if (s == nullptr && !out2in_forward6(c, uplink, m, v, s)) return;
     if (!nat::decrement_hop_limit(f, v)) {
         exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
         return;
@@ -189,6 +196,46 @@ void NatStage::out2in_v6(const Ctx& c, uint8_t uplink, rte_mbuf* m) {
     std::memcpy(f + 6, net.services.mac.bytes.data(), 6);
     ctr_.nat_out2in.add(1);
     c.out.add(m, s->in.network);
+}
+
+// A packet that no session knows: a new connection to an IPv6 port forward
+// makes one (its first segment, for TCP), else it is dropped. False: dropped.
+bool NatStage::out2in_forward6(const Ctx& c, uint8_t uplink, rte_mbuf* m, const nat::L4View6& v, nat::Session6*& s) {
+    const Topology& topo = c.topo;
+    const UplinkSlot& up = topo.uplinks[uplink];
+    const ForwardRule6* rule =
+        v.proto == nat::kProtoIcmp6 ? nullptr : up.find_forward6(v.proto, __builtin_bswap16(v.dst_port));
+    const bool opens = v.proto != nat::kProtoTcp || (v.tcp_flags & (nat::kTcpSyn | nat::kTcpAck)) == nat::kTcpSyn;
+    if (rule == nullptr || !opens) {
+        exits_.drop(m, c.in_port, DropReason::nat_no_session);
+        return false;
+    }
+    if (!rule->guest_mac_known) {
+        exits_.drop(m, c.in_port, DropReason::neighbor_unresolved);
+        return false;
+    }
+    nat::NatTable6& t = *shared_.nat6_tables[index_];
+    const NatNetworkInfo& target = topo.networks[rule->network].nat;
+    const nat::InsideKey6 in{rule->network, v.proto,        0, guest_of_mac(rule->guest_mac.bytes.data()),
+                             rule->guest_ip, v.src_ip,      rule->guest_port, v.src_port};
+    const nat::OutsideKey6 out{uplink, v.proto, 0, v.dst_port, v.src_port, v.src_ip};
+    auto create = [&] {
+        if (t.size_of(rule->network) >= target.max_sessions) return nat::NatResult::table_full;
+        if (t.size_of_guest(rule->network, in.guest) >= target.max_sessions_per_guest) return nat::NatResult::guest_limit;
+        return t.create_forwarded(in, out, s);
+    };
+    auto r = create();
+    if (r != nat::NatResult::ok && expire6(topo, c.now_s, 256) > 0) r = create();
+    if (r != nat::NatResult::ok) {
+        exits_.drop(m, c.in_port, r == nat::NatResult::guest_limit ? DropReason::nat_guest_limit
+                                                                   : DropReason::nat_table_full);
+        return false;
+    }
+    s->orig_dst_ip = v.src_ip;  // the remote itself: no source rewrite on the way in
+    s->epoch = topo.nat_epoch[rule->network];
+    std::memcpy(s->guest_mac, rule->guest_mac.bytes.data(), 6);
+    ctr_.nat_sessions_created.add(1);
+    return true;
 }
 
 // An ICMPv6 error about a packet a guest sent out: it quotes that packet as

@@ -32,6 +32,9 @@ networks:
     subnet: 10.0.2.0/24
     dns: 10.0.2.3
     uplink: wan
+    port_forwards:
+      # IPv6: on the uplink's address6, to the guest's SLAAC address.
+      - {name: web6, proto: tcp, host_port: 8080, guest_ip: "fd17:625c:f037:2:5054:ff:fe00:701", guest_port: 80}
 ports:
   vm6: {network: natnet6}
 YAML
@@ -78,6 +81,8 @@ in_host ip -6 addr show dev "$UPLINK_IF" | grep -q "inet6 2001:db8:1::1/64" \
 
 VM6=fd17:625c:f037:2:5054:ff:fe00:701
 cat > "$WORK/vm6.sh" <<'G'
+echo hello-from-nat66-guest > /tmp/index.html
+httpd -p 80 -h /tmp
 for i in $(seq 40); do
     a=$(ip -6 -o addr show dev eth0 scope global | awk '{print $4}')
     [ -n "$a" ] && ! ip -6 -o addr show dev eth0 scope global | grep -q tentative && [ -n "$(ip -6 route show default)" ] && break
@@ -101,9 +106,11 @@ cat /tmp/unr.txt
 grep -qi "unreachable\|no route" /tmp/unr.txt || { echo VM6-NO-ICMP6-ERROR; exit 1; }
 wget -q -O - http://198.51.100.7:8080/ | grep -q hello-over-nat44 || { echo VM6-NO-HTTP4; exit 1; }
 echo VM6-OK
+sleep 120  # serving the IPv6 forward; the test stops the guest when it is done
 G
 start_guest vm6 "$WORK/vm6.sh" "$WORK/run/vm6.sock,52:54:00:00:07:01,dhcp"
-wait_guest vm6 || fail "the guest's NAT66 checks failed"
+wait_for_line vm6 "VM6-OK\|VM6-NO\|NO-" 150
+grep -q VM6-OK "$WORK/vm6.log" || { wait_guest vm6; fail "the guest's NAT66 checks failed"; }
 grep -q "VM-ADDR6 $VM6/64" "$WORK/vm6.log" || fail "vm6 did not configure $VM6: $(grep VM-ADDR6 "$WORK/vm6.log")"
 grep -q "default via fe80::" "$WORK/vm6.log" || fail "vm6's default route is not via vsw's link-local address"
 log "vm6: SLAAC $VM6 and a default route from vsw's RA; pinged the gateway and 2001:db8:100::7, HTTP over IPv6 and IPv4"
@@ -127,5 +134,10 @@ fi
 after=$(port_counter uplink:wan drops.nat_no_session)
 [ "$after" -gt "$before" ] || fail "unsolicited IPv6 inbound not counted (nat_no_session $before -> $after)"
 in_host ping -6 -c 2 -W 2 2001:db8:1::10 > /dev/null || fail "vsw does not answer ping on its address6"
+page=$(in_host curl -s -g -m 10 "http://[2001:db8:1::10]:8080/") || fail "the IPv6 port forward failed"
+[ "$page" = hello-from-nat66-guest ] || fail "the IPv6 port forward gave '$page'"
+vswctl sessions natnet6 | grep -q "\[$VM6\]:80 .*\[2001:db8:1::10\]:8080 .* yes\|\[$VM6\]:80 .*\[2001:db8:1::10\]:8080" \
+    || { vswctl sessions; fail "no session of the IPv6 forward"; }
+log "the namespace reached vm6's page through the IPv6 port forward [2001:db8:1::10]:8080"
 log "unsolicited IPv6 inbound dropped and counted ($before -> $after); vsw answers ping on address6"
 log "PASS"
