@@ -106,6 +106,13 @@ nlohmann::json Switch::show() const {
                 fwd.push_back({{"name", f.name}, {"proto", f.proto == 6 ? "tcp" : "udp"},
                                {"host_ip", f.host_ip ? f.host_ip->to_string() : ""}, {"host_port", f.host_port},
                                {"guest_ip", f.guest_ip.to_string()}, {"guest_port", f.guest_port}});
+            auto up = uplinks_.find(nat.uplink);
+            for (const PortForward6& f : nat.port_forwards6)
+                fwd.push_back({{"name", f.name}, {"proto", f.proto == 6 ? "tcp" : "udp"},
+                               {"host_ip", up != uplinks_.end() && up->second.cfg.address6
+                                               ? "[" + up->second.cfg.address6->to_string() + "]" : ""},
+                               {"host_port", f.host_port}, {"guest_ip", "[" + f.guest_ip.to_string() + "]"},
+                               {"guest_port", f.guest_port}});
             j["nat"] = {{"gateway", nat.gateway.to_string()}, {"dns", nat.dns ? nat.dns->to_string() : ""},
                         {"uplink", nat.uplink}, {"max_sessions", nat.max_sessions}, {"port_forwards", fwd},
                         {"host_loopback", nat.host_loopback ? nat.host_alias.to_string() : ""},
