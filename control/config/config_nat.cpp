@@ -228,9 +228,6 @@ void Loader::uplink_ipv6(const std::vector<Field>& fields, UplinkConfig& up,
                       " is not supported (use /16 to /126)");
     if (a->is_link_local() || a->is_multicast() || *a == prefix->network)
         fail(*a6, text + " is not a unicast host address (not link-local, multicast or the prefix itself)");
-    if (up.device.rfind("net_af_xdp", 0) == 0)
-        fail_key(*a6, "address6 on an AF_XDP uplink is not supported yet: vsw's XDP program steers only IPv4 "
-                      "to vsw (use a kernel uplink for IPv6)");
     for (const auto& [name, other] : earlier)
         if (other.address6 == *a)
             fail(*a6, "address6 " + a->to_string() + " is already used by uplink '" + name + "'");

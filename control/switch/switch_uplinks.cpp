@@ -113,10 +113,14 @@ void Switch::remove_uplink(UplinkState& uplink) {
 void Switch::update_xdp_steering() {
     for (auto& [name, up] : uplinks_) {
         if (!up.xdp) continue;
-        XdpSteeringConfig c{up.cfg.address, up.cfg.port_first, up.cfg.port_last, {}};
+        XdpSteeringConfig c{up.cfg.address, up.cfg.address6, up.cfg.port_first, up.cfg.port_last, {}};
         for (const auto& [nname, n] : networks_)
             if (n.cfg.nat && n.cfg.nat->uplink == name)
                 for (const PortForward& pf : n.cfg.nat->port_forwards)
+                    c.forwarded.emplace_back(pf.proto, pf.host_port);
+        for (const auto& [nname, n] : networks_)
+            if (n.cfg.nat && n.cfg.nat->uplink == name)
+                for (const PortForward6& pf : n.cfg.nat->port_forwards6)
                     c.forwarded.emplace_back(pf.proto, pf.host_port);
         if (auto ok = up.xdp->configure(c); !ok)
             spdlog::error("uplink {}: XDP steering: {}", name, ok.error());

@@ -134,6 +134,8 @@ tl::expected<void, std::string> XdpSteering::configure(const XdpSteeringConfig& 
         return tl::unexpected(fmt::format("XDP program {}: writing vsw_fwd_ports: {}", prog_id_, err(rc)));
     vsw_xdp_config c{};
     c.address = cfg.address.to_be();
+    c.has_address6 = cfg.address6.has_value();
+    if (cfg.address6) std::memcpy(c.address6, cfg.address6->bytes.data(), 16);
     c.port_first = cfg.port_first;
     c.port_last = cfg.port_last;
     c.enabled = 1;

@@ -42,6 +42,7 @@ private:
 
 struct XdpSteeringConfig {
     Ipv4 address;                  // vsw's uplink address
+    std::optional<Ipv6> address6;  // and its IPv6 one (NAT66)
     uint16_t port_first = 1024;    // masquerade range, inclusive
     uint16_t port_last = 65535;
     std::vector<std::pair<uint8_t, uint16_t>> forwarded;  // (6 tcp | 17 udp, host port)

@@ -15,11 +15,35 @@
 # address6 is dropped and counted; vswctl sessions lists the IPv6 sessions.
 source "$(dirname "$0")/lib.sh"
 
+# UPLINK_KIND=kernel: a TAP that vswd makes and moves into the namespace
+# (its side gets gateway6). UPLINK_KIND=afxdp: a veth pair driven through
+# AF_XDP, vsw's XDP program steering address6's traffic to vsw.
+UPLINK_KIND=${UPLINK_KIND:-kernel}
 UPLINK_IF="vsn${UID_}"
+VETH_VSW="vsx${UID_}"
+if [ "$UPLINK_KIND" = afxdp ]; then
+    ip link add "$VETH_VSW" type veth peer name "$UPLINK_IF"
+    CLEANUP_LINKS+=("$VETH_VSW")
+    ip link set "$UPLINK_IF" netns "$NETNS"
+    in_host ip addr add 203.0.113.1/24 dev "$UPLINK_IF"
+    in_host ip -6 addr add 2001:db8:1::1/64 dev "$UPLINK_IF" nodad
+    in_host ip link set "$UPLINK_IF" up
+    in_host ethtool -K "$UPLINK_IF" tx off > /dev/null  # complete checksums: AF_XDP frames carry no offload state
+    ip link set "$VETH_VSW" up
+fi
+uplink_yaml() {
+    if [ "$UPLINK_KIND" = afxdp ]; then
+        echo "    device: \"net_af_xdp0,iface=$VETH_VSW\""
+        echo "    gateway: 203.0.113.1"
+        echo "    host_link: false"
+    else
+        echo "    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}"
+    fi
+}
 { switch_yaml; cat <<YAML
 uplinks:
   wan:
-    kernel: {name: $UPLINK_IF, address: 203.0.113.1, netns: $NETNS}
+$(uplink_yaml)
     address: 203.0.113.10/24
     address6: 2001:db8:1::10/64
     gateway6: 2001:db8:1::1
@@ -77,7 +101,7 @@ grep -q "NAT66 gateway6 fd17:625c:f037:2::1 dns6 fd17:625c:f037:2::3" "$WORK/sho
     || fail "vswctl show lacks the network's NAT66 addresses"
 grep -q "wan: IPv6 2001:db8:1::10/64 gateway6 2001:db8:1::1 (" "$WORK/show.txt" || fail "vswctl show lacks the uplink's IPv6"
 in_host ip -6 addr show dev "$UPLINK_IF" | grep -q "inet6 2001:db8:1::1/64" \
-    || fail "the uplink's host side has not gateway6: $(in_host ip -6 addr show dev "$UPLINK_IF")"
+    || fail "the uplink's other side has not gateway6: $(in_host ip -6 addr show dev "$UPLINK_IF")"
 
 VM6=fd17:625c:f037:2:5054:ff:fe00:701
 cat > "$WORK/vm6.sh" <<'G'
@@ -140,4 +164,10 @@ vswctl sessions natnet6 | grep -q "\[$VM6\]:80 .*\[2001:db8:1::10\]:8080 .* yes\
     || { vswctl sessions; fail "no session of the IPv6 forward"; }
 log "the namespace reached vm6's page through the IPv6 port forward [2001:db8:1::10]:8080"
 log "unsolicited IPv6 inbound dropped and counted ($before -> $after); vsw answers ping on address6"
+if [ "$UPLINK_KIND" = afxdp ]; then
+    redirected=$(vswctl --json stats | json_get "d['data']['xdp']['wan']['redirected']")
+    [ "$(vswctl --json stats | json_get "d['data']['xdp']['wan']['redirect_failed']")" = 0 ] \
+        || fail "XDP found no AF_XDP socket for some of vsw's frames"
+    log "all of it through vsw's XDP program on $VETH_VSW ($redirected frames steered to vsw)"
+fi
 log "PASS"

@@ -431,9 +431,6 @@ std::vector<BadCase> nat_bad_cases() {
         {"Address6WithoutPrefix", "uplinks:\n  wan: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
          "address6: \"2001:db8::10\", gateway6: \"2001:db8::1\"}\n", 2, 79, "uplinks.wan.address6",
          "2001:db8::10 has no prefix length (write it like 2001:db8::10/64)"},
-        {"Address6OnAfXdp", "uplinks:\n  wan: {device: net_af_xdp0, address: 203.0.113.10/24, gateway: 203.0.113.1, "
-         "address6: \"2001:db8::10/64\", gateway6: \"2001:db8::1\"}\n", 2, 78, "uplinks.wan.address6",
-         "address6 on an AF_XDP uplink is not supported yet"},
         {"Forward6OutsideSubnet6", natnet6("      - {name: w, proto: tcp, host_port: 80, guest_ip: \"fd00::5\", guest_port: 80}\n"),
          12, 56, "networks.n.port_forwards[0].guest_ip", "guest_ip fd00::5 is not a guest's address in subnet6"},
         {"Forward6OnTheGateway", natnet6("      - {name: w, proto: tcp, host_port: 80, guest_ip: \"fd17:625c:f037:2::1\", guest_port: 80}\n"),

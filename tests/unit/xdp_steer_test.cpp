@@ -121,3 +121,57 @@ TEST_F(XdpSteer, ForwardBitmapEdges) {
 }
 
 }  // namespace
+
+namespace {
+
+// An IPv6 frame to `dst` with next header `next` and `l4` after the header.
+Bytes ipv6(const uint8_t* dst, uint8_t next, const Bytes& l4) {
+    Bytes f = eth(0x86dd);
+    const Bytes hdr = {0x60, 0, 0, 0, 0, static_cast<uint8_t>(l4.size()), next, 64};
+    f.insert(f.end(), hdr.begin(), hdr.end());
+    const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
+    f.insert(f.end(), src, src + 16);
+    f.insert(f.end(), dst, dst + 16);
+    f.insert(f.end(), l4.begin(), l4.end());
+    return f;
+}
+
+const uint8_t kUplink6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+const uint8_t kHost6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02};
+const uint8_t kSolicited6[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x10};
+
+Bytes ports(uint16_t dst_port) { return Bytes{0x9c, 0x40, static_cast<uint8_t>(dst_port >> 8), static_cast<uint8_t>(dst_port), 0, 0, 0, 0}; }
+Bytes solicitation(const uint8_t* target) {
+    Bytes l4(24, 0);
+    l4[0] = 135;
+    std::copy(target, target + 16, l4.begin() + 8);
+    return l4;
+}
+
+}  // namespace
+
+TEST_F(XdpSteer, Ipv6ForTheUplinksAddress6) {
+    cfg.has_address6 = 1;
+    std::memcpy(cfg.address6, kUplink6, 16);
+    const std::vector<Case> cases = {
+        {"neighbour solicitation for address6", ipv6(kSolicited6, 58, solicitation(kUplink6)), VSW_XDP_ICMP},
+        {"neighbour solicitation for the host", ipv6(kSolicited6, 58, solicitation(kHost6)), VSW_XDP_PASS},
+        {"ICMPv6 to address6 (echo, errors, advertisements)", ipv6(kUplink6, 58, Bytes(8, 0)), VSW_XDP_ICMP},
+        {"ICMPv6 to the host", ipv6(kHost6, 58, Bytes(8, 0)), VSW_XDP_PASS},
+        {"TCP to a masquerade port", ipv6(kUplink6, 6, ports(20000)), VSW_XDP_MASQ_PORT},
+        {"UDP to a forwarded port", ipv6(kUplink6, 17, ports(5353)), VSW_XDP_FWD_PORT},
+        {"TCP to address6 port 22", ipv6(kUplink6, 6, ports(22)), VSW_XDP_PASS},
+        {"TCP to the host in the range", ipv6(kHost6, 6, ports(20000)), VSW_XDP_PASS},
+        {"fragment to address6", ipv6(kUplink6, 44, Bytes(8, 0)), VSW_XDP_FRAGMENT},
+        {"hop-by-hop to address6", ipv6(kUplink6, 0, Bytes(8, 0)), VSW_XDP_PASS},
+        {"ports cut short", truncated(ipv6(kUplink6, 6, ports(20000)), 14 + 40 + 3), VSW_XDP_PASS},
+        {"solicitation cut before its target's end", truncated(ipv6(kSolicited6, 58, solicitation(kUplink6)), 14 + 40 + 23),
+         VSW_XDP_PASS},
+        {"IPv6 header cut short", truncated(ipv6(kUplink6, 58, Bytes(8, 0)), 14 + 39), VSW_XDP_PASS},
+    };
+    for (const Case& c : cases) EXPECT_EQ(steer(c.frame), c.expected) << c.name;
+    // Without an address6, all IPv6 is the kernel's.
+    cfg.has_address6 = 0;
+    EXPECT_EQ(steer(ipv6(kUplink6, 6, ports(20000))), VSW_XDP_PASS);
+    EXPECT_EQ(steer(ipv6(kSolicited6, 58, solicitation(kUplink6))), VSW_XDP_PASS);
+}
