@@ -160,4 +160,27 @@ std::optional<std::vector<uint8_t>> make_icmp6_echo_reply(std::span<const uint8_
     return out;
 }
 
+std::optional<std::vector<uint8_t>> make_icmp6_time_exceeded(std::span<const uint8_t> frame, const Mac& mac,
+                                                             const Ipv6& from) {
+    if (frame.size() < kEtherHdrLen + kIpv6HdrLen || load_be16(frame.data() + 12) != kEtherTypeIpv6 ||
+        std::memcmp(frame.data(), mac.bytes.data(), 6) != 0)
+        return std::nullopt;
+    const uint8_t* ip = frame.data() + kEtherHdrLen;
+    if ((ip[0] >> 4) != 6 || ip[7] > 1 || ip[24] == 0xff) return std::nullopt;
+    const Ipv6 src = ipv6_at(ip + 8);
+    if (src == Ipv6{} || src.is_multicast()) return std::nullopt;
+    // Never about an ICMPv6 error (types below 128).
+    if (ip[6] == kNextHeaderIcmpv6 && frame.size() > kEtherHdrLen + kIpv6HdrLen && ip[kIpv6HdrLen] < 128)
+        return std::nullopt;
+    const size_t packet = std::min<size_t>(frame.size() - kEtherHdrLen, kIpv6HdrLen + load_be16(ip + 4));
+    const size_t quoted = std::min<size_t>(packet, 1280 - kIpv6HdrLen - 8);
+    auto out = icmp6_frame(mac_at(frame.data() + 6), mac, from, src, 8 + quoted, 64);
+    uint8_t* icmp = icmp6_message(out);
+    icmp[0] = 3;  // time exceeded
+    icmp[1] = 0;  // hop limit exceeded in transit
+    std::memcpy(icmp + 8, ip, quoted);
+    finish_icmp6(out);
+    return out;
+}
+
 }  // namespace vsw

@@ -48,4 +48,12 @@ std::optional<NeighborAdvert> neighbor_advert(std::span<const uint8_t> frame);
 std::optional<std::vector<uint8_t>> make_icmp6_echo_reply(std::span<const uint8_t> frame, const Mac& mac,
                                                           const Ipv6& own);
 
+// "Time exceeded in transit" (ICMPv6 3, code 0) from the gateway address
+// `from` (at `mac`) for a guest's packet whose hop limit ran out there:
+// what makes the gateway a hop in traceroute6. Only for a unicast packet
+// sent to `mac` with hop limit 0 or 1 that is not an ICMPv6 error itself;
+// it quotes as much of it as fits in the IPv6 minimum MTU (RFC 4443 3.3).
+std::optional<std::vector<uint8_t>> make_icmp6_time_exceeded(std::span<const uint8_t> frame, const Mac& mac,
+                                                             const Ipv6& from);
+
 }  // namespace vsw

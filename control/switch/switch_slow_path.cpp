@@ -177,6 +177,8 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
     }
     // A routed packet whose TTL ran out at the gateway (workers send those here).
     if (!reply && net->cfg.nat) reply = make_icmp_time_exceeded(frame, net->service_mac, net->cfg.nat->gateway);
+    if (!reply && net->cfg.nat && net->cfg.subnet6)
+        reply = make_icmp6_time_exceeded(frame, net->service_mac, net->cfg.subnet6->host(1));
     if (reply)
         inject(in_port, *reply);
     else

@@ -75,7 +75,10 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
         return;
     }
     if (v.hop_limit <= 1) {
-        exits_.drop(m, c.in_port, DropReason::ttl_exceeded);
+        // The gateway is a router hop: the control thread answers "time
+        // exceeded" (traceroute6). Counted; the probe creates no session.
+        ctr_.port[c.in_port].drops[static_cast<size_t>(DropReason::ttl_exceeded)].add(1);
+        exits_.to_slow_path(m, c.in_port);
         return;
     }
     const uint16_t remote_port = v.proto == nat::kProtoIcmp6 ? 0 : v.dst_port;

@@ -8,7 +8,8 @@
 #
 # The guest takes the network's default prefix fd17:625c:f037:2::/64 and its
 # default route from vsw's router advertisement, pings its gateway
-# (fd17:625c:f037:2::1) and the server over IPv6, resolves a name over IPv6
+# (fd17:625c:f037:2::1) and the server over IPv6, traceroute6 shows the
+# gateway as the first hop, it resolves a name over IPv6
 # at the network's DNS address fd17:625c:f037:2::3 (forwarded to resolver6),
 # and fetches both pages: IPv6 and IPv4 through the same NAT network. The server sees the uplink's
 # address6 (masquerade). An unsolicited IPv6 connection to the uplink's
@@ -117,6 +118,10 @@ ip -6 route show default
 [ -n "$(ip -6 route show default)" ] || { echo VM6-NO-DEFAULT-ROUTE; exit 1; }
 ping6 -c 2 -W 2 fd17:625c:f037:2::1 || { echo VM6-NO-GATEWAY6; exit 1; }
 ping6 -c 3 -W 2 2001:db8:100::7 || { echo VM6-NO-PING6-OUT; exit 1; }
+# The gateway is the first hop: it answers an expiring hop limit with "time exceeded".
+traceroute6 -n -q 1 -w 2 -m 3 2001:db8:100::7 2>&1 | tee /tmp/tr6.txt
+grep -q "^ 1  fd17:625c:f037:2::1 " /tmp/tr6.txt || { echo VM6-TRACEROUTE-NO-GATEWAY; exit 1; }
+grep -q "^ 2  2001:db8:100::7 " /tmp/tr6.txt || { echo VM6-TRACEROUTE-NO-TARGET; exit 1; }
 for i in 1 2 3; do
     wget -q -O - "http://[2001:db8:100::7]:8080/" | grep -q hello-over-nat66 || { echo VM6-NO-HTTP6; exit 1; }
 done

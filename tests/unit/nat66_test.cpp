@@ -329,6 +329,32 @@ TEST(NeighborDiscovery, EchoReplyForOwnAddressOnly) {
     EXPECT_FALSE(make_icmp6_echo_reply(req, kUplinkMac, Ipv6{kRemote})) << "not for that address";
 }
 
+TEST(NeighborDiscovery, TimeExceededQuotesTheProbe) {
+    const Ipv6 gw = *Ipv6::parse("fd17:625c:f037:2::1");
+    Bytes probe = frame6(kProtoUdp, kGuest, kRemote, udp(33434, 33435), 1);
+    fix_checksum(probe, 6);
+    auto te = make_icmp6_time_exceeded(probe, kServiceMac, gw);
+    ASSERT_TRUE(te);
+    EXPECT_EQ(reference_sum(*te), 0xffff);
+    EXPECT_EQ((*te)[54], 3);
+    EXPECT_EQ((*te)[55], 0);
+    EXPECT_EQ(std::memcmp(te->data(), kGuestMac.bytes.data(), 6), 0);
+    EXPECT_EQ(std::memcmp(te->data() + 14 + 8, gw.bytes.data(), 16), 0);
+    EXPECT_EQ(std::memcmp(te->data() + 14 + 24, kGuest.data(), 16), 0);
+    EXPECT_EQ(te->size(), 14u + 40 + 8 + (probe.size() - 14)) << "the whole probe quoted";
+    EXPECT_EQ(std::memcmp(te->data() + 62, probe.data() + 14, probe.size() - 14), 0);
+    // Not for a packet with hop limit left, nor about an ICMPv6 error, nor to another MAC.
+    EXPECT_FALSE(make_icmp6_time_exceeded(frame6(kProtoUdp, kGuest, kRemote, udp(1, 2), 2), kServiceMac, gw));
+    EXPECT_FALSE(make_icmp6_time_exceeded(frame6(kProtoIcmp6, kGuest, kRemote, echo(1, 0), 1), kServiceMac, gw));
+    EXPECT_FALSE(make_icmp6_time_exceeded(probe, kUplinkMac, gw));
+    // A big probe is cut to fit 1280 bytes.
+    Bytes big = frame6(kProtoUdp, kGuest, kRemote, udp(1, 2, 1400), 1);
+    auto cut = make_icmp6_time_exceeded(big, kServiceMac, gw);
+    ASSERT_TRUE(cut);
+    EXPECT_EQ(cut->size(), 14u + 1280);
+    EXPECT_EQ(reference_sum(*cut), 0xffff);
+}
+
 TEST(ClassifyFrame6, NatNetworkRoutesIpv6AndAnswersForItsOwnAddresses) {
     ServiceAddresses svc;
     svc.enabled = true;
