@@ -1,9 +1,9 @@
 // NAT66: a NAT network's guests' IPv6 masqueraded to the uplink's address6,
 // with the session table, caps, timeouts, port slices and worker ownership
 // of NAT44 (nat_stage.cpp), one packet at a time. Not translated (dropped
-// and counted): fragments, extension headers, ICMPv6 errors from guests,
-// hairpin to the uplink's own address6. ICMPv6 errors from outside are
-// translated; IPv6 port forwards (on address6) open sessions from outside.
+// and counted): fragments, extension headers, ICMPv6 errors from guests.
+// ICMPv6 errors from outside are translated; IPv6 port forwards (on
+// address6) open sessions from outside, and from inside (hairpin).
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -65,12 +65,15 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
         exits_.drop(m, c.in_port, reason_for6(parsed));
         return;
     }
-    // Only echo requests start ICMPv6 sessions; hairpin to our own address6 is not translated.
-    if ((v.proto == nat::kProtoIcmp6 && v.icmp_type != nat::kIcmp6EchoRequest) || v.dst_ip == up.address6) {
+    // Only echo requests start ICMPv6 sessions.
+    if (v.proto == nat::kProtoIcmp6 && v.icmp_type != nat::kIcmp6EchoRequest) {
         exits_.drop(m, c.in_port, DropReason::nat_unsupported);
         return;
     }
-    if (!up.gateway6_resolved) {
+    // Hairpin (a guest reaching address6: a port forward seen from inside)
+    // never leaves the switch, so it needs no next hop.
+    const bool hairpin = v.dst_ip == up.address6;
+    if (!hairpin && !up.gateway6_resolved) {
         exits_.drop(m, c.in_port, DropReason::uplink_unresolved);
         return;
     }
@@ -127,6 +130,12 @@ void NatStage::in2out_v6(const Ctx& c, uint16_t network, rte_mbuf* m) {
     complete_l4_checksum6(m, f, v);
     nat::rewrite_source6(f, v, up.address6, s->out.out_port);
     if (dns) nat::rewrite_destination6(f, v, nn.resolver6, v.dst_port);
+    if (hairpin) {
+        // The translated packet arrives "from outside" at once.
+        ctr_.nat_in2out.add(1);
+        out2in_v6(Ctx{topo, up.port, c.now_s, c.out}, nn.uplink, m);
+        return;
+    }
     std::memcpy(f, up.gateway6_mac.bytes.data(), 6);
     std::memcpy(f + 6, up.mac.bytes.data(), 6);
     ctr_.nat_in2out.add(1);

@@ -14,6 +14,7 @@
 # and fetches both pages: IPv6 and IPv4 through the same NAT network. The server sees the uplink's
 # address6 (masquerade). An unsolicited IPv6 connection to the uplink's
 # address6 is dropped and counted; vswctl sessions lists the IPv6 sessions.
+# A second guest, vm7, reaches vm6's page at address6 (hairpin).
 source "$(dirname "$0")/lib.sh"
 
 # UPLINK_KIND=kernel: a TAP that vswd makes and moves into the namespace
@@ -62,6 +63,7 @@ networks:
       - {name: web6, proto: tcp, host_port: 8080, guest_ip: "fd17:625c:f037:2:5054:ff:fe00:701", guest_port: 80}
 ports:
   vm6: {network: natnet6}
+  vm7: {network: natnet6}
 YAML
 } > "$CONFIG"
 
@@ -137,6 +139,20 @@ wget -q -O - http://198.51.100.7:8080/ | grep -q hello-over-nat44 || { echo VM6-
 echo VM6-OK
 sleep 120  # serving the IPv6 forward; the test stops the guest when it is done
 G
+# vm7 reaches vm6's page at the uplink's address6 (hairpin through the IPv6 forward).
+cat > "$WORK/vm7.sh" <<'G'
+for i in $(seq 40); do
+    [ -n "$(ip -6 route show default)" ] && ! ip -6 -o addr show dev eth0 scope global | grep -q tentative &&
+        [ -n "$(ip -6 -o addr show dev eth0 scope global)" ] && break
+    sleep 0.5
+done
+for i in $(seq 30); do
+    timeout 5 wget -q -O /tmp/page "http://[2001:db8:1::10]:8080/" && break; sleep 1
+done
+grep -q hello-from-nat66-guest /tmp/page || { echo VM7-NO-HAIRPIN6; exit 1; }
+echo VM7-OK
+G
+start_guest vm7 "$WORK/vm7.sh" "$WORK/run/vm7.sock,52:54:00:00:07:02,dhcp"
 start_guest vm6 "$WORK/vm6.sh" "$WORK/run/vm6.sock,52:54:00:00:07:01,dhcp"
 wait_for_line vm6 "VM6-OK\|VM6-NO\|NO-" 150
 grep -q VM6-OK "$WORK/vm6.log" || { wait_guest vm6; fail "the guest's NAT66 checks failed"; }
@@ -168,6 +184,8 @@ page=$(in_host curl -s -g -m 10 "http://[2001:db8:1::10]:8080/") || fail "the IP
 vswctl sessions natnet6 | grep -q "\[$VM6\]:80 .*\[2001:db8:1::10\]:8080 .* yes\|\[$VM6\]:80 .*\[2001:db8:1::10\]:8080" \
     || { vswctl sessions; fail "no session of the IPv6 forward"; }
 log "the namespace reached vm6's page through the IPv6 port forward [2001:db8:1::10]:8080"
+wait_guest vm7 || fail "vm7 could not reach vm6 at the uplink's address6 (hairpin)"
+log "vm7 reached vm6's page at [2001:db8:1::10]:8080 from inside (hairpin)"
 log "unsolicited IPv6 inbound dropped and counted ($before -> $after); vsw answers ping on address6"
 if [ "$UPLINK_KIND" = afxdp ]; then
     redirected=$(vswctl --json stats | json_get "d['data']['xdp']['wan']['redirected']")
