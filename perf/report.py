@@ -10,7 +10,7 @@ import json
 import statistics
 import sys
 
-SWITCH_ORDER = ["testpmd", "ovs", "vsw"]
+SWITCH_ORDER = ["testpmd", "ovs", "vsw", "vsw44"]  # vsw44: the nat66 scenario's NAT44 run
 SWITCH_NAME = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK NORMAL", "vsw": "vswd"}
 NAT_SWITCH_NAME = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK ct NAT", "vsw": "vswd NAT"}
 SIZE_ORDER = ["64", "512", "1518", "imix"]
@@ -237,6 +237,43 @@ def print_nat(rows, out, new):
         c = r.get("vsw_nat_counters")
         if c:
             print(f"  vswd NAT counters ({'new' if new else str(r['flows']) + ' flows'}, median): "
+                  + ", ".join(f"{k}={v:.0f}" for k, v in c.items() if v), file=out)
+
+
+def nat66_summary(recs):
+    """nat66 rows (testpmd, ovs, vsw = NAT66, vsw44 = NAT44 with IPv4 frames of
+    the same size): the nat summary plus vsw's NAT66 rate over its NAT44 one,
+    per rep."""
+    rows = nat_summary(recs)
+    by = {(r["switch"], r["rep"]): result(r) for r in recs}
+    per_rep = [by[("vsw", rep)]["rx_pps"] / by[("vsw44", rep)]["rx_pps"]
+               for rep in {r["rep"] for r in recs}
+               if by.get(("vsw", rep)) and by.get(("vsw44", rep)) and by[("vsw44", rep)]["rx_pps"] > 0]
+    for row in rows:
+        if row["switch"] == "vsw":
+            row["ratio_to_nat44"] = median(per_rep)
+    return rows
+
+
+def print_nat66(rows, out):
+    size = rows[0]["size"] if rows else "?"
+    print(f"\nNAT66 established sessions, 1000 flows, {size} B, bidirectional, one switch core "
+          "(vswd NAT44: IPv4 frames of the same size through the same vswd)", file=out)
+    hdr = (f"{'switch':<22} {'Mpps':>7} {'(min-max)':>15} {'cyc/pkt':>7} {'loss%':>6} {'/limit':>6} {'/OVS':>5} "
+           f"{'/NAT44':>6}  placement")
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    names = {"testpmd": "limit (testpmd io)", "ovs": "OVS-DPDK ct NAT66", "vsw": "vswd NAT66", "vsw44": "vswd NAT44"}
+    for r in rows:
+        rng = f"({fmt(r['mpps_min'], '.2f')}-{fmt(r['mpps_max'], '.2f')})" if r["mpps"] is not None else ""
+        print(f"{names.get(r['switch'], r['switch']):<22} {fmt(r['mpps'], '7.3f'):>7} {rng:>15} "
+              f"{fmt(r['cycles_per_packet'], '7.0f'):>7} {fmt(r['loss_pct'], '6.2f'):>6} "
+              f"{fmt(r['ratio_to_limit'], '6.2f'):>6} {fmt(r['ratio_to_ovs'], '5.2f'):>5} "
+              f"{fmt(r.get('ratio_to_nat44'), '6.2f'):>6}  {r['placement']}", file=out)
+    for r in rows:
+        c = r.get("vsw_nat_counters")
+        if c:
+            print(f"  {names.get(r['switch'], r['switch'])} counters (median): "
                   + ", ".join(f"{k}={v:.0f}" for k, v in c.items() if v), file=out)
 
 
@@ -468,6 +505,11 @@ def main():
         rows = nat_summary(nat_new)
         print_nat(rows, out, new=True)
         summary["nat_new"] = rows
+    nat66 = [r for r in recs if r["scenario"] == "nat66"]
+    if nat66:
+        rows = nat66_summary(nat66)
+        print_nat66(rows, out)
+        summary["nat66"] = rows
     if nat or nat_new:
         summary["nat_targets"] = nat_targets(summary.get("nat", []), summary.get("nat_new", []), out)
     if a.elapsed is not None:

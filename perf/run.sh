@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf/run.sh [l2] [l2_2q] [latency] [reload] [nat] [nat_new]   (default: all six)
+# perf/run.sh [l2] [l2_2q] [latency] [reload] [nat] [nat_new] [nat66]   (default: all seven)
 #
 # One command: installs what it needs, builds, runs the benchmarks, prints a
 # table and writes perf/results/<timestamp>.json (+ .png). See perf/README.md.
@@ -44,9 +44,9 @@ fi
 # table (4M): 1 s at up to ~4 M/s.
 NAT_NEW_DUR=${PERF_NAT_NEW_DURATION:-1}
 SCENARIOS=("$@")
-[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 l2_2q latency reload nat nat_new)
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 l2_2q latency reload nat nat_new nat66)
 for s in "${SCENARIOS[@]}"; do
-    case $s in l2|l2_2q|latency|reload|nat|nat_new) ;; *) echo "run.sh: unknown scenario '$s' (l2, l2_2q, latency, reload, nat, nat_new)" >&2; exit 2 ;; esac
+    case $s in l2|l2_2q|latency|reload|nat|nat_new|nat66) ;; *) echo "run.sh: unknown scenario '$s' (l2, l2_2q, latency, reload, nat, nat_new, nat66)" >&2; exit 2 ;; esac
 done
 
 log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -54,6 +54,8 @@ log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 # Progress: every measured run (a switch under one load) counts one of
 # RUN_N; the ETA is the mean time per run so far times the runs left.
 count_words() { echo $#; }
+# nat66 measures vsw twice, with IPv6 (vsw) and with IPv4 (vsw44) frames of the same size.
+nat66_switches() { local s; for s in $SWITCHES; do printf '%s ' "$s"; [[ $s == vsw ]] && printf 'vsw44 '; done; }
 RUN_K=0
 RUN_N=0
 for s in "${SCENARIOS[@]}"; do
@@ -65,6 +67,7 @@ for s in "${SCENARIOS[@]}"; do
         reload) RUN_N=$((RUN_N + 1)) ;;
         nat) RUN_N=$((RUN_N + REPS * $(count_words $NAT_FLOWS) * n_sw)) ;;
         nat_new) RUN_N=$((RUN_N + REPS * n_sw)) ;;
+        nat66) RUN_N=$((RUN_N + REPS * $(count_words $(nat66_switches)))) ;;
     esac
 done
 progress() {  # what: logs "run k of N ... ETA"
@@ -275,13 +278,20 @@ write_vsw_nat_config() {  # file max_sessions
     # vswd sizes its tables at start and refuses a memory_mb they do not fit
     # (4M sessions take about 860 MB; 2M fit the default 512).
     local mem=$((max > NAT_MAX_SESSIONS ? 1280 : 512))
+    [[ ${NAT66:-0} == 1 ]] && mem=640  # and the NAT66 tables (256k sessions)
+    # NAT66=1 (the nat66 scenario): the uplink has an IPv6 address too, and
+    # the network the default subnet6 fd17:625c:f037:2::/64.
+    local v6=""
+    [[ ${NAT66:-0} == 1 ]] && v6="
+    address6: 2001:db8:1::10/64
+    gateway6: 2001:db8:1::1"
     cat >"$f" <<EOF
 switch: {cores: [$VSW_CORES], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn, memory_mb: $mem}
 uplinks:
   wan:
     device: "net_vhost9,iface=$WORK/vsw/run/wan.sock"
     address: 203.0.113.10/24
-    gateway: 203.0.113.1
+    gateway: 203.0.113.1$v6
     ports: 1024-65535
     host_link: false   # the guests' way to the host is not measured here
 networks:
@@ -352,6 +362,16 @@ start_ovs() {  # [nat]
         { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
     SOCKS=("$OVS_DIR/run/p0" "$OVS_DIR/run/p1")
     wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+    if [[ $flows == nat66 ]]; then
+        # The same with IPv6 (the userspace conntrack does NAT66 too).
+        ovs_env ovs-ofctl del-flows br0 &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=1,ipv6,actions=ct(commit,zone=1,nat(src=[2001:db8:1::10]:1024-65535)),output:2" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=2,ipv6,ct_state=-trk,actions=ct(table=0,zone=1,nat)" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=10,in_port=2,ipv6,ct_state=+trk+est,ct_zone=1,actions=output:1" &&
+        ovs_env ovs-ofctl add-flow br0 "table=0,priority=0,actions=drop" ||
+            { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+        return 0
+    fi
     if [[ $flows == nat ]]; then
         # SNAT with the userspace conntrack (ovs-actions(7) "ct", "nat"), static
         # ports, no MAC learning: inside->outside commits (and translates) in
@@ -379,11 +399,13 @@ start_switch() {  # switch [l2|nat|nat_new]
     case ${2:-l2}/$1 in
         */testpmd) start_testpmd ;;
         l2/ovs) start_ovs ;;
+        nat66/ovs) start_ovs nat66 ;;
         */ovs) start_ovs nat ;;
         l2/vsw) start_vsw ;;
         l2/vsw-2q) QUEUES=2; start_vsw ;;
         nat/vsw) start_vsw_nat "$NAT_MAX_SESSIONS" ;;
         nat_new/vsw) start_vsw_nat "$NAT_NEW_MAX_SESSIONS" ;;
+        nat66/vsw|nat66/vsw44) NAT66=1 start_vsw_nat "$NAT_MAX_SESSIONS" ;;
     esac
 }
 stop_switch() {
@@ -674,6 +696,47 @@ scenario_nat_new() {
     log "scenario nat_new: reps=$REPS, ${NAT_NEW_DUR}s each, switches=($SWITCHES)"
     for ((rep = 1; rep <= REPS; rep++)); do
         for sw in $(rotate $((rep - 1))); do run_nat_new_one "$sw" "$rep"; done
+    done
+}
+
+# nat66: NAT66 with 1000 established sessions, as `nat` does it, with IPv6
+# frames of 86 bytes (the smallest that holds IPv6, UDP and vswgen's 18-byte
+# payload); side by side: the limit (testpmd io), OVS's userspace conntrack
+# with IPv6 NAT, and vsw's NAT44 with IPv4 frames of the same size ("vsw44",
+# the same vswd config) so that the two families compare directly.
+NAT66_SIZE=86
+run_nat66_one() {  # switch rep
+    local sw=$1 rep=$2 out=$WORK/gen-nat66-$1-$2.json ppb ppa stats=null family=(--ipv6)
+    progress "nat66 $sw (rep $rep)"
+    [[ $sw == vsw44 ]] && family=()
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    if start_switch "$sw" nat66; then
+        gen "$out" --mode throughput --size "$NAT66_SIZE" --flows 1000 --duration "$DUR" --warmup-rounds 2 \
+            --roles inside,reflect "${family[@]}" "${NAT_GEN_ARGS[@]}" || log "  $sw: generator failed"
+        [[ $sw == vsw* ]] && stats=$(vsw_stats)
+    else
+        log "  $sw: switch did not start"
+    fi
+    stop_switch
+    ppa=$(pingpong)
+    record nat66 "$sw" "$rep" "$NAT66_SIZE" 1000 "\"vsw_stats_after\":$stats," "$out" "$ppb" "$ppa"
+    python3 - "$out" "$sw" <<'EOF' >&2 || true
+import json, sys
+try:
+    g = json.load(open(sys.argv[1])); r = g["result"]
+    print(f"  {sys.argv[2]:8s} nat66 1000 flows: {r['rx_mpps']:7.3f} Mpps  loss {r['loss_pct']:.3f}%  "
+          f"untranslated {r.get('untranslated', '-')}")
+except Exception as e:
+    print(f"  {sys.argv[2]:8s} nat66: no result")
+EOF
+}
+scenario_nat66() {
+    local rep i
+    local -a s=($(nat66_switches))
+    log "scenario nat66: reps=$REPS 1000 flows $NAT66_SIZE B duration=${DUR}s switches=(${s[*]})"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for ((i = 0; i < ${#s[@]}; i++)); do run_nat66_one "${s[(i + rep - 1) % ${#s[@]}]}" "$rep"; done
     done
 }
 

@@ -99,10 +99,17 @@ inline void tx_port(Gen& g, TxState& t, uint32_t budget) {
                 std::memcpy(d, g.tmpl(t.port, f, g.size_class_of[si]), kHdrCopy > len ? len : kHdrCopy);
             }
             uint64_t seq = t.seq++;
-            std::memcpy(d + kPayloadOff + 2, &seq, 8);
-            std::memcpy(d + kPayloadOff + 10, &now, 8);
+            std::memcpy(d + g.payload_off + 2, &seq, 8);
+            std::memcpy(d + g.payload_off + 10, &now, 8);
             m->data_len = len;
             m->pkt_len = len;
+            if (g.opt.ipv6) {
+                // IPv6 has no "no checksum", and a conntrack (OVS's) drops a wrong one as invalid.
+                auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(d + RTE_ETHER_HDR_LEN);
+                auto* udp6 = reinterpret_cast<rte_udp_hdr*>(ip6 + 1);
+                udp6->dgram_cksum = 0;
+                udp6->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp6);
+            }
         }
         t.npend = want;
     }
@@ -141,6 +148,36 @@ inline bool arp_answer(Gen& g, uint16_t port, rte_mbuf* m) {
     return true;
 }
 
+// The same for IPv6 neighbour solicitations (NAT66 resolves its gateway6):
+// answered in place with an advertisement for the target from the port's MAC.
+inline bool ns_answer(Gen& g, uint16_t port, rte_mbuf* m) {
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    constexpr uint32_t kNs = RTE_ETHER_HDR_LEN + 40 + 24;
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) || m->data_len < kNs) return false;
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
+    uint8_t* icmp = d + RTE_ETHER_HDR_LEN + 40;
+    if (ip->proto != 58 || icmp[0] != 135) return false;
+    const rte_ether_addr me = g.role[port] == Role::Inside ? g.opt.src_mac : g.port_mac[port];
+    eth->dst_addr = eth->src_addr;
+    eth->src_addr = me;
+    std::memcpy(ip->dst_addr, ip->src_addr, 16);
+    std::memcpy(ip->src_addr, icmp + 8, 16);  // from the target
+    icmp[0] = 136;
+    icmp[2] = icmp[3] = 0;
+    icmp[4] = 0x60;  // solicited, override
+    icmp[24] = 2;    // target link-layer address option
+    icmp[25] = 1;
+    std::memcpy(icmp + 26, me.addr_bytes, 6);
+    ip->payload_len = rte_cpu_to_be_16(32);
+    m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN + 40 + 32;
+    const uint16_t sum = rte_ipv6_udptcp_cksum(ip, icmp);
+    std::memcpy(icmp + 2, &sum, 2);
+    if (rte_eth_tx_burst(port, 0, &m, 1) == 1) ++g.tx[port].arp_replies;
+    else rte_pktmbuf_free(m);
+    return true;
+}
+
 // Sends back what the reflect role holds; keeps what the ring refused.
 inline void reflect_flush(TxState& t) {
     if (t.nrpend == 0) return;
@@ -162,9 +199,31 @@ inline void reflect(Gen& g, uint16_t port, rte_mbuf* m) {
     if (t.nrpend == TxState::kReflectPend) { ++t.reflect_dropped; rte_pktmbuf_free(m); return; }
     uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
     auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    std::swap(eth->src_addr, eth->dst_addr);
+    if (g.opt.ipv6) {
+        auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
+        auto* udp6 = reinterpret_cast<rte_udp_hdr*>(ip6 + 1);
+        if (std::memcmp(ip6->src_addr, kInside6, 8) == 0) ++t.untranslated;
+        uint8_t a[16];
+        std::memcpy(a, ip6->src_addr, 16);  // checksum unchanged by a swap
+        std::memcpy(ip6->src_addr, ip6->dst_addr, 16);
+        std::memcpy(ip6->dst_addr, a, 16);
+        const rte_be16_t sp = udp6->src_port;  // packed: no std::swap
+        udp6->src_port = udp6->dst_port;
+        udp6->dst_port = sp;
+        // The magic changes: the checksum follows (RFC 1624), the swaps left it as it was.
+        uint16_t old_magic, magic = kMagic | port;
+        std::memcpy(&old_magic, d + g.payload_off, 2);
+        std::memcpy(d + g.payload_off, &magic, 2);
+        uint32_t sum = uint16_t(~udp6->dgram_cksum) + uint32_t(uint16_t(~old_magic)) + magic;
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        udp6->dgram_cksum = uint16_t(~sum);
+        t.rpend[t.nrpend++] = m;
+        return;
+    }
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    std::swap(eth->src_addr, eth->dst_addr);
     // proof that the switch translated (the limit does not: all of its frames count)
     if (rte_be_to_cpu_32(ip->src_addr) - g.opt.src_ip < g.sockets) ++t.untranslated;
     const rte_be32_t a = ip->src_addr;      // checksum unchanged by a swap
@@ -175,7 +234,7 @@ inline void reflect(Gen& g, uint16_t port, rte_mbuf* m) {
     udp->dst_port = sp;
     udp->dgram_cksum = 0;
     uint16_t magic = kMagic | port;
-    std::memcpy(d + kPayloadOff, &magic, 2);
+    std::memcpy(d + g.payload_off, &magic, 2);
     t.rpend[t.nrpend++] = m;
 }
 
@@ -188,21 +247,21 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
     for (uint16_t q = 1; q < g.opt.queues && n < kBurst; ++q)
         n = static_cast<uint16_t>(n + rte_eth_rx_burst(port, q, m + n, static_cast<uint16_t>(kBurst - n)));
     if (n == 0) return 0;
-    for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + kPayloadOff);
+    for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(m[i], char*) + g.payload_off);
     uint64_t now = rte_rdtsc();
     uint16_t nfree = 0;
     for (uint16_t i = 0; i < n; ++i) {
         const uint8_t* d = rte_pktmbuf_mtod(m[i], const uint8_t*);
         uint16_t magic;
-        if (role != Role::L2 && arp_answer(g, port, m[i])) continue;
-        if (m[i]->data_len < kPayloadOff + 18) { ++g.foreign; m[nfree++] = m[i]; continue; }
-        std::memcpy(&magic, d + kPayloadOff, 2);
+        if (role != Role::L2 && (arp_answer(g, port, m[i]) || ns_answer(g, port, m[i]))) continue;
+        if (m[i]->data_len < g.payload_off + 18) { ++g.foreign; m[nfree++] = m[i]; continue; }
+        std::memcpy(&magic, d + g.payload_off, 2);
         if ((magic & 0xff00) != kMagic || (magic & 0xff) >= g.nports) { ++g.foreign; m[nfree++] = m[i]; continue; }
         if (measure) {
             RxFrom& f = g.from[magic & 0xff];
             uint64_t seq, ts;
-            std::memcpy(&seq, d + kPayloadOff + 2, 8);
-            std::memcpy(&ts, d + kPayloadOff + 10, 8);
+            std::memcpy(&seq, d + g.payload_off + 2, 8);
+            std::memcpy(&ts, d + g.payload_off + 10, 8);
             ++f.rx;
             f.bytes += m[i]->pkt_len + RTE_ETHER_CRC_LEN;
             if (f.any && seq <= f.max_seq) ++f.out_of_order;
@@ -213,7 +272,7 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
         if (role == Role::Reflect) {
             reflect(g, port, m[i]);
         } else {
-            if (role == Role::Sink && measure) {
+            if (role == Role::Sink && measure && !g.opt.ipv6) {
                 const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
                 if (rte_be_to_cpu_32(ip->src_addr) - g.opt.src_ip < g.sockets) ++g.tx[port].untranslated;
             }

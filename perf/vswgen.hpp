@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "vswgen_histogram.hpp"
@@ -20,8 +21,9 @@ namespace vswgen {
 constexpr uint16_t kBurst = 32;
 constexpr uint16_t kMaxPorts = 16;
 constexpr uint16_t kMagic = 0xB500;  // | tx port id (low byte)
-constexpr size_t kPayloadOff = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);  // 42
-constexpr size_t kHdrCopy = 64;      // bytes copied from the per-flow template
+constexpr size_t kPayloadOff4 = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);  // 42
+constexpr size_t kPayloadOff6 = RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr);  // 62
+constexpr size_t kHdrCopy = 64;      // bytes copied from the per-flow template (IPv6: headers and magic)
 
 enum class Role : uint8_t { L2, Inside, Reflect, Sink };
 
@@ -71,6 +73,7 @@ struct Gen {
     bool nat = false;                       // any role other than l2
     uint32_t tmpl_flows = 0;                // flows with a template (1 in NAT mode: headers are patched)
     uint32_t sockets = 1;
+    size_t payload_off = kPayloadOff4;      // where the magic is: after the UDP header (--ipv6: kPayloadOff6)
     rte_ether_addr port_mac[kMaxPorts];
     std::vector<uint64_t> warmup_sent;      // frames sent per port and warm-up round
 
@@ -79,11 +82,27 @@ struct Gen {
     }
 };
 
+// --ipv6: the inside prefix (fd17:625c:f037:2::/64) and the remotes' (2001:db8:100::/64).
+constexpr uint8_t kInside6[8] = {0xfd, 0x17, 0x62, 0x5c, 0xf0, 0x37, 0x00, 0x02};
+constexpr uint8_t kRemote6[8] = {0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, 0x00, 0x00};
+
 // NAT inside frames: patch the per-port template for flow f (see top comment).
 inline void nat_patch(const Gen& g, uint8_t* d, uint64_t f) {
+    uint64_t s = f % g.sockets, r = f / g.sockets;
+    if (g.opt.ipv6) {
+        // The low 32 bits of each address; the UDP checksum is not kept (no
+        // one checks it; NAT66 updates whatever is there incrementally).
+        auto* ip = reinterpret_cast<rte_ipv6_hdr*>(d + RTE_ETHER_HDR_LEN);
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+        const rte_be32_t src = rte_cpu_to_be_32(g.opt.src_ip + uint32_t(s));
+        const rte_be32_t dst = rte_cpu_to_be_32(g.opt.dst_ip + uint32_t(r & 0xffff));
+        std::memcpy(reinterpret_cast<uint8_t*>(ip) + 8 + 12, &src, 4);
+        std::memcpy(reinterpret_cast<uint8_t*>(ip) + 24 + 12, &dst, 4);
+        udp->dst_port = rte_cpu_to_be_16(uint16_t(g.opt.dst_port + (r >> 16)));
+        return;
+    }
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    uint64_t s = f % g.sockets, r = f / g.sockets;
     ip->src_addr = rte_cpu_to_be_32(g.opt.src_ip + uint32_t(s));
     ip->dst_addr = rte_cpu_to_be_32(g.opt.dst_ip + uint32_t(r & 0xffff));
     udp->dst_port = rte_cpu_to_be_16(uint16_t(g.opt.dst_port + (r >> 16)));

@@ -13,7 +13,8 @@ namespace {
                  "       [--rate PPS] [--duration S] [--unidir] [--queues N] [--trial S] [--loss-pct P]\n"
                  "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n"
                  "       [--roles l2|inside|reflect|sink,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
-                 "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n");
+                 "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n"
+                 "       [--ipv6]\n");
     std::exit(rc);
 }
 
@@ -60,6 +61,7 @@ Options parse_options(int argc, char** argv) {
         else if (a == "--dst-port") o.dst_port = uint16_t(std::strtoul(next().c_str(), nullptr, 10));
         else if (a == "--sockets") o.sockets = std::strtoul(next().c_str(), nullptr, 10);
         else if (a == "--new-flows") o.new_flows = true;
+        else if (a == "--ipv6") o.ipv6 = true;
         else if (a == "--arp-wait") o.arp_wait = std::strtod(next().c_str(), nullptr);
         else if (a == "--json") o.json_out = true;
         else if (a == "-h" || a == "--help") usage(0);

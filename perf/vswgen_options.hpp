@@ -35,6 +35,9 @@ struct Options {
     uint32_t dst_ip = (198u << 24) | (18u << 16) | 1;  // remote r: dst_ip + (r & 0xffff)
     uint16_t dst_port = 5000;                          //           dst_port + (r >> 16)
     bool new_flows = false;
+    // UDP/IPv6 instead of IPv4 (NAT66): inside sources fd17:625c:f037:2::<src_ip>,
+    // remotes 2001:db8:100::<dst_ip> (the IPv4 numbers as the low 32 bits).
+    bool ipv6 = false;
     double arp_wait = 0;       // s to wait for an ARP request on each reflect/sink port
 };
 
