@@ -148,6 +148,8 @@ private:
     // Fills nat.port_forwards and nat.port_forwards6 (the entries with IPv6 addresses).
     void port_forwards(const Field& f, const NetworkConfig& net, NatConfig& nat, const UplinkConfig& up,
                        const Config& config) const;
+    std::pair<std::string, uint8_t> forward_name_and_proto(const Field& item, const std::vector<Field>& fields,
+                                                           const NetworkConfig& net, const NatConfig& nat) const;
     PortForward6 port_forward6(const Field& item, const NetworkConfig& net, const NatConfig& nat,
                                const UplinkConfig& up, const Config& config) const;
     PortForward port_forward(const Field& item, const NetworkConfig& net, const NatConfig& nat,

@@ -452,24 +452,28 @@ void Loader::port_forwards(const Field& f, const NetworkConfig& net, NatConfig& 
     }
 }
 
+// A forward's name, unique among the network's IPv4 and IPv6 forwards, and its protocol.
+std::pair<std::string, uint8_t> Loader::forward_name_and_proto(const Field& item, const std::vector<Field>& fields,
+                                                               const NetworkConfig& net, const NatConfig& nat) const {
+    const Field& name_field = require(fields, item, "name");
+    const std::string name = scalar(name_field);
+    if (!valid_name(name, "_.-") || name.size() > 32)
+        fail(name_field, "'" + name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
+    auto same = [&](const auto& other) { return other.name == name; };
+    if (std::any_of(nat.port_forwards.begin(), nat.port_forwards.end(), same) ||
+        std::any_of(nat.port_forwards6.begin(), nat.port_forwards6.end(), same))
+        fail(name_field, "port forward name '" + name + "' is already used in network '" + net.name + "'");
+    static constexpr uint8_t protos[] = {6, 17};
+    return {name, protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})]};
+}
+
 // An IPv6 forward: address6:host_port to a guest's address in subnet6.
 PortForward6 Loader::port_forward6(const Field& item, const NetworkConfig& net, const NatConfig& nat,
                                    const UplinkConfig& up, const Config& config) const {
     std::vector<Field> fields =
         map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
     PortForward6 pf;
-    const Field& name = require(fields, item, "name");
-    pf.name = scalar(name);
-    if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
-        fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
-    auto taken = [&](const std::string& n) {
-        return std::any_of(nat.port_forwards.begin(), nat.port_forwards.end(), [&](auto& o) { return o.name == n; }) ||
-               std::any_of(nat.port_forwards6.begin(), nat.port_forwards6.end(), [&](auto& o) { return o.name == n; });
-    };
-    if (taken(pf.name))
-        fail(name, "port forward name '" + pf.name + "' is already used in network '" + net.name + "'");
-    static constexpr uint8_t protos[] = {6, 17};
-    pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
+    std::tie(pf.name, pf.proto) = forward_name_and_proto(item, fields, net, nat);
     if (!up.address6 || !net.subnet6)
         fail_key(item, "an IPv6 port forward needs NAT66: uplink '" + up.name + "' has no address6" +
                            (up.address6 ? " and the network has subnet6: false" : ""));
@@ -509,17 +513,7 @@ PortForward Loader::port_forward(const Field& item, const NetworkConfig& net, co
     std::vector<Field> fields =
         map_fields(item, {"name", "proto", "host_ip", "host_port", "guest_ip", "guest_port"});
     PortForward pf;
-    const Field& name = require(fields, item, "name");
-    pf.name = scalar(name);
-    if (!valid_name(pf.name, "_.-") || pf.name.size() > 32)
-        fail(name, "'" + pf.name + "' is not a valid port forward name (1..32 of A-Z a-z 0-9 _ . -)");
-    for (const PortForward& other : out)
-        if (other.name == pf.name)
-            fail(name, "port forward name '" + pf.name + "' is already used in network '" +
-                           net.name + "'");
-
-    static constexpr uint8_t protos[] = {6, 17};
-    pf.proto = protos[choice(require(fields, item, "proto"), "a protocol", {"tcp", "udp"})];
+    std::tie(pf.name, pf.proto) = forward_name_and_proto(item, fields, net, nat);
     if (const Field* host_ip = find(fields, "host_ip")) {
         pf.host_ip = ipv4(*host_ip);
         // 127.0.0.1: the host's own loopback, as VBoxManage forwards it (see

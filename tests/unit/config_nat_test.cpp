@@ -439,6 +439,10 @@ std::vector<BadCase> nat_bad_cases() {
          12, 40, "networks.n.port_forwards[0].host_ip", "is not the address6 2001:db8:1::10 of uplink 'wan'"},
         {"Forward6WithoutAddress6", natnet("    port_forwards:\n      - {name: w, proto: tcp, host_port: 80, guest_ip: \"fd17::5\", guest_port: 80}\n"),
          13, 9, "networks.n.port_forwards[0]", "an IPv6 port forward needs NAT66: uplink 'wan' has no address6"},
+        {"ForwardNameUsedByAnIpv6One",
+         natnet6("      - {name: w, proto: tcp, host_port: 80, guest_ip: \"fd17:625c:f037:2::5\", guest_port: 80}\n"
+                 "      - {name: w, proto: tcp, host_port: 81, guest_ip: 10.0.2.15, guest_port: 80}\n"),
+         13, 16, "networks.n.port_forwards[1].name", "port forward name 'w' is already used in network 'n'"},
         {"Forward6Twice", natnet6("      - {name: w, proto: tcp, host_port: 80, guest_ip: \"fd17:625c:f037:2::5\", guest_port: 80}\n"
                                  "      - {name: x, proto: tcp, host_port: 80, guest_ip: \"fd17:625c:f037:2::6\", guest_port: 80}\n"),
          13, 42, "networks.n.port_forwards[1].host_port", "host_port 80/tcp is already forwarded by n.w"},

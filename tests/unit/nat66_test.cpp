@@ -13,6 +13,7 @@
 #include "nat/l4v6.hpp"
 #include "nat/nat_table.hpp"
 #include "eal_test_main.hpp"
+#include "ipv6_reference_sum.hpp"
 
 using namespace vsw;
 using namespace vsw::nat;
@@ -43,18 +44,8 @@ Bytes frame6(uint8_t next, const Ipv6Bytes& src, const Ipv6Bytes& dst, const Byt
     return f;
 }
 
-// The one's complement sum over the pseudo-header and the upper-layer
-// message, its checksum field included: 0xffff when the checksum is right.
-uint16_t reference_sum(const Bytes& f) {
-    const size_t ip = 14, l4 = ip + 40;
-    const size_t len = be16(f, ip + 4);
-    uint32_t sum = 0;
-    for (size_t i = ip + 8; i < ip + 40; i += 2) sum += be16(f, i);
-    sum += static_cast<uint32_t>(len >> 16) + (len & 0xffff) + f[ip + 6];
-    for (size_t i = 0; i < len; i += 2) sum += i + 1 < len ? be16(f, l4 + i) : f[l4 + i] << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
+// 0xffff when the checksum is right (RFC 8200 8.1, computed plainly).
+uint16_t reference_sum(const Bytes& f) { return test::ipv6_reference_sum(f); }
 
 // Sets the L4 checksum (at `at` from the L4 start) so that the reference sum is right.
 void fix_checksum(Bytes& f, size_t at) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../../control/services/router_advert.hpp"
+#include "ipv6_reference_sum.hpp"
 
 using namespace vsw;
 
@@ -20,19 +21,8 @@ uint32_t be32(const std::vector<uint8_t>& f, size_t at) {
     return static_cast<uint32_t>(be16(f, at)) << 16 | be16(f, at + 2);
 }
 
-// RFC 8200 8.1: the one's complement sum of source, destination, upper-layer
-// length, next header and the ICMPv6 message (its checksum field included):
-// 0xffff when the checksum is right.
-uint16_t reference_sum(const std::vector<uint8_t>& f) {
-    const size_t ip = 14, icmp = ip + 40;
-    const size_t len = be16(f, ip + 4);
-    uint32_t sum = 0;
-    for (size_t i = ip + 8; i < ip + 40; i += 2) sum += be16(f, i);
-    sum += static_cast<uint32_t>(len >> 16) + (len & 0xffff) + f[ip + 6];
-    for (size_t i = 0; i < len; i += 2) sum += i + 1 < len ? be16(f, icmp + i) : f[icmp + i] << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
+// RFC 8200 8.1, computed here: 0xffff when the checksum is right.
+uint16_t reference_sum(const std::vector<uint8_t>& f) { return test::ipv6_reference_sum(f); }
 
 }  // namespace
 
