@@ -5,6 +5,8 @@
 //   1: host-only network with DHCP (server 192.168.56.100)
 //   2: NAT network, routed, DHCP, gateway 10.0.2.2 and dns 10.0.2.3
 //   3: NAT network, routed, no DHCP, no dns address
+//   4: host-only network with DHCP and subnet6 (router advertisements)
+//   5: NAT network with NAT66: IPv6 routed, gateway6 and dns6 answered
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -24,7 +26,7 @@ uint32_t ip_be(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 
 ServiceAddresses variant(uint8_t which) {
     ServiceAddresses s;
-    switch (which % 5) {
+    switch (which % 6) {
         case 0:
             break;
         case 1:
@@ -54,6 +56,21 @@ ServiceAddresses variant(uint8_t which) {
             s.router_adverts = true;
             s.mac = kSvcMac;
             s.ips_be[s.n_ips++] = ip_be(192, 168, 56, 100);
+            s.link_local6 = Ipv6::link_local_of(kSvcMac).bytes;
+            s.gateway6 = s.link_local6;
+            break;
+        case 5:  // NAT with NAT66 (subnet6 and the DNS address over IPv6)
+            s.enabled = true;
+            s.dhcp = true;
+            s.routed = true;
+            s.router_adverts = true;
+            s.routed6 = true;
+            s.mac = kSvcMac;
+            s.ips_be[s.n_ips++] = ip_be(10, 0, 2, 2);
+            s.link_local6 = Ipv6::link_local_of(kSvcMac).bytes;
+            s.gateway6 = Ipv6::parse("fd17:625c:f037:2::1")->bytes;
+            s.has_dns6 = true;
+            s.dns6 = Ipv6::parse("fd17:625c:f037:2::3")->bytes;
             break;
     }
     return s;
@@ -77,9 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c == FrameClass::bad_src) return 0;
     if (!svc.enabled) FUZZ_CHECK(c == FrameClass::switched);
     const bool to_svc_mac = std::memcmp(p, svc.mac.bytes.data(), 6) == 0;
-    // Only IPv4 to the services' MAC in a routed network is routed.
-    if (c == FrameClass::routed)
-        FUZZ_CHECK(svc.routed && to_svc_mac && len >= kEtherHdrLen + 20 && load_be16(p + 12) == kEtherTypeIpv4);
+    // Only IPv4 to the services' MAC in a routed network is routed, and IPv6
+    // there with NAT66 (not to vsw's own addresses, except DNS to dns6).
+    if (c == FrameClass::routed) {
+        const bool v4 = svc.routed && len >= kEtherHdrLen + 20 && load_be16(p + 12) == kEtherTypeIpv4;
+        const bool v6 = svc.routed6 && len >= kEtherHdrLen + 40 && load_be16(p + 12) == kEtherTypeIpv6 &&
+                        p[kEtherHdrLen + 24] != 0xff &&
+                        (!is_own_address6(p + kEtherHdrLen + 24, svc) ||
+                         (svc.has_dns6 && std::memcmp(p + kEtherHdrLen + 24, svc.dns6.data(), 16) == 0));
+        FUZZ_CHECK(to_svc_mac && (v4 || v6));
+    }
     // Only ICMPv6 router advertisements and redirects, where vsw announces subnet6.
     auto icmpv6_type = [&]() -> int {
         if (len < kEtherHdrLen + 48 || load_be16(p + 12) != kEtherTypeIpv6) return -1;
@@ -96,7 +120,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (type == kEtherTypeArp) {
             FUZZ_CHECK(len >= kEtherHdrLen + 28 && svc.has_ip_be(get32(p + kEtherHdrLen + 24)));
         } else if (type == kEtherTypeIpv6) {
-            FUZZ_CHECK(svc.router_adverts && icmpv6_type() == 133);  // a router solicitation
+            // A router solicitation, or a neighbour solicitation for one of vsw's addresses.
+            FUZZ_CHECK(svc.router_adverts && (icmpv6_type() == 133 || (icmpv6_type() == 135 &&
+                                                                        len >= kEtherHdrLen + 40 + 24 &&
+                                                                        is_own_address6(p + kEtherHdrLen + 48, svc))));
         } else {
             FUZZ_CHECK(type == kEtherTypeIpv4 && svc.dhcp);
             const uint8_t* ip = p + kEtherHdrLen;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <span>
 
+#include "../../control/services/neighbor_discovery.hpp"
 #include "../../control/services/router_advert.hpp"
 #include "../../control/services/service_replies.hpp"
 #include "frame.hpp"
@@ -49,6 +50,19 @@ uint32_t check_icmp(const std::vector<uint8_t>& out, Ipv4 from) {
 
 }  // namespace
 
+// RFC 8200 8.1, summed here: the ICMPv6 message of an IPv6 frame vsw made is right.
+static bool icmp6_sums_right(const std::vector<uint8_t>& f) {
+    if (f.size() < 14 + 40) return false;
+    uint32_t sum = 0;
+    for (size_t i = 14 + 8; i < 14 + 40; i += 2) sum += be16(f.data() + i);
+    const size_t icmp_len = be16(f.data() + 14 + 4);
+    if (f.size() != 14 + 40 + icmp_len) return false;
+    sum += static_cast<uint32_t>(icmp_len) + 58;
+    for (size_t i = 0; i < icmp_len; i += 2) sum += i + 1 < icmp_len ? be16(f.data() + 54 + i) : f[54 + i] << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     const Ipv4 svc_ip = data[0] & 1 ? Ipv4{0x0a000202} : Ipv4{0xc0a83864};
@@ -72,13 +86,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(be16(in.data() + 12) == 0x86dd && in[14 + 6] == 58 && in[14 + 40] == 133);
         const auto ra = make_router_advertisement({kSvcMac, *Subnet6::parse("fd00:56::/64"), {}}, *from);
         FUZZ_CHECK(std::memcmp(ra.data(), in.data() + 6, 6) == 0);
-        uint32_t sum = 0;
-        for (size_t i = 14 + 8; i < 14 + 40; i += 2) sum += be16(ra.data() + i);
-        const size_t icmp_len = be16(ra.data() + 14 + 4);
-        sum += static_cast<uint32_t>(icmp_len) + 58;
-        for (size_t i = 0; i < icmp_len; i += 2) sum += be16(ra.data() + 54 + i);
-        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-        FUZZ_CHECK(sum == 0xffff);
+        FUZZ_CHECK(icmp6_sums_right(ra));
+    }
+    // Neighbour discovery, ping and time exceeded for vsw's IPv6 addresses
+    // (NAT66): what they accept is well-formed, what they make sums right.
+    if (auto ns = neighbor_solicitation(in)) {
+        FUZZ_CHECK(len >= 14 + 40 + 24 && in[14 + 7] == 255 && in[14 + 40] == 135 && !ns->target.is_multicast());
+        const auto na = make_neighbor_advert(*ns, kSvcMac, true);
+        FUZZ_CHECK(na.size() == 14 + 40 + 32 && icmp6_sums_right(na));
+        FUZZ_CHECK(std::memcmp(na.data() + 14 + 8, ns->target.bytes.data(), 16) == 0);
+    }
+    if (auto na = neighbor_advert(in)) FUZZ_CHECK(len >= 14 + 40 + 24 && in[14 + 40] == 136);
+    if (len >= 14 + 40) {
+        Ipv6 dst;
+        std::memcpy(dst.bytes.data(), in.data() + 14 + 24, 16);
+        if (auto r = make_icmp6_echo_reply(in, kSvcMac, dst)) {
+            FUZZ_CHECK(icmp6_sums_right(*r) && (*r)[14 + 40] == 129);
+            FUZZ_CHECK(std::memcmp(r->data() + 14 + 40 + 4, in.data() + 14 + 40 + 4, r->size() - 14 - 40 - 4) == 0);
+        }
+        Mac to;
+        std::memcpy(to.bytes.data(), in.data(), 6);
+        if (auto r = make_icmp6_time_exceeded(in, to, *Ipv6::parse("fd17:625c:f037:2::1"))) {
+            FUZZ_CHECK(icmp6_sums_right(*r) && r->size() <= 14 + 1280 && (*r)[14 + 40] == 3);
+            FUZZ_CHECK(std::memcmp(r->data() + 14 + 48, in.data() + 14, r->size() - 14 - 48) == 0);
+        }
     }
     if (auto s = arp_sender(in)) FUZZ_CHECK(len >= 42 && be16(in.data() + 12) == kEtherTypeArp);
     if (auto r = make_icmp_echo_reply(in, kSvcMac, svc_ip)) {

@@ -362,6 +362,10 @@ def seeds_frame():
     write(t, "v4-rogue-redirect", b"\x04" + icmpv6_frame(MAC_B, MAC_A, 137, b"\0" * 36))
     write(t, "v4-solicitation-behind-hop-by-hop", b"\x04" + icmpv6_frame(all_routers, MAC_A, 133, next_header=0))
     write(t, "v2-multicast-src", b"\x02" + MAC_SVC + mac("01:00:5e:00:00:01") + b"\x08\x00")
+    # Variant 5, NAT66: routed IPv6, DNS to dns6, ping and solicitations for the gateway.
+    for name, fr in nat66_frames().items():
+        if name in ("udp6-out", "tcp6-syn-out", "dns6-out", "ping6-gateway", "ns6-gateway", "hop1-6-out"):
+            write(t, "v5-" + name, b"\x05" + fr[:128])
 
 def seeds_l4():
     t = "fuzz_l4"
@@ -393,6 +397,14 @@ def seeds_service_replies():
     g(1, "ping-gateway-big", ip_frame(MAC_SVC, MAC_A, GUEST_A, GATEWAY, 1, echo(8, 9, 1, b"q" * 1400)))
     g(1, "ping-gateway-options", ip_frame(MAC_SVC, MAC_A, GUEST_A, GATEWAY, 1, echo(8, 9, 2), options=b"\x01\x01\x01\x00"))
     g(1, "ping-gateway-padded", echo_frame(MAC_SVC, MAC_A, GUEST_A, GATEWAY, 8, 7)[:14 + 28] + b"\0" * 20)
+    # NAT66: neighbour discovery, ping and an expiring hop limit at the gateway.
+    n6 = nat66_frames()
+    g(0, "ns6-gateway", n6["ns6-gateway"])
+    g(0, "ns6-uplink", n6["ns6-uplink"])
+    g(0, "na6-from-next-hop", icmp6_frame(MAC_UP, MAC_GW, NEXT_HOP6, UPLINK6, 136, 0, b"\x60\0\0\0",
+                                          NEXT_HOP6 + bytes([2, 1]) + MAC_GW, hop_limit=255))
+    g(0, "ping6-gateway", n6["ping6-gateway"])
+    g(0, "hop1-6-probe", n6["hop1-6-out"])
     for name, fr in guest_frames().items():
         if name.startswith(("ttl1", "udp-out", "tcp-syn", "echo-out", "frag0")):
             ttl1 = bytearray(fr)
