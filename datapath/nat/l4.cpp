@@ -34,7 +34,13 @@ void rewrite(uint8_t* f, L4View& v, bool source, uint32_t ip, uint16_t port) {
         // The identifier sits at offset 4 whatever the direction; ICMP has no pseudo-header.
         if (port != old_port) {
             put16(f + v.l4 + 4, port);
-            put16(l4_sum, csum_replace16(sum, old_port, port));
+            // RFC 1624's update gives 0x0000 where the message's other words
+            // sum to zero; with all of them 0 (an echo reply with identifier,
+            // sequence and payload 0) only 0xffff verifies, and 0xffff always
+            // does in that case (found by tests/fuzz/fuzz_l4). ICMP has no
+            // pseudo-header, so only it can have an all-zero message.
+            const uint16_t new_sum = csum_replace16(sum, old_port, port);
+            put16(l4_sum, new_sum == 0 ? 0xffff : new_sum);
         }
         v.src_port = v.dst_port = port;
     } else {

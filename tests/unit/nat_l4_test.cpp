@@ -413,6 +413,27 @@ TEST(Rewrite, IcmpEchoIdentifier) {
 
 // ---- decrement_ttl ----------------------------------------------------------
 
+TEST(Rewrite, IcmpMessageOfZerosKeepsAVerifyingChecksum) {
+    // An echo reply whose identifier becomes 0, with sequence and payload 0:
+    // every word of the message is 0, so only 0xffff verifies (RFC 1624's
+    // update alone gives 0x0000; found by tests/fuzz/fuzz_l4).
+    Spec s;
+    s.proto = kProtoIcmp;
+    s.icmp_type = kIcmpEchoReply;
+    s.sport = 0x1234;
+    s.payload = 0;
+    Bytes f = build(s);
+    f[kEth + 20 + 6] = f[kEth + 20 + 7] = 0;  // sequence 0
+    put_be16(&f[kEth + 20 + 2], 0);
+    put_be16(&f[kEth + 20 + 2], static_cast<uint16_t>(~ref_sum(&f[kEth + 20], 8)));
+    L4View v;
+    ASSERT_EQ(parse(f, v), L4Parse::ok);
+    rewrite_destination(f.data(), v, ip4(10, 0, 2, 15), 0);
+    EXPECT_EQ(be16_at(&f[kEth + 20 + 4]), 0);
+    EXPECT_EQ(be16_at(&f[kEth + 20 + 2]), 0xffff);
+    EXPECT_EQ(ref_sum(&f[kEth + 20], 8), 0xffffu) << "the message verifies";
+}
+
 TEST(DecrementTtl, ValuesAndChecksum) {
     struct Case {
         uint8_t ttl;
