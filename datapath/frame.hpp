@@ -72,18 +72,23 @@ inline bool is_own_address6(const uint8_t* a, const ServiceAddresses& svc) {
            (svc.has_dns6 && std::memcmp(a, svc.dns6.data(), 16) == 0);
 }
 
+// IPv6 to the services' MAC (NAT66): routed unless it is for vsw itself.
+inline FrameClass to_service_mac6(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
+    if (!svc.routed6 || len < kEtherHdrLen + 40 || load_be16(p + 12) != kEtherTypeIpv6) return FrameClass::slow_path;
+    const uint8_t* ip = p + kEtherHdrLen;
+    const uint8_t* dst = ip + 24;
+    if (dst[0] == 0xff) return FrameClass::slow_path;
+    if (!is_own_address6(dst, svc)) return FrameClass::routed;
+    // The DNS address forwards UDP and TCP port 53; it answers ping itself.
+    const bool dns = svc.has_dns6 && std::memcmp(dst, svc.dns6.data(), 16) == 0 && (ip[6] == 17 || ip[6] == 6) &&
+                     len >= kEtherHdrLen + 40 + 4 && load_be16(ip + 40 + 2) == 53;
+    return dns ? FrameClass::routed : FrameClass::slow_path;
+}
+
 inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
-    if (len >= kEtherHdrLen + 40 && load_be16(p + 12) == kEtherTypeIpv6) {
-        const uint8_t* ip = p + kEtherHdrLen;
-        const uint8_t* dst = ip + 24;
-        if (!svc.routed6 || dst[0] == 0xff) return FrameClass::slow_path;
-        if (!is_own_address6(dst, svc)) return FrameClass::routed;
-        // The DNS address forwards UDP and TCP port 53; it answers ping itself.
-        const bool dns = svc.has_dns6 && std::memcmp(dst, svc.dns6.data(), 16) == 0 && (ip[6] == 17 || ip[6] == 6) &&
-                         len >= kEtherHdrLen + 40 + 4 && load_be16(ip + 40 + 2) == 53;
-        return dns ? FrameClass::routed : FrameClass::slow_path;
-    }
-    if (!svc.routed || len < kEtherHdrLen + 20 || load_be16(p + 12) != kEtherTypeIpv4) return FrameClass::slow_path;
+    // IPv4 first: IPv6 is looked at only off the IPv4 path.
+    if (!svc.routed || len < kEtherHdrLen + 20 || load_be16(p + 12) != kEtherTypeIpv4)
+        return to_service_mac6(p, len, svc);
     const uint8_t* ip = p + kEtherHdrLen;
     const uint32_t dst = get32(ip + 16);
     if (!svc.has_ip_be(dst)) return FrameClass::routed;
