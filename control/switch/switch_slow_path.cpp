@@ -133,15 +133,15 @@ void Switch::handle_slow_path_frame(uint16_t in_port, std::span<const uint8_t> f
             return;
         }
         // A guest's own solicitations and advertisements tell its IPv6 address (IPv6 forward targets).
+        const auto ns = neighbor_solicitation(frame);
         if (net->cfg.nat) {
-            if (auto ns = neighbor_solicitation(frame)) learn_neighbor6(net->id, ns->from, ns->from_mac);
+            if (ns) learn_neighbor6(net->id, ns->from, ns->from_mac);
             if (auto na = neighbor_advert(frame)) {
                 learn_neighbor6(net->id, na->target, na->mac);
                 return;
             }
         }
         for (const Ipv6& own : net->own_addresses6()) {
-            auto ns = neighbor_solicitation(frame);
             std::optional<std::vector<uint8_t>> reply;
             if (ns && ns->target == own)
                 reply = make_neighbor_advert(*ns, net->service_mac, true);

@@ -191,15 +191,21 @@ void Switch::learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac) {
                 if (pf.guest_ip == ip) republish_ = true;
 }
 
+// Kept only for IPv6 forward targets: a guest may use any number of
+// addresses (privacy addresses), and only the targets' MACs are needed.
 void Switch::learn_neighbor6(uint16_t network, const Ipv6& ip, const Mac& mac) {
-    if (ip == Ipv6{} || ip.is_multicast()) return;
-    Mac& known = neighbors6_[network][ip];
-    if (known == mac) return;
-    known = mac;
-    for (const auto& [name, n] : networks_)
-        if (n.id == network && n.cfg.nat)
-            for (const PortForward6& pf : n.cfg.nat->port_forwards6)
-                if (pf.guest_ip == ip) republish_ = true;
+    for (const auto& [name, n] : networks_) {
+        if (n.id != network || !n.cfg.nat) continue;
+        for (const PortForward6& pf : n.cfg.nat->port_forwards6) {
+            if (pf.guest_ip != ip) continue;
+            Mac& known = neighbors6_[network][ip];
+            if (known != mac) {
+                known = mac;
+                republish_ = true;
+            }
+            return;
+        }
+    }
 }
 
 void Switch::resolve_neighbors() {
