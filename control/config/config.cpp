@@ -517,25 +517,6 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
     return net;
 }
 
-// A NAT network's IPv6 (NAT66): on by default when its uplink has an
-// address6, with the unique local prefix fd17:625c:f037:2::/64 (every NAT
-// network may use the same one, as they may the same IPv4 subnet);
-// `subnet6: false` turns it off.
-void Loader::nat_subnet6(const Field* s6, bool off, NetworkConfig& net, const Config& config,
-                         const std::string& uplink) const {
-    auto it = config.uplinks.find(uplink);
-    if (off || it == config.uplinks.end()) return;
-    const UplinkConfig& up = it->second;
-    if (!s6) {
-        if (up.address6) net.subnet6 = *Subnet6::parse("fd17:625c:f037:2::/64");
-        return;
-    }
-    if (!up.address6)
-        fail(*s6, "subnet6 " + net.subnet6->to_string() + ": uplink '" + up.name +
-                      "' has no address6 to masquerade the guests' IPv6 to (add address6 and gateway6 there, "
-                      "or leave subnet6 out)");
-}
-
 // The keys a network may have depend on its mode.
 void Loader::check_network_key(const Field& key, NetworkMode mode) const {
     std::string_view name = key.key.Scalar();
