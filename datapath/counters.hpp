@@ -38,6 +38,15 @@ struct StageCycles {
     Counter packets;
 };
 
+// A VXLAN overlay network's traffic (networks.X.overlay): frames sent to
+// remote VTEPs (copies of flooded frames included: `replicated` of them)
+// and received from them. Its drops are counted on the ports (the guest's
+// for encapsulation, the uplink's for decapsulation) by reason.
+struct OverlayCounters {
+    Counter encap_packets, encap_bytes, replicated;
+    Counter decap_packets, decap_bytes;
+};
+
 struct alignas(64) WorkerCounters {
     PortCounters port[kMaxPorts];
     Counter rounds, idle_sleeps, busy_rounds;
@@ -46,6 +55,7 @@ struct alignas(64) WorkerCounters {
     Counter nat_icmp_errors;   // ICMP errors translated (either way)
     Counter nat_fragments;     // later fragments translated (either way)
     StageCycles cycles;
+    OverlayCounters overlay[kMaxNetworks];  // by network id
 };
 
 }  // namespace vsw

@@ -32,7 +32,15 @@ namespace vsw {
     X(mac_limit, "new source MAC over the port's or the network's max_macs")                 \
     X(slow_path_rate, "the port sent the control thread more than its fair share")            \
     X(nat_guest_limit, "the guest holds max_sessions_per_guest NAT sessions already")        \
-    X(rogue_router, "an IPv6 router advertisement or redirect in a network vsw announces (subnet6)")
+    X(rogue_router, "an IPv6 router advertisement or redirect in a network vsw announces (subnet6)") \
+    X(overlay_malformed, "VXLAN frame with inconsistent or truncated outer headers, or VXLAN's I flag clear") \
+    X(overlay_fragment, "fragmented VXLAN frame (the outer IPv4 packet; vsw does not reassemble tunnels)") \
+    X(overlay_unknown_vni, "VXLAN frame for a VNI that no network on the uplink has")                  \
+    X(overlay_unknown_vtep, "VXLAN frame from an address that is not one of the network's remotes")     \
+    X(overlay_too_big, "frame too big for the overlay: with VXLAN's 50 bytes over the uplink's MTU")   \
+    X(vtep_unresolved, "the remote VTEP's next-hop MAC is not resolved yet")                            \
+    X(overlay_split_horizon, "frame from a remote VTEP to a MAC behind a remote VTEP (never relayed)") \
+    X(overlay_no_mbuf, "no free mbuf for a frame's copy to a remote VTEP")
 
 enum class DropReason : uint8_t {
 #define VSW_X(name, help) name,

@@ -22,6 +22,11 @@ public:
         rte_pktmbuf_free(m);
     }
 
+    // A drop of a packet the caller still holds (a copy that was not made).
+    void count_drop(uint16_t port, DropReason reason) {
+        ctr_.port[port].drops[static_cast<unsigned>(reason)].add(1);
+    }
+
     // To the control thread, within the receiving port's share of it.
     void to_slow_path(rte_mbuf* m, uint16_t in_port);
 

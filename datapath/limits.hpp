@@ -13,6 +13,7 @@ inline constexpr uint32_t kFdbEntries = 65536; // learned MACs, all networks tog
 inline constexpr uint16_t kMaxQueues = 4;     // vhost-user queue pairs per port (ports.X.queues)
 inline constexpr uint16_t kBurst = 32;         // packets per rx/tx call
 inline constexpr uint16_t kMaxServiceIps = 4;  // per network: DHCP server, gateway, DNS, ...
+inline constexpr uint16_t kMaxVteps = 64;      // remote VTEPs per overlay network (networks.X.overlay.remotes)
 inline constexpr uint16_t kNoNetwork = 0xffff;
 
 }  // namespace vsw

@@ -13,6 +13,7 @@
 #include "frame.hpp"
 #include "limits.hpp"
 #include "nat/nat_table.hpp"
+#include "overlay/vxlan.hpp"
 
 struct rte_ring;
 
@@ -84,7 +85,7 @@ struct UplinkSlot {
     Mac gateway_mac;              // next hop for all outbound traffic
     nat::PortSlice slice[kMaxWorkers];  // each worker's masquerade ports
     uint16_t n_reserved = 0;
-    uint16_t reserved[kMaxForwards]{};  // forwarded host ports, sorted (host order)
+    uint16_t reserved[kMaxForwards + 1]{};  // forwarded host ports and VXLAN's, sorted (host order)
     uint16_t n_forwards = 0;
     ForwardRule forwards[kMaxForwards];
     // NAT66 (after the NAT44 fields, which keep their cache lines).
@@ -94,6 +95,10 @@ struct UplinkSlot {
     Mac gateway6_mac;             // IPv6 next hop (resolved by neighbour discovery)
     uint16_t n_forwards6 = 0;     // their host ports are in `reserved` too
     ForwardRule6 forwards6[kMaxForwards];
+    // VXLAN: the networks whose overlay this uplink carries (its address is
+    // their VTEP); UDP 4789 to the address is theirs, never NAT's.
+    uint16_t n_overlays = 0;
+    uint16_t overlay_networks[kMaxNetworks]{};
 
     const ForwardRule6* find_forward6(uint8_t proto, uint16_t host_port) const {
         for (uint16_t i = 0; i < n_forwards6; ++i)
@@ -132,6 +137,40 @@ struct UplinkSlot {
     }
 };
 
+// The FDB "port" of a MAC learned behind remote VTEP `vtep` of an overlay
+// network (FdbKey has the network): above every DPDK port id, so a worker
+// tells the two apart with one compare.
+inline constexpr uint16_t kVtepPortBase = 0x100;
+inline constexpr uint16_t vtep_port(uint16_t vtep) { return static_cast<uint16_t>(kVtepPortBase + vtep); }
+inline constexpr bool is_vtep_port(uint16_t port) { return port >= kVtepPortBase && port < kVtepPortBase + kMaxVteps; }
+
+// A remote host of an overlay network (networks.X.overlay.remotes).
+struct VtepSlot {
+    bool active = false;
+    bool resolved = false;        // the next hop's MAC is known: `outer` is complete
+    uint32_t ip = 0;              // network order
+    overlay::OuterTemplate outer{};  // the outer headers of every frame to it (overlay/vxlan.hpp)
+};
+
+// A network stretched over VXLAN to other hosts. VTEP ids are stable while
+// the remote stays configured (the FDB holds them), so a reload that adds
+// or removes remotes leaves the others and the local traffic alone.
+struct OverlaySlot {
+    bool enabled = false;
+    uint8_t uplink = kNoUplink;   // carries the tunnel; its address is our VTEP
+    uint32_t vni = 0;
+    uint32_t max_inner = 0;       // the largest inner frame (Ethernet header included) the uplink's MTU takes
+    uint16_t n_vteps = 0;         // ids below this may be active
+    VtepSlot vteps[kMaxVteps];
+
+    // The id of the remote VTEP at `ip` (network order), or -1.
+    int vtep_of(uint32_t ip) const {
+        for (uint16_t i = 0; i < n_vteps; ++i)
+            if (vteps[i].active && vteps[i].ip == ip) return i;
+        return -1;
+    }
+};
+
 struct NetworkSlot {
     bool active = false;
     ServiceAddresses services;
@@ -166,6 +205,7 @@ struct Topology {
     std::array<NetworkSlot, kMaxNetworks> networks{};
     std::array<WorkerSlot, kMaxWorkers> workers{};
     std::array<UplinkSlot, nat::kMaxUplinks> uplinks{};
+    std::array<OverlaySlot, kMaxNetworks> overlays{};  // by network id
     uint32_t nat_epoch[kMaxNetworks]{};   // bumped when a NAT network changes: its sessions go
     uint16_t n_workers = 1;
 };

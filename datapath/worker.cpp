@@ -40,7 +40,8 @@ Worker::Worker(DatapathShared& shared, uint16_t index)
       learn_refresh_tsc_(shared.tsc_hz / 8),
       learn_repost_tsc_(shared.tsc_hz / 1000),
       exits_(shared, index),
-      nat_(shared, index, exits_) {}
+      nat_(shared, index, exits_),
+      overlay_(shared, index, exits_) {}
 
 // Posts a learn event when the source MAC is unknown or sits on another port;
 // otherwise just refreshes the entry's last-seen time (rarely, to keep the
@@ -55,7 +56,8 @@ bool Worker::learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64
             return true;
         }
     }
-    if (shared_.macs_full[in_port].load(std::memory_order_relaxed)) return false;
+    // (A remote VTEP's MACs count against their network's budget only: the control thread's.)
+    if (in_port < kMaxPorts && shared_.macs_full[in_port].load(std::memory_order_relaxed)) return false;
     // A burst often carries many packets from one new MAC: post it once.
     uint64_t k;
     std::memcpy(&k, &key, sizeof k);
@@ -84,8 +86,14 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     const PortSlot& in = topo.ports[in_port];
     if (in.active && in.uplink != kNoUplink) {
         const uint64_t t0 = stage_clock();
-        nat_.from_uplink(topo, in_port, pkts, n, now_s_, to_guests_);
-        switch_to_guests(topo, to_guests_);
+        if (topo.uplinks[in.uplink].n_overlays > 0) {  // VXLAN first; NAT gets the rest
+            n = overlay_.from_uplink(topo, in_port, pkts, n, from_remotes_);
+            switch_from_remotes(topo, in_port, from_remotes_, now_tsc);
+        }
+        if (n > 0) {
+            nat_.from_uplink(topo, in_port, pkts, n, now_s_, to_guests_);
+            switch_to_guests(topo, to_guests_);
+        }
         if constexpr (kCycleStats) ctr_.cycles.nat.add(stage_clock() - t0);
         return;
     }
@@ -153,7 +161,7 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             continue;
         }
         if ((dst_keys[j].mac[0] & 1) || dst_pos[j] < 0) {
-            flood(topo, net, in_port, m);
+            flood(topo, in.network, in_port, m, true);
             continue;
         }
         const uint16_t out = shared_.fdb->entry(dst_pos[j]).port.load(std::memory_order_acquire);
@@ -161,7 +169,10 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
             drop(m, in_port, DropReason::same_port);
         } else if (out >= kMaxPorts || !topo.ports[out].active ||
                    topo.ports[out].network != in.network) {
-            flood(topo, net, in_port, m);  // stale entry: the control thread flushes it soon
+            if (is_vtep_port(out))  // behind a remote host of this overlay network
+                overlay_.to_vtep(topo, in.network, static_cast<uint16_t>(out - kVtepPortBase), in_port, m);
+            else
+                flood(topo, in.network, in_port, m, true);  // stale entry: the control thread flushes it soon
         } else {
             exits_.enqueue_tx(topo, out, m);
         }
@@ -188,7 +199,11 @@ void Worker::process_burst(const Topology& topo, uint16_t in_port, rte_mbuf** pk
     }
 }
 
-void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m) {
+void Worker::flood(const Topology& topo, uint16_t network, uint16_t in_port, rte_mbuf* m, bool to_remotes) {
+    const NetworkSlot& net = topo.networks[network];
+    // Head-end replication: a copy to each remote host (they flood it there).
+    const uint16_t remote_copies =
+        to_remotes && topo.overlays[network].enabled ? overlay_.replicate(topo, network, in_port, m) : 0;
     uint16_t targets[kMaxPorts];
     uint16_t nt = 0;
     for (uint16_t k = 0; k < net.n_ports; ++k) {
@@ -196,7 +211,10 @@ void Worker::flood(const Topology& topo, const NetworkSlot& net, uint16_t in_por
         if (p != in_port && shared_.link_up[p].load(std::memory_order_relaxed)) targets[nt++] = p;
     }
     if (nt == 0) {
-        drop(m, in_port, DropReason::no_destination);
+        if (remote_copies > 0 || in_port >= kMaxPorts)  // (NAT's frames for guests have no port of their own)
+            rte_pktmbuf_free(m);
+        else
+            drop(m, in_port, DropReason::no_destination);
         return;
     }
     // Every port's transmit copies the frame into its guest's ring (or the
@@ -249,7 +267,48 @@ void Worker::switch_to_guests(const Topology& topo, ToGuests& g) {
                 continue;
             }
         }
-        flood(topo, topo.networks[g.networks[i]], kMaxPorts, g.pkts[i]);
+        flood(topo, g.networks[i], kMaxPorts, g.pkts[i], false);
+    }
+}
+
+void Worker::switch_from_remotes(const Topology& topo, uint16_t in_port, FromRemotes& r, uint64_t now_tsc) {
+    const uint16_t n = r.n;
+    if (n == 0) return;
+    r.n = 0;
+    FdbKey src_keys[kBurst], dst_keys[kBurst];
+    uint16_t kept = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        const uint8_t* p = rte_pktmbuf_mtod(r.pkts[i], const uint8_t*);
+        const uint8_t* src = p + 6;
+        if ((src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0) {
+            drop(r.pkts[i], in_port, DropReason::bad_src_mac);
+            continue;
+        }
+        r.pkts[kept] = r.pkts[i];
+        r.networks[kept] = r.networks[i];
+        r.vteps[kept] = r.vteps[i];
+        src_keys[kept] = frame_fdb_key(p + 6, r.networks[i]);
+        dst_keys[kept] = frame_fdb_key(p, r.networks[i]);
+        ++kept;
+    }
+    int32_t src_pos[kBurst], dst_pos[kBurst];
+    lookup_fdb(src_keys, kept, src_pos);
+    lookup_fdb(dst_keys, kept, dst_pos);
+    for (uint16_t j = 0; j < kept; ++j) {
+        rte_mbuf* m = r.pkts[j];
+        const uint16_t network = r.networks[j];
+        learn(src_pos[j], src_keys[j], vtep_port(r.vteps[j]), now_tsc);
+        if ((dst_keys[j].mac[0] & 1) || dst_pos[j] < 0) {
+            flood(topo, network, in_port, m, false);  // the uplink port is in no network: every local port
+            continue;
+        }
+        const uint16_t out = shared_.fdb->entry(dst_pos[j]).port.load(std::memory_order_acquire);
+        if (out < kMaxPorts && topo.ports[out].active && topo.ports[out].network == network)
+            exits_.enqueue_tx(topo, out, m);
+        else if (is_vtep_port(out))
+            drop(m, in_port, DropReason::overlay_split_horizon);
+        else
+            flood(topo, network, in_port, m, false);
     }
 }
 

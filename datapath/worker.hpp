@@ -13,6 +13,7 @@
 #include "exits.hpp"
 #include "mac_cache.hpp"
 #include "nat/nat_stage.hpp"
+#include "overlay/overlay_stage.hpp"
 
 struct rte_mbuf;
 
@@ -45,8 +46,11 @@ public:
 private:
     void drop(rte_mbuf* m, uint16_t port, DropReason reason) { exits_.drop(m, port, reason); }
     // false: the source is new to the port and the port's MAC budget is used up (drop the frame).
+    // `in_port` may be a remote VTEP's FDB port (vtep_port()).
     bool learn(int32_t position, const FdbKey& key, uint16_t in_port, uint64_t now_tsc);
-    void flood(const Topology& topo, const NetworkSlot& net, uint16_t in_port, rte_mbuf* m);
+    // To every other port of `network` that is up, and with `to_remotes` a
+    // copy to each of its remote VTEPs (an overlay network's local frames).
+    void flood(const Topology& topo, uint16_t network, uint16_t in_port, rte_mbuf* m, bool to_remotes);
     // FDB positions of n keys (n <= kBurst). A burst from one guest mostly
     // repeats its MACs, so a key equal to the one before is not looked up
     // again; then the worker's MacCache answers what it can, and the rest go
@@ -55,6 +59,9 @@ private:
     // Frames to their destination MACs, each in its network (one bulk
     // lookup): what the NAT stage translated for guests. Empties `g`.
     void switch_to_guests(const Topology& topo, ToGuests& g);
+    // Inner frames from remote VTEPs (received on uplink port `in_port`):
+    // learned behind their VTEP, delivered to local ports only. Empties `r`.
+    void switch_from_remotes(const Topology& topo, uint16_t in_port, FromRemotes& r, uint64_t now_tsc);
     void idle_backoff(uint32_t idle_rounds);
 
     DatapathShared& shared_;
@@ -66,7 +73,9 @@ private:
 
     Exits exits_;
     NatStage nat_;
+    OverlayStage overlay_;
     ToGuests to_guests_;
+    FromRemotes from_remotes_;
     MacCache mac_cache_;
 
     struct RecentLearn {

@@ -161,10 +161,10 @@ void setup() {
     auto cfg = load_config_string(kConfig, "bench_datapath.yaml");
     if (!cfg) die(cfg.error().to_string());
     TopologyModel m;
-    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, B->port[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{}};
+    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, B->port[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{}, {}};
     m.networks["lan"] = {cfg->networks.at("lan"), kLan, Mac{{0x02, 0x76, 0x73, 0, 0, 0x02}}, false, std::nullopt,
-                         nullptr};
-    m.networks["nat"] = {cfg->networks.at("nat"), kNat, kSvcMac, false, std::nullopt, nullptr};
+                         nullptr, {}};
+    m.networks["nat"] = {cfg->networks.at("nat"), kNat, kSvcMac, false, std::nullopt, nullptr, {}};
     m.ports["p0"] = {cfg->ports.at("p0"), B->port[kP0], 0, nullptr};
     m.ports["p1"] = {cfg->ports.at("p1"), B->port[kP1], 0, nullptr};
     m.ports["g"] = {cfg->ports.at("g"), B->port[kG], 0, nullptr};

@@ -22,6 +22,7 @@
 
 #include <grp.h>
 
+#include "../../datapath/overlay/vxlan_sizes.hpp"
 #include "config_loader.hpp"
 #include "resource_budget.hpp"
 
@@ -499,10 +500,17 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         net.nat = this->nat(f, fields, subnet_field ? *subnet_field : f, net, nat_network, config);
     }
 
+    if (const Field* o = find(fields, "overlay")) net.overlay = overlay(*o, config);
+
     if (const Field* d = find(fields, "dhcp"))
         net.dhcp = dhcp(*d, net);
     else if (nat)
         net.dhcp = dhcp_settings(f, {}, net);  // on by default, as VirtualBox's NAT ('dhcp: false' turns it off)
+    // An overlay's frames carry 50 bytes more on the uplink: guests learn the
+    // smaller MTU from DHCP (option 26), as OpenStack's and VirtualBox's do.
+    if (net.overlay && net.dhcp)
+        if (const uint32_t mtu = overlay::guest_mtu_for(config.uplinks.at(net.overlay->uplink).mtu); mtu < 1500)
+            net.dhcp->mtu = static_cast<uint16_t>(mtu);
     // A port forward without guest_ip goes to the first guest DHCP hands an
     // address to, as VirtualBox's rules with an empty guest IP do.
     if (nat)
@@ -529,6 +537,11 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         if (mode == NetworkMode::host_only) return;
         fail_key(key, "host_interface is only allowed on host-only networks");
     }
+    if (name == "overlay") {
+        if (mode != NetworkMode::nat) return;
+        fail_key(key, "overlay is only allowed on host-only and internal networks (a NAT network's gateway is "
+                      "this host's alone)");
+    }
     for (std::string_view nat_key :
          {"gateway", "dns", "uplink", "port_forwards", "timeouts", "max_sessions", "max_sessions_per_guest",
           "host_loopback", "host_uplink"}) {
@@ -537,11 +550,12 @@ void Loader::check_network_key(const Field& key, NetworkMode mode) const {
         fail_key(key, std::string(name) + " is only allowed on nat networks");
     }
     std::string expected =
-        mode == NetworkMode::host_only ? list_of({"mode", "subnet", "subnet6", "host_interface", "dhcp", "max_macs"})
+        mode == NetworkMode::host_only
+            ? list_of({"mode", "subnet", "subnet6", "host_interface", "dhcp", "overlay", "max_macs"})
         : mode == NetworkMode::nat
             ? list_of({"mode", "subnet", "subnet6", "gateway", "dns", "dhcp", "uplink", "port_forwards", "timeouts",
                        "max_sessions", "max_sessions_per_guest", "host_loopback", "host_uplink", "max_macs"})
-            : list_of({"mode", "subnet", "dhcp", "max_macs"});
+            : list_of({"mode", "subnet", "dhcp", "overlay", "max_macs"});
     fail_key(key, "unknown key '" + std::string(name) + "' (expected one of: " + expected + ")");
 }
 

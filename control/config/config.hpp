@@ -86,6 +86,7 @@ struct DhcpConfig {
     std::optional<Ipv4> router;           // option 3; only for networks with a gateway
     std::vector<Ipv4> dns;                // option 6; empty = not sent
     std::string domain;                   // option 15; empty = not sent
+    std::optional<uint16_t> mtu;          // option 26 (interface MTU): an overlay network's, when under 1500
     bool operator==(const DhcpConfig&) const = default;
 };
 
@@ -161,6 +162,17 @@ struct NatConfig {
     bool operator==(const NatConfig&) const = default;
 };
 
+// A host-only or internal network stretched over VXLAN (RFC 7348) to other
+// hosts: frames for MACs behind a remote VTEP go there with `vni`;
+// broadcast, unknown unicast and multicast go to every remote (head-end
+// replication). Linux's vxlan device and OVS speak the same wire format.
+struct OverlayConfig {
+    uint32_t vni = 0;                     // 1..16777215; unique per uplink
+    std::string uplink;                   // carries the tunnel; its address is this host's VTEP
+    std::vector<Ipv4> remotes;            // the other hosts' VTEP addresses
+    bool operator==(const OverlayConfig&) const = default;
+};
+
 struct NetworkConfig {
     std::string name;
     NetworkMode mode = NetworkMode::internal;
@@ -171,6 +183,7 @@ struct NetworkConfig {
     std::optional<HostInterfaceConfig> host_interface; // host-only only
     std::optional<DhcpConfig> dhcp;                   // none = no DHCP server
     std::optional<NatConfig> nat;                     // nat only (always set there)
+    std::optional<OverlayConfig> overlay;             // host-only and internal only
     uint32_t max_macs = 2048;                         // learned MACs in this network (FDB budget)
     SourceLine line;                                  // where it was declared (for messages)
     bool operator==(const NetworkConfig&) const = default;
@@ -193,6 +206,9 @@ struct UplinkConfig {
     uint8_t prefix6_len = 64;
     std::optional<Ipv6> gateway6;
     std::optional<Ipv6> resolver6;        // NAT66: an IPv6 resolver for the networks' DNS over IPv6
+    // The underlay's IP MTU. An overlay network's guests get 50 bytes less
+    // (DHCP option 26 when that is under 1500); a kernel uplink's TAP gets it.
+    uint16_t mtu = 1500;
     uint16_t port_first = 1024;           // masquerade source ports (forwarded host ports excluded)
     uint16_t port_last = 65535;
     // kernel.outbound: the host forwards and masquerades what leaves vsw's

@@ -114,6 +114,10 @@ private:
     HostInterfaceConfig host_interface(const Field* f, const NetworkConfig& net) const;
     static std::vector<Reserved> reserved_addresses(const NetworkConfig& net);
 
+    // ---- a network's VXLAN overlay (config_overlay.cpp) ------------------------------
+    OverlayConfig overlay(const Field& f, const Config& config) const;
+    Ipv4 remote_vtep(const Field& item, const UplinkConfig& up, const std::vector<Ipv4>& earlier) const;
+
     // ---- DHCP (config_dhcp.cpp) -----------------------------------------------------
     std::optional<DhcpConfig> dhcp(const Field& f, const NetworkConfig& net) const;
     // The settings of a DHCP server: `fields` of the dhcp map (none for the

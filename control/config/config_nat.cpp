@@ -11,6 +11,7 @@
 
 #include <sstream>
 
+#include "../../datapath/overlay/vxlan_sizes.hpp"
 #include "config_loader.hpp"
 
 namespace vsw::config_internal {
@@ -60,7 +61,7 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
         fail_key(f, "'" + up.name + "' is not a valid uplink name (1..32 of A-Z a-z 0-9 _ . -)");
     std::vector<Field> fields =
         map_fields(f, {"device", "kernel", "address", "gateway", "resolver", "ports", "host_link", "address6", "gateway6",
-                               "resolver6"});
+                               "resolver6", "mtu"});
 
     const Field& address = require(fields, f, "address",
                                    " (vsw's outside address with its prefix length, like 203.0.113.10/24)");
@@ -107,6 +108,7 @@ UplinkConfig Loader::uplink(const Field& f, const std::map<std::string, UplinkCo
         up.resolver_from_host = true;
     }
     if (const Field* p = find(fields, "ports")) std::tie(up.port_first, up.port_last) = port_range(*p);
+    if (const Field* m = find(fields, "mtu")) up.mtu = static_cast<uint16_t>(number(*m, 1280, 9000, "bytes"));
     uplink_ipv6(fields, up, earlier);
     const Field* hl = find(fields, "host_link");
     if (hl && up.kernel)
@@ -577,6 +579,9 @@ void Loader::check_forward_clash(const Field& host_port, const PortForward& pf, 
                                     " is already forwarded by " + network_name + "." + other.name);
     };
     for (const auto& [name, other] : config.networks) {
+        if (other.overlay && other.overlay->uplink == uplink && pf.proto == 17 && pf.host_port == overlay::kVxlanPort)
+            fail(host_port, "host_port 4789/udp of uplink '" + uplink + "' is VXLAN's: network '" + name +
+                                "''s overlay uses it");
         if (!other.nat) continue;
         if (other.nat->uplink == uplink) {
             check(name, other.nat->port_forwards);

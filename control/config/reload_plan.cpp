@@ -61,8 +61,8 @@ struct UplinkChange {
 
 UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     [[maybe_unused]] const auto& [name, device, kernel, address, prefix_len, gateway, resolver, resolver_from_host,
-                                  address6, prefix6_len, gateway6, resolver6, port_first, port_last, outbound, host_link_of,
-                                  line] = now;
+                                  address6, prefix6_len, gateway6, resolver6, mtu, port_first, port_last, outbound,
+                                  host_link_of, line] = now;
     UplinkChange c;
     // The DPDK port is made from these: a new one is needed.
     c.keys.compare("device", was.device, device);
@@ -83,6 +83,7 @@ UplinkChange compare_uplinks(const UplinkConfig& was, const UplinkConfig& now) {
     const bool flush = c.keys.any();
     c.keys.compare("gateway", was.gateway, gateway);  // re-resolved; sessions kept
     c.keys.compare("kernel.outbound", was.outbound, outbound);  // the host's rules, sessions kept
+    c.keys.compare("mtu", was.mtu, mtu);  // overlays' frame limit and the TAP's MTU, in place
     c.change = recreate ? Change::recreate
                : flush  ? Change::flush_sessions
                : c.keys.any() ? Change::in_place
@@ -112,7 +113,8 @@ bool nat_sessions_hold(const NetworkConfig& was, const NetworkConfig& now) {
 }
 
 NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& now) {
-    [[maybe_unused]] const auto& [name, mode, subnet, subnet6, host_interface, dhcp, nat, max_macs, line] = now;
+    [[maybe_unused]] const auto& [name, mode, subnet, subnet6, host_interface, dhcp, nat, overlay, max_macs, line] =
+        now;
     NetworkChange c;
     c.keys.compare("mode", was.mode, mode);
     c.keys.compare("subnet", was.subnet, subnet);
@@ -139,6 +141,8 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     } else {
         c.keys.compare("nat", was.nat, nat);  // only with `mode`
     }
+    // Remotes come and go in place: the others' MACs and the local traffic stay.
+    c.keys.compare("overlay", was.overlay, overlay);
     c.keys.compare("max_macs", was.max_macs, max_macs);
     if (!c.keys.any()) return c;
     c.change = Change::in_place;

@@ -28,28 +28,30 @@ public:
     void clear_port(uint16_t port) { port_max_[port] = 0, port_network_[port] = kNoNetwork; }
     void set_network(uint16_t network, uint32_t max_macs) { net_max_[network] = max_macs; }
 
-    // Whether `port` may have one more MAC (in its network's budget too).
-    bool has_room(uint16_t port) const {
+    // Whether `port` may have one more MAC (in its network's budget too). A
+    // port id of kMaxPorts and above is a remote VTEP's (datapath/topology.hpp
+    // vtep_port): its MACs count against `network`'s budget only.
+    bool has_room(uint16_t port, uint16_t network = kNoNetwork) const {
+        if (port >= kMaxPorts) return network < kMaxNetworks && net_count_[network] < net_max_[network];
         const uint16_t net = port_network_[port];
         return net != kNoNetwork && port_count_[port] < port_max_[port] && net_count_[net] < net_max_[net];
     }
-    void added(uint16_t port) {
-        ++port_count_[port];
-        if (port_network_[port] != kNoNetwork) ++net_count_[port_network_[port]];
-    }
-    void moved(uint16_t from, uint16_t to) {
-        if (from < kMaxPorts && port_count_[from] > 0) {
-            --port_count_[from];
-            if (port_network_[from] != kNoNetwork && net_count_[port_network_[from]] > 0)
-                --net_count_[port_network_[from]];
+    void added(uint16_t port, uint16_t network = kNoNetwork) {
+        if (port < kMaxPorts) {
+            ++port_count_[port];
+            network = port_network_[port];
         }
-        added(to);
+        if (network < kMaxNetworks) ++net_count_[network];
+    }
+    void moved(uint16_t from, uint16_t to, uint16_t network = kNoNetwork) {
+        const uint16_t from_net = from < kMaxPorts ? port_network_[from] : network;
+        if (from < kMaxPorts && port_count_[from] > 0) --port_count_[from];
+        if (from_net < kMaxNetworks && net_count_[from_net] > 0) --net_count_[from_net];
+        added(to, network);
     }
     // Recounting: reset, then counted() once per FDB entry.
     void reset_counts() { port_count_.fill(0), net_count_.fill(0); }
-    void counted(uint16_t port) {
-        if (port < kMaxPorts) added(port);
-    }
+    void counted(uint16_t port, uint16_t network) { added(port, network); }
 
     uint32_t port_count(uint16_t port) const { return port_count_[port]; }
     uint32_t port_max(uint16_t port) const { return port_max_[port]; }

@@ -233,10 +233,10 @@ TopologyModel Switch::topology_model() const {
     for (const auto& [name, up] : uplinks_)
         m.uplinks[name] = {up.cfg,         up.id,           up.port_id,       up.worker,
                            up.tx_ring.get(), up.mac,        up.gateway_resolved, up.gateway_mac,
-                           up.gateway6_resolved, up.gateway6_mac};
+                           up.gateway6_resolved, up.gateway6_mac, up.neighbors};
     for (const auto& [name, net] : networks_)
-        m.networks[name] = {net.cfg,      net.id,        net.service_mac, net.dhcp != nullptr,
-                            net.host_port, net.host_tx_ring.get()};
+        m.networks[name] = {net.cfg,       net.id,                 net.service_mac, net.dhcp != nullptr,
+                            net.host_port, net.host_tx_ring.get(), net.vtep_ids};
     for (const auto& [name, p] : ports_) m.ports[name] = {p.cfg, p.port_id, p.worker, p.tx_ring.get()};
     m.neighbors = neighbors_;
     m.neighbors6 = neighbors6_;
@@ -307,8 +307,9 @@ ApplySummary Switch::apply(const Config& next) {
     for (const PlanStep& step : plan.steps) {
         if (auto ok = carry_out(step, next); !ok) sum.failed(ok.error().first, ok.error().second);
     }
-    update_xdp_steering();  // forwards and port ranges may have changed
+    update_xdp_steering();  // forwards, port ranges and overlays may have changed
     sync_host_loopback();
+    sync_mtus();
     publish();
     return sum;
 }
@@ -438,6 +439,7 @@ void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
         if (st.cfg.subnet6) w.emplace_back(*st.cfg.subnet6, rte_rdtsc() + 7200 * shared_->tsc_hz);
         st.last_ra_tsc = 0;
     }
+    assign_vteps(st, cfg);
     st.cfg = cfg;
     if (cfg.dhcp && cfg.subnet) {
         if (st.dhcp) {

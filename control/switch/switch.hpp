@@ -110,6 +110,9 @@ private:
         std::optional<Ipv6> dns6;            // nat_dns6(): set whenever the network is (re)configured
         // subnet6: vsw's own IPv6 addresses here (ServiceAddresses::link_local6, gateway6).
         std::vector<Ipv6> own_addresses6() const;
+        // overlay: each remote's VTEP id (its FDB port is vtep_port(id)), by
+        // IPv4 (host order); an id stays while its remote is configured.
+        std::map<uint32_t, uint16_t> vtep_ids;
     };
     struct UplinkState {
         UplinkConfig cfg;
@@ -129,6 +132,8 @@ private:
         std::string loopback_script;  // kernel uplink: the nft script last applied (127.0.0.1 forwards, outbound)
         std::optional<bool> ip_forward_before;  // kernel.outbound: ip_forward turned on by us; what it was
         std::vector<LoopbackForward> host_forwards;  // kernel uplink: forwards on the host's addresses, applied
+        std::map<uint32_t, Mac> neighbors;   // on-link remote VTEPs' MACs, by IPv4 (host order), from ARP
+        uint64_t last_vtep_arp_tsc = 0;
     };
     struct PortState {
         PortConfig cfg;
@@ -158,6 +163,15 @@ private:
     void send_router_adverts();       // subnet6: unsolicited RAs to every guest port, every 30 s
     void learn_neighbor6(uint16_t network, const Ipv6& ip, const Mac& mac);
     void learn_neighbor(uint16_t network, Ipv4 ip, const Mac& mac);
+    // VXLAN overlays (switch_overlay.cpp).
+    void assign_vteps(NetworkState& st, const NetworkConfig& cfg);  // ids for new remotes; gone ones' MACs flushed
+    bool learn_vtep_neighbor(UplinkState& up, Ipv4 ip, const Mac& mac);  // false: not a remote VTEP here
+    void resolve_remote_vteps();      // ARP for on-link remote VTEPs
+    std::vector<Ipv4> onlink_remotes(const UplinkState& up) const;
+    nlohmann::json overlay_view(const NetworkState& net) const;
+    std::string vtep_name(uint16_t network, uint16_t port) const;  // "vtep:198.51.100.20"
+    void sync_mtus();                 // kernel uplinks' TAPs: uplinks.X.mtu; overlay host interfaces: 50 less
+    bool learn_event_current(const LearnEvent& ev) const;
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
     tl::expected<void, std::string> add_host_interface(NetworkState& net);

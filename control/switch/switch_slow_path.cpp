@@ -27,7 +27,7 @@ void Switch::poll_slow_path() {
     for (unsigned i = 0; i < n; ++i) {
         const LearnEvent& ev = events[i];
         // The port may have left the network since the worker saw the frame.
-        if (ev.port >= kMaxPorts || topology_->ports[ev.port].network != ev.key.network) continue;
+        if (!learn_event_current(ev)) continue;
         learn_mac(ev.key, ev.port, now);
     }
     if (n > 0) sync_macs_full();
@@ -48,19 +48,32 @@ void Switch::poll_slow_path() {
     }
 }
 
+// Whether a worker's learn event still holds: its port (or remote VTEP) is
+// still in the key's network.
+bool Switch::learn_event_current(const LearnEvent& ev) const {
+    if (ev.key.network >= kMaxNetworks) return false;
+    if (is_vtep_port(ev.port)) {
+        const OverlaySlot& ov = topology_->overlays[ev.key.network];
+        const uint16_t vtep = static_cast<uint16_t>(ev.port - kVtepPortBase);
+        return ov.enabled && vtep < ov.n_vteps && ov.vteps[vtep].active;
+    }
+    return ev.port < kMaxPorts && topology_->ports[ev.port].network == ev.key.network;
+}
+
 // Learns (network, MAC) on `port` unless the MAC is new to the port and the
 // port or its network has used its budget (ports.X.max_macs, networks.X.max_macs).
+// A remote VTEP's MACs count against their network's budget only.
 void Switch::learn_mac(const FdbKey& key, uint16_t port, uint64_t now_tsc) {
     const int32_t pos = rte_hash_lookup(fdb_->hash(), &key);
     const uint16_t was = pos >= 0 ? fdb_->entry(pos).port.load(std::memory_order_relaxed) : kMaxPorts;
-    if (was != port && !mac_budget_.has_room(port)) {
-        ++macs_refused_[port];
+    if (was != port && !mac_budget_.has_room(port, key.network)) {
+        if (port < kMaxPorts) ++macs_refused_[port];
         return;
     }
     switch (fdb_->learn(key, port, now_tsc)) {
-        case Fdb::LearnResult::added: mac_budget_.added(port); break;
+        case Fdb::LearnResult::added: mac_budget_.added(port, key.network); break;
         case Fdb::LearnResult::moved: {
-            mac_budget_.moved(was, port);
+            mac_budget_.moved(was, port, key.network);
             Mac mac;
             std::copy(key.mac, key.mac + 6, mac.bytes.begin());
             spdlog::debug("MAC {} moved to port {}", mac.to_string(), port_name(port));
@@ -102,7 +115,7 @@ void Switch::update_mac_budget() {
         if (net != networks_.end()) mac_budget_.set_port(p.port_id, net->second.id, p.cfg.max_macs);
     }
     mac_budget_.reset_counts();
-    fdb_->for_each([&](const FdbKey&, uint16_t port, uint64_t) { mac_budget_.counted(port); });
+    fdb_->for_each([&](const FdbKey& k, uint16_t port, uint64_t) { mac_budget_.counted(port, k.network); });
     sync_macs_full();
 }
 

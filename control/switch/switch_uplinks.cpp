@@ -122,6 +122,11 @@ void Switch::update_xdp_steering() {
             if (n.cfg.nat && n.cfg.nat->uplink == name)
                 for (const PortForward6& pf : n.cfg.nat->port_forwards6)
                     c.forwarded.emplace_back(pf.proto, pf.host_port);
+        for (const auto& [nname, n] : networks_)  // VXLAN to the uplink's address: its overlays'
+            if (n.cfg.overlay && n.cfg.overlay->uplink == name) {
+                c.forwarded.emplace_back(uint8_t{17}, overlay::kVxlanPort);
+                break;
+            }
         if (auto ok = up.xdp->configure(c); !ok)
             spdlog::error("uplink {}: XDP steering: {}", name, ok.error());
         else
@@ -145,6 +150,7 @@ void Switch::handle_uplink_frame(UplinkState& up, std::span<const uint8_t> frame
             spdlog::info("uplink {}: next hop {} is at {}", up.cfg.name, sender->ip.to_string(), sender->mac.to_string());
             republish_ = true;
         }
+        learn_vtep_neighbor(up, sender->ip, sender->mac);  // a remote VTEP on the uplink's prefix
         if (auto reply = make_arp_reply(frame, up.mac, up.cfg.address)) inject(up.port_id, *reply);
         return;
     }
@@ -219,6 +225,7 @@ void Switch::resolve_neighbors() {
         inject(up.port_id, make_arp_request(up.mac, up.cfg.address, up.cfg.gateway));
         if (up.cfg.address6) inject(up.port_id, make_neighbor_solicitation(up.mac, *up.cfg.address6, *up.cfg.gateway6));
     }
+    resolve_remote_vteps();
     for (auto& [name, n] : networks_) {
         if (!n.cfg.nat) continue;
         // DHCP knows every guest that took a lease.

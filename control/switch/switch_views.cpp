@@ -118,6 +118,7 @@ nlohmann::json Switch::show() const {
                         {"host_loopback", nat.host_loopback ? nat.host_alias.to_string() : ""},
                         {"host_uplink", nat.host_uplink}};
         }
+        if (n.cfg.overlay) j["overlay"] = overlay_view(n);
         nlohmann::json members = nlohmann::json::array();
         for (const auto& [pname, p] : ports_)
             if (p.cfg.network == name) members.push_back(pname);
@@ -154,7 +155,7 @@ nlohmann::json Switch::show() const {
                            {"gateway_mac", u.gateway_resolved ? u.gateway_mac.to_string() : ""},
                            {"resolver", u.cfg.resolver ? u.cfg.resolver->to_string() : ""},
                            {"resolver_from_host", u.cfg.resolver_from_host}, {"outbound", u.cfg.outbound},
-                           {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)},
+                           {"ports", fmt::format("{}-{}", u.cfg.port_first, u.cfg.port_last)}, {"mtu", u.cfg.mtu},
                            {"link", shared_->link_up[u.port_id] ? "up" : "down"}, {"dpdk_port", u.port_id},
                            {"worker", u.worker}, {"host_link_of", u.cfg.host_link_of},
                            {"netns", u.cfg.kernel ? u.cfg.kernel->netns : ""}});
@@ -200,6 +201,20 @@ nlohmann::json Switch::stats() const {
         nat[name] = {{"sessions", live}, {"sessions6", live6}, {"uplink", n.cfg.nat->uplink},
                      {"epoch", nat_epoch_[n.id]}};
     }
+    // VXLAN overlays: what went to remote VTEPs and came from them, per network.
+    nlohmann::json overlay = nlohmann::json::object();
+    for (const auto& [name, n] : networks_) {
+        if (!n.cfg.overlay) continue;
+        uint64_t v[5] = {};
+        for (unsigned w = 0; w < n_workers_; ++w) {
+            const OverlayCounters& c = shared_->counters[w].overlay[n.id];
+            for (int i = 0; const Counter* k : {&c.encap_packets, &c.encap_bytes, &c.replicated, &c.decap_packets,
+                                                &c.decap_bytes})
+                v[i++] += k->get();
+        }
+        overlay[name] = {{"vni", n.cfg.overlay->vni}, {"remotes", n.vtep_ids.size()}, {"encap_packets", v[0]},
+                         {"encap_bytes", v[1]}, {"replicated", v[2]}, {"decap_packets", v[3]}, {"decap_bytes", v[4]}};
+    }
     nlohmann::json dhcp = nlohmann::json::object();
     for (const auto& [name, n] : networks_) {
         if (!n.dhcp) continue;
@@ -230,6 +245,7 @@ nlohmann::json Switch::stats() const {
             {"xdp", xdp},
             {"dhcp", dhcp},
             {"nat", nat},
+            {"overlay", overlay},
             {"slow_path", {{"unhandled", slow_path_unhandled_}, {"inject_failed", inject_failed_}}},
             {"fdb", {{"entries", fdb_->size()}, {"full", fdb_full_}}},
             // What a leak would show first: mbufs that never come back (perf/soak.sh).
@@ -245,7 +261,8 @@ nlohmann::json Switch::fdb() const {
         std::string net;
         for (const auto& [name, n] : networks_)
             if (n.id == k.network) net = name;
-        out.push_back({{"network", net}, {"mac", m.to_string()}, {"port", port_name(port)},
+        out.push_back({{"network", net}, {"mac", m.to_string()},
+                       {"port", is_vtep_port(port) ? vtep_name(k.network, port) : port_name(port)},
                        {"age", now > seen ? static_cast<double>(now - seen) / static_cast<double>(shared_->tsc_hz) : 0.0}});
     });
     return out;

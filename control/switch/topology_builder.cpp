@@ -130,6 +130,40 @@ void add_forwards(const TopologyModel& model, const TopologyModel::Network& net,
     std::sort(us.reserved, us.reserved + us.n_reserved);
 }
 
+// A network's VXLAN overlay on its uplink: its remote VTEPs, each with the
+// outer headers of its frames once the next hop's MAC is known (the remote
+// itself on the uplink's prefix, else the uplink's gateway).
+void add_overlay(const TopologyModel::Network& net, const TopologyModel::Uplink& up, OverlaySlot& ov, UplinkSlot& us) {
+    const OverlayConfig& oc = *net.cfg.overlay;
+    ov.enabled = true;
+    ov.uplink = up.id;
+    ov.vni = oc.vni;
+    ov.max_inner = up.cfg.mtu - overlay::kMtuOverhead;
+    const Subnet prefix{Ipv4{up.cfg.address.value & Subnet{{}, up.cfg.prefix_len}.mask()}, up.cfg.prefix_len};
+    for (const auto& [ip, id] : net.vtep_ids) {
+        if (id >= kMaxVteps) continue;
+        VtepSlot& v = ov.vteps[id];
+        v.active = true;
+        v.ip = Ipv4{ip}.to_be();
+        ov.n_vteps = std::max<uint16_t>(ov.n_vteps, static_cast<uint16_t>(id + 1));
+        std::optional<Mac> next_hop;
+        if (prefix.contains(Ipv4{ip})) {
+            if (auto n = up.neighbors.find(ip); n != up.neighbors.end()) next_hop = n->second;
+        } else if (up.gateway_resolved) {
+            next_hop = up.gateway_mac;
+        }
+        if (!next_hop) continue;
+        v.resolved = true;
+        v.outer = overlay::write_vxlan_template({up.mac.bytes, next_hop->bytes, up.cfg.address.to_be(), v.ip, oc.vni});
+    }
+    us.overlay_networks[us.n_overlays++] = net.id;
+    // UDP 4789 to the uplink's address is VXLAN's: never a masquerade port.
+    if (std::find(us.reserved, us.reserved + us.n_reserved, overlay::kVxlanPort) == us.reserved + us.n_reserved) {
+        us.reserved[us.n_reserved++] = overlay::kVxlanPort;
+        std::sort(us.reserved, us.reserved + us.n_reserved);
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
@@ -197,6 +231,13 @@ std::unique_ptr<Topology> build_topology(const TopologyModel& model) {
                 add_forwards(model, net, t->uplinks[host_uplink->id], true);
         }
         if (net.host_port) attach(*net.host_port, net.id, 0, net.host_tx_ring, std::nullopt);
+    }
+    // After the forwards: add_overlay keeps the uplinks' reserved ports sorted.
+    for (const auto& [name, net] : model.networks) {
+        if (!net.cfg.overlay) continue;
+        auto up = model.uplinks.find(net.cfg.overlay->uplink);
+        if (up != model.uplinks.end())
+            add_overlay(net, up->second, t->overlays[net.id], t->uplinks[up->second.id]);
     }
     for (const auto& [name, p] : model.ports) {
         auto net = model.networks.find(p.cfg.network);

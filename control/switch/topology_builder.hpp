@@ -28,6 +28,7 @@ struct TopologyModel {
         Mac gateway_mac;
         bool gateway6_resolved = false;
         Mac gateway6_mac;
+        std::map<uint32_t, Mac> neighbors;  // on-link hosts by IPv4 (host order): remote VTEPs' MACs
     };
     struct Network {
         NetworkConfig cfg;
@@ -36,6 +37,7 @@ struct TopologyModel {
         bool dhcp = false;            // its DHCP server runs
         std::optional<uint16_t> host_port;  // the TAP port of its host interface, when up
         rte_ring* host_tx_ring = nullptr;
+        std::map<uint32_t, uint16_t> vtep_ids;  // overlay: each remote's VTEP id, by IPv4 (host order)
     };
     struct Port {
         PortConfig cfg;

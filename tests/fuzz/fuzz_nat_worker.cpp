@@ -180,7 +180,7 @@ std::unique_ptr<Topology> topology_for(uint8_t flags) {
     m.nat_epoch[0] = 5;
     m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac,
                         !(flags & 0x02), kGwMac};
-    m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr};
+    m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr, {}};
     m.ports["a"] = {cfg->ports.at("a"), g->port_ids[kA], 0, g->handoff[kA]};
     m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};
     m.neighbors[0][Ipv4::from_be(ip4(10, 0, 2, 15)).value] = kMacA;

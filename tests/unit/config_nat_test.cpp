@@ -566,7 +566,7 @@ std::vector<BadCase> nat_bad_cases() {
          6, 12, "uplinks.u.ports", "range 1024-1086 has 63 ports; at least 64 are needed"},
         {"UnknownUplinkKey", uplink("    device: d0\n    adress: 203.0.113.10/24\n"), 4, 5, "uplinks.u.adress",
          "unknown key 'adress' (expected one of: device, kernel, address, gateway, resolver, ports, host_link, address6, "
-         "gateway6, resolver6)"},
+         "gateway6, resolver6, mtu)"},
         {"BadUplinkName", "uplinks:\n  w/1: {device: d0, address: 203.0.113.10/24, gateway: 203.0.113.1}\n", 2,
          3, "uplinks.w/1", "is not a valid uplink name"},
         {"BadResolver", natnet("", "    resolver2: 1.1.1.1\n"), 7, 5, "uplinks.wan.resolver2", "unknown key"},

@@ -319,7 +319,7 @@ std::vector<BadCase> bad_cases() {
         // networks
         {"UnknownKey", "networks:\n  h:\n    mode: host-only\n    subnett: 192.168.56.0/24\n", 4, 5,
          "networks.h.subnett",
-         "unknown key 'subnett' (expected one of: mode, subnet, subnet6, host_interface, dhcp, max_macs)"},
+         "unknown key 'subnett' (expected one of: mode, subnet, subnet6, host_interface, dhcp, overlay, max_macs)"},
         {"UnknownTopLevelKey", "switch: {}\nnetwork: {}\n", 2, 1, "network", "unknown key 'network'"},
         {"UnknownDhcpKey", hostonly("    dhcp:\n      leases: 60\n"), 6, 7, "networks.h.dhcp.leases",
          "unknown key 'leases'"},

@@ -141,8 +141,8 @@ protected:
         TopologyModel m;
         m.n_workers = 1;
         m.nat_epoch[0] = 5;
-        m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g_port_ids[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{}};
-        m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, false, std::nullopt, nullptr};
+        m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g_port_ids[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{}, {}};
+        m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, false, std::nullopt, nullptr, {}};
         m.ports["a"] = {cfg->ports.at("a"), g_port_ids[kA], 0, nullptr};
         m.ports["b"] = {cfg->ports.at("b"), g_port_ids[kB], 0, nullptr};
         m.neighbors[0][Ipv4::from_be(kGuestB).value] = kMacB;  // forward "web" knows its guest

@@ -34,7 +34,9 @@ networks:
     subnet: 192.168.56.0/24
     host_interface: {name: vswtopo0, address: 192.168.56.1}
     dhcp: {server: 192.168.56.100, range: 192.168.56.101-192.168.56.254}
-  l2: {mode: internal}
+  l2:
+    mode: internal
+    overlay: {vni: 5001, uplink: wan, remotes: [203.0.113.20, 192.0.2.7, 203.0.113.21]}
 ports:
   vm1: {network: nat, mac: "52:54:00:00:00:01"}
   vm2: {network: ho}
@@ -55,12 +57,14 @@ TopologyModel model() {
     m.n_workers = 2;
     m.nat_epoch[0] = 3;
     m.uplinks["wan"] = {c->uplinks.at("wan"), 0, 10, 1, ring(0x10), mac("02:00:00:00:00:10"), true,
-                        mac("02:00:00:00:00:01"), false, Mac{}};
-    m.uplinks["bare"] = {c->uplinks.at("bare"), 1, 11, 0, ring(0x11), mac("02:00:00:00:00:11"), false, Mac{}, false, Mac{}};
-    m.networks["nat"] = {c->networks.at("nat"), 0, mac("02:76:73:00:00:00"), true, std::nullopt, nullptr};
-    m.networks["nodns"] = {c->networks.at("nodns"), 1, mac("02:76:73:00:00:01"), false, std::nullopt, nullptr};
-    m.networks["ho"] = {c->networks.at("ho"), 2, mac("02:76:73:00:00:02"), true, uint16_t{12}, ring(0x12)};
-    m.networks["l2"] = {c->networks.at("l2"), 3, mac("02:76:73:00:00:03"), false, std::nullopt, nullptr};
+                        mac("02:00:00:00:00:01"), false, Mac{}, {{ip("203.0.113.20").value, mac("02:00:00:00:00:20")}}};
+    m.uplinks["bare"] = {c->uplinks.at("bare"), 1, 11, 0, ring(0x11), mac("02:00:00:00:00:11"), false, Mac{}, false, Mac{},
+                         {}};
+    m.networks["nat"] = {c->networks.at("nat"), 0, mac("02:76:73:00:00:00"), true, std::nullopt, nullptr, {}};
+    m.networks["nodns"] = {c->networks.at("nodns"), 1, mac("02:76:73:00:00:01"), false, std::nullopt, nullptr, {}};
+    m.networks["ho"] = {c->networks.at("ho"), 2, mac("02:76:73:00:00:02"), true, uint16_t{12}, ring(0x12), {}};
+    m.networks["l2"] = {c->networks.at("l2"), 3, mac("02:76:73:00:00:03"), false, std::nullopt, nullptr,
+                        {{ip("203.0.113.20").value, 0}, {ip("192.0.2.7").value, 2}, {ip("203.0.113.21").value, 1}}};
     m.ports["vm1"] = {c->ports.at("vm1"), 0, 0, ring(0x20)};
     m.ports["vm2"] = {c->ports.at("vm2"), 1, 1, ring(0x21)};
     m.ports["vm3"] = {c->ports.at("vm3"), 2, 0, ring(0x22)};
@@ -149,9 +153,10 @@ TEST(BuildTopology, PortForwardsCarryGuestsAndReservePorts) {
     EXPECT_EQ(web.guest_mac, mac("52:54:00:00:00:01"));
     EXPECT_EQ(wan.forwards[1].proto, 17);
     EXPECT_FALSE(wan.forwards[1].guest_mac_known);
-    ASSERT_EQ(wan.n_reserved, 2);
-    EXPECT_EQ(wan.reserved[0], 5353);  // sorted
-    EXPECT_EQ(wan.reserved[1], 8080);
+    ASSERT_EQ(wan.n_reserved, 3);
+    EXPECT_EQ(wan.reserved[0], 4789);  // sorted; VXLAN's (network l2's overlay)
+    EXPECT_EQ(wan.reserved[1], 5353);
+    EXPECT_EQ(wan.reserved[2], 8080);
     EXPECT_EQ(t->uplinks[1].n_forwards, 0);
 }
 
@@ -249,6 +254,44 @@ TEST(BuildTopology, PortOfAMissingNetworkStaysOut) {
     EXPECT_FALSE(t->ports[2].active);
     EXPECT_FALSE(t->ports[3].active);
     EXPECT_EQ(list(t->workers[1].ports, t->workers[1].n_ports), (std::vector<uint16_t>{1, 10}));
+}
+
+// An overlay network: each remote at its stable id, its outer headers ready
+// once its next hop is known (on the prefix: its own MAC from ARP; else the
+// gateway's), and UDP 4789 kept out of the uplink's masquerade ports.
+TEST(BuildTopology, OverlayRemotesGetTheirOuterHeaders) {
+    const auto t = build_topology(model());
+    const OverlaySlot& ov = t->overlays[3];
+    EXPECT_TRUE(ov.enabled);
+    EXPECT_EQ(ov.uplink, 0);
+    EXPECT_EQ(ov.vni, 5001u);
+    EXPECT_EQ(ov.max_inner, 1500u - 36u);
+    EXPECT_EQ(ov.n_vteps, 3);
+    EXPECT_FALSE(t->overlays[2].enabled) << "the host-only network has none";
+
+    const VtepSlot& onlink = ov.vteps[0];
+    ASSERT_TRUE(onlink.active);
+    EXPECT_EQ(onlink.ip, ip("203.0.113.20").to_be());
+    ASSERT_TRUE(onlink.resolved);
+    const auto expected = overlay::write_vxlan_template(
+        {mac("02:00:00:00:00:10").bytes, mac("02:00:00:00:00:20").bytes, ip("203.0.113.10").to_be(),
+         ip("203.0.113.20").to_be(), 5001});
+    EXPECT_EQ(onlink.outer, expected);
+
+    const VtepSlot& unresolved = ov.vteps[1];
+    EXPECT_TRUE(unresolved.active);
+    EXPECT_FALSE(unresolved.resolved) << "203.0.113.21 has not answered ARP";
+
+    const VtepSlot& routed = ov.vteps[2];
+    ASSERT_TRUE(routed.resolved);
+    EXPECT_TRUE(std::equal(routed.outer.begin(), routed.outer.begin() + 6, mac("02:00:00:00:00:01").bytes.begin()))
+        << "off the prefix: the frame goes to the gateway";
+
+    const UplinkSlot& wan = t->uplinks[0];
+    EXPECT_EQ(wan.n_overlays, 1);
+    EXPECT_EQ(wan.overlay_networks[0], 3);
+    EXPECT_EQ(list(wan.reserved, wan.n_reserved), (std::vector<uint16_t>{4789, 5353, 8080}));
+    EXPECT_EQ(t->uplinks[1].n_overlays, 0);
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ constexpr size_t kOp = 0, kHtype = 1, kHlen = 2, kXid = 4, kSecs = 8, kFlags = 1
 
 enum : uint8_t {
     kOptPad = 0, kOptSubnetMask = 1, kOptRouter = 3, kOptDns = 6, kOptHostname = 12,
-    kOptDomain = 15, kOptBroadcast = 28, kOptRequestedIp = 50, kOptLeaseTime = 51,
+    kOptDomain = 15, kOptInterfaceMtu = 26, kOptBroadcast = 28, kOptRequestedIp = 50, kOptLeaseTime = 51,
     kOptOverload = 52, kOptMessageType = 53, kOptServerId = 54, kOptRenewal = 58,
     kOptRebinding = 59, kOptEnd = 255,
 };
@@ -168,6 +168,11 @@ std::vector<uint8_t> build_reply(const Request& rq, const ReplySettings& server,
         if (!server.config.domain.empty())
             put_option(o, kOptDomain, reinterpret_cast<const uint8_t*>(server.config.domain.data()),
                        server.config.domain.size());
+        if (server.config.mtu) {  // an overlay network's: 50 bytes under the uplink's MTU
+            uint8_t b[2];
+            store_be16(b, *server.config.mtu);
+            put_option(o, kOptInterfaceMtu, b, 2);
+        }
     }
     o.push_back(kOptEnd);
     const size_t bootp_len = std::max(kOptionsOffset + o.size(), kBootpMinReply);
