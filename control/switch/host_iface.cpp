@@ -182,4 +182,31 @@ tl::expected<void, std::string> set_route_localnet(const std::string& ifname, co
     });
 }
 
+tl::expected<bool, std::string> ensure_interface_mtu(const std::string& ifname, const std::string& netns,
+                                                    uint16_t mtu) {
+    bool changed = false;
+    auto ok = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        if (ifname.size() >= IFNAMSIZ) return tl::unexpected(std::string("interface name too long: ") + ifname);
+        const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return tl::unexpected(fmt::format("socket: {}", std::strerror(errno)));
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+        if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu == mtu) {
+            close(fd);
+            return {};
+        }
+        ifr.ifr_mtu = mtu;
+        if (ioctl(fd, SIOCSIFMTU, &ifr) != 0) {
+            const int err = errno;
+            close(fd);
+            return tl::unexpected(fmt::format("{}: set MTU {}: {}", ifname, mtu, std::strerror(err)));
+        }
+        close(fd);
+        changed = true;
+        return {};
+    });
+    if (!ok) return tl::unexpected(ok.error());
+    return changed;
+}
+
 }  // namespace vsw

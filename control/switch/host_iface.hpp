@@ -37,4 +37,8 @@ tl::expected<void, std::string> run_in_netns(const std::string& netns,
 // whether the kernel takes packets to (and sends from) 127/8 on it.
 tl::expected<void, std::string> set_route_localnet(const std::string& ifname, const std::string& netns, bool on);
 
+// The MTU of interface `ifname` in namespace `netns` ("" = ours): set to
+// `mtu` unless it has it already. Returns whether it changed.
+tl::expected<bool, std::string> ensure_interface_mtu(const std::string& ifname, const std::string& netns, uint16_t mtu);
+
 }  // namespace vsw

@@ -4,7 +4,6 @@
 // on the uplink's prefix, else the uplink's gateway), and shows the result.
 // The datapath side is datapath/overlay/.
 #include <rte_cycles.h>
-#include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include <set>
 
 #include "../services/service_replies.hpp"
+#include "host_iface.hpp"
 #include "switch.hpp"
 
 namespace vsw {
@@ -145,23 +145,21 @@ nlohmann::json Switch::overlay_view(const NetworkState& net) const {
 // its guests get (50 bytes less over an overlay), so the host's own frames
 // fit the tunnel too.
 void Switch::sync_mtus() {
-    auto set = [&](uint16_t port_id, uint16_t mtu, const std::string& what) {
-        uint16_t now = 0;
-        if (rte_eth_dev_get_mtu(port_id, &now) == 0 && now == mtu) return;
-        if (int rc = rte_eth_dev_set_mtu(port_id, mtu); rc != 0)
-            spdlog::warn("{}: cannot set the MTU to {}: {}", what, mtu, rte_strerror(-rc));
-        else
-            spdlog::info("{}: MTU {}", what, mtu);
+    auto set = [&](const HostInterfaceConfig& iface, uint16_t mtu, const std::string& what) {
+        if (auto changed = ensure_interface_mtu(iface.name, iface.netns, mtu); !changed)
+            spdlog::warn("{}: {}", what, changed.error());
+        else if (*changed)
+            spdlog::info("{}: {} has MTU {}", what, iface.name, mtu);
     };
     for (const auto& [name, up] : uplinks_)
-        if (up.cfg.kernel) set(up.port_id, up.cfg.mtu, "uplink " + name);
+        if (up.cfg.kernel) set(*up.cfg.kernel, up.cfg.mtu, "uplink " + name);
     for (const auto& [name, n] : networks_) {
         if (!n.host_port) continue;
         uint16_t mtu = 1500;
         if (n.cfg.overlay)
             if (auto up = uplinks_.find(n.cfg.overlay->uplink); up != uplinks_.end())
                 mtu = static_cast<uint16_t>(std::min<uint32_t>(1500, overlay::guest_mtu_for(up->second.cfg.mtu)));
-        set(*n.host_port, mtu, "network " + name + ": host interface " + n.cfg.host_interface->name);
+        set(*n.cfg.host_interface, mtu, "network " + name + ": host interface");
     }
 }
 
