@@ -47,6 +47,18 @@ void print_show(const json& d) {
                            f["host_ip"].get<std::string>().empty() ? "*" : str(f, "host_ip"), str(f, "host_port"),
                            str(f, "guest_ip"), str(f, "guest_port"));
         }
+        if (n.contains("overlay")) {  // VXLAN: the VNI, our VTEP, each remote and the MACs behind it
+            const json& o = n["overlay"];
+            fmt::print("\n{:20}overlay vni {} uplink {} vtep {} guest mtu {}{}", "", str(o, "vni"), str(o, "uplink"),
+                       str(o, "local_vtep"), str(o, "guest_mtu"), o.value("active", false) ? "" : " (uplink down)");
+            for (const json& r : o["remotes"]) {
+                std::string macs;
+                for (const json& m : r["macs"]) macs += " " + m.get<std::string>();
+                fmt::print("\n{:22}remote {} next hop {} macs:{}", "", str(r, "vtep"),
+                           r["next_hop_mac"].get<std::string>().empty() ? "unresolved" : str(r, "next_hop_mac"),
+                           macs.empty() ? " -" : macs);
+            }
+        }
         fmt::print("\n");
     }
     if (d.contains("uplinks") && !d["uplinks"].empty()) {
@@ -116,6 +128,11 @@ void print_stats(const json& d) {
                        str(w, "nat_fragments"), str(w, "nat_fragment_timeouts"));
     for (const auto& [net, n] : d["nat"].items())
         fmt::print("\nnat {}: {} live sessions via uplink {}", net, str(n, "sessions"), str(n, "uplink"));
+    if (d.contains("overlay"))
+        for (const auto& [net, o] : d["overlay"].items())
+            fmt::print("\noverlay {} (vni {}, {} remote(s)): encap={} ({} bytes, {} flood copies) decap={} ({} bytes)",
+                       net, str(o, "vni"), str(o, "remotes"), str(o, "encap_packets"), str(o, "encap_bytes"),
+                       str(o, "replicated"), str(o, "decap_packets"), str(o, "decap_bytes"));
     if (d.contains("xdp"))
         for (const auto& [up, x] : d["xdp"].items())
             fmt::print("\nxdp {} (program {}): redirected={} passed={} redirect_failed={}{}", up,

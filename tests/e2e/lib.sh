@@ -21,6 +21,8 @@ VSWD_PID=
 GUEST_PIDS=()
 CLEANUP_LINKS=()            # extra interfaces a test made (removed on exit)
 CLEANUP_HOOKS=()            # extra commands a test needs run on exit (e.g. groupdel)
+EXTRA_VSWD_PIDS=()          # a second vswd's (start_extra_vswd), stopped with the first
+EXTRA_PREFIXES=()
 declare -A GUEST_PID
 
 log() { echo "[$(date +%T)] $*"; }
@@ -44,14 +46,20 @@ fail() {
     exit 1
 }
 
+# stop_pid PID: TERM, up to 5 s to finish, then KILL.
+stop_pid() {
+    kill -0 "$1" 2>/dev/null || return 0
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+}
+
 cleanup() {
     local rc=$?
     for pid in "${GUEST_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    if [ -n "$VSWD_PID" ] && kill -0 "$VSWD_PID" 2>/dev/null; then
-        kill "$VSWD_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$VSWD_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$VSWD_PID" 2>/dev/null || true
-    fi
+    [ -n "$VSWD_PID" ] && stop_pid "$VSWD_PID"
+    for pid in "${EXTRA_VSWD_PIDS[@]}"; do stop_pid "$pid"; done
+    for p in "${EXTRA_PREFIXES[@]}"; do rm -rf "/var/run/dpdk/$p"; done
     # Anything still running inside the test's own namespace was started by this test.
     for pid in $(ip netns pids "$NETNS" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
@@ -102,6 +110,21 @@ start_vswd() {
 }
 
 vswctl() { "$VSWCTL" -s "$WORK/run/vswd.sock" "$@"; }
+
+# start_extra_vswd CONFIG LOG PREFIX: another vswd (its own run_dir and
+# file_prefix in CONFIG), stopped on exit like the first; waits until ready.
+start_extra_vswd() {
+    "$VSWD" -c "$1" --resolv-conf "$RESOLV_CONF" > "$2" 2>&1 &
+    local pid=$!
+    EXTRA_VSWD_PIDS+=("$pid")
+    EXTRA_PREFIXES+=("$3")
+    for _ in $(seq 200); do
+        grep -q "vswd ready" "$2" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || fail "vswd ($1) exited during start"
+        sleep 0.1
+    done
+    fail "vswd ($1) did not become ready in 20 s"
+}
 
 # json_get 'python expression over d' < json  (d = the parsed document)
 # start_dns_server ADDRESS NAME IP: a dnsmasq in the test's namespace,
