@@ -277,6 +277,22 @@ def print_nat66(rows, out):
                   + ", ".join(f"{k}={v:.0f}" for k, v in c.items() if v), file=out)
 
 
+def print_vxlan(rows, out):
+    """vxlan rows (l2_summary by inner frame size): vswd's overlay next to
+    OVS-DPDK's VXLAN tunnel port."""
+    print("\nVXLAN overlay: a guest's 1000 flows to MACs behind a remote VTEP, encapsulated and back "
+          "decapsulated, bidirectional, one switch core (inner frame sizes; /OVS: OVS-DPDK type=vxlan)", file=out)
+    hdr = f"{'switch':<22} {'size':>5} {'Mpps':>7} {'(min-max)':>15} {'cyc/pkt':>7} {'loss%':>6} {'/OVS':>5}  placement"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    names = {"ovs": "OVS-DPDK vxlan port", "vsw": "vswd overlay"}
+    for r in sorted(rows, key=lambda r: (int(r["size"]) if str(r["size"]).isdigit() else 0, r["switch"])):
+        rng = f"({fmt(r['mpps_min'], '.2f')}-{fmt(r['mpps_max'], '.2f')})" if r["mpps"] is not None else ""
+        print(f"{names.get(r['switch'], r['switch']):<22} {r['size']:>5} {fmt(r['mpps'], '7.3f'):>7} {rng:>15} "
+              f"{fmt(r['cycles_per_packet'], '7.0f'):>7} {fmt(r['loss_pct'], '6.2f'):>6} "
+              f"{fmt(r['ratio_to_ovs'], '5.2f'):>5}  {r['placement']}", file=out)
+
+
 def flows_label(f):
     return "1 flow" if f == 1 else f"{f:,} flows"
 
@@ -510,6 +526,11 @@ def main():
         rows = nat66_summary(nat66)
         print_nat66(rows, out)
         summary["nat66"] = rows
+    vxlan = [r for r in recs if r["scenario"] == "vxlan"]
+    if vxlan:
+        rows = l2_summary(vxlan)
+        print_vxlan(rows, out)
+        summary["vxlan"] = rows
     if nat or nat_new:
         summary["nat_targets"] = nat_targets(summary.get("nat", []), summary.get("nat_new", []), out)
     if a.elapsed is not None:

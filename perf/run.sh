@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# perf/run.sh [l2] [l2_2q] [latency] [reload] [nat] [nat_new] [nat66]   (default: all seven)
+# perf/run.sh [l2] [l2_2q] [latency] [reload] [nat] [nat_new] [nat66] [vxlan]   (default: all eight)
 #
 # One command: installs what it needs, builds, runs the benchmarks, prints a
 # table and writes perf/results/<timestamp>.json (+ .png). See perf/README.md.
@@ -44,10 +44,14 @@ fi
 # table (4M): 1 s at up to ~4 M/s.
 NAT_NEW_DUR=${PERF_NAT_NEW_DURATION:-1}
 SCENARIOS=("$@")
-[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 l2_2q latency reload nat nat_new nat66)
+[[ ${#SCENARIOS[@]} -gt 0 ]] || SCENARIOS=(l2 l2_2q latency reload nat nat_new nat66 vxlan)
 for s in "${SCENARIOS[@]}"; do
-    case $s in l2|l2_2q|latency|reload|nat|nat_new|nat66) ;; *) echo "run.sh: unknown scenario '$s' (l2, l2_2q, latency, reload, nat, nat_new, nat66)" >&2; exit 2 ;; esac
+    case $s in l2|l2_2q|latency|reload|nat|nat_new|nat66|vxlan) ;; *) echo "run.sh: unknown scenario '$s' (l2, l2_2q, latency, reload, nat, nat_new, nat66, vxlan)" >&2; exit 2 ;; esac
 done
+# vxlan: inner frame sizes (a 1518-byte frame does not fit a 1500-byte underlay with VXLAN's 50 bytes).
+VXLAN_SIZES=${PERF_VXLAN_SIZES:-64 512}
+# vxlan compares vsw with OVS only: the limit (testpmd io) does not encapsulate.
+vxlan_switches() { local s; for s in $SWITCHES; do [[ $s != testpmd ]] && printf '%s ' "$s"; done; }
 
 log() { printf '[perf %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -68,6 +72,7 @@ for s in "${SCENARIOS[@]}"; do
         nat) RUN_N=$((RUN_N + REPS * $(count_words $NAT_FLOWS) * n_sw)) ;;
         nat_new) RUN_N=$((RUN_N + REPS * n_sw)) ;;
         nat66) RUN_N=$((RUN_N + REPS * $(count_words $(nat66_switches)))) ;;
+        vxlan) RUN_N=$((RUN_N + REPS * $(count_words $VXLAN_SIZES) * $(count_words $(vxlan_switches)))) ;;
     esac
 done
 progress() {  # what: logs "run k of N ... ETA"
@@ -109,6 +114,7 @@ cleanup() {
     for f in "$WORK"/ovs/run/ovs-vswitchd.pid "$WORK"/ovs/run/ovsdb-server.pid; do
         [[ -s $f ]] && stop_pid "$(cat "$f")" 3
     done
+    [[ -n $OVS_NETNS ]] && ip netns del "$OVS_NETNS" 2>/dev/null
     if [[ ${PERF_KEEP:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
     rm -rf /var/run/dpdk/"$PFX"-* 2>/dev/null || true
     rm -f /dev/hugepages/"$PFX"-* 2>/dev/null || true
@@ -307,6 +313,29 @@ ports:
   inside: {network: natnet0}
 EOF
 }
+# vxlan: port p0 on an internal network stretched over VXLAN (VNI 5001);
+# the uplink is a vhost-user port (vswd the server) on which the generator
+# plays the remote VTEP 198.51.100.20.
+start_vsw_vxlan() {
+    local d=$WORK/vsw; mkdir -p "$d/run" "$d/state"; rm -f "$d"/run/*.sock
+    VSW_RUN=$d/run
+    cat >"$d/vsw.yaml" <<EOF
+switch: {cores: [$VSW_CORES], hugepages: $([[ $HUGE == 1 ]] && echo on || echo off), run_dir: $WORK/vsw/run, state_dir: $WORK/vsw/state, file_prefix: $PFX-vsw, log_level: warn}
+uplinks:
+  wan: {device: "net_vhost9,iface=$WORK/vsw/run/wan.sock", address: 198.51.100.1/24, gateway: 198.51.100.254, host_link: false}
+networks:
+  stretch:
+    mode: internal
+    max_macs: 4096
+    overlay: {vni: 5001, uplink: wan, remotes: [198.51.100.20]}
+ports:
+  p0: {network: stretch, max_macs: 2048}
+EOF
+    SOCKS=("$d/run/p0.sock" "$d/run/wan.sock")
+    "$VSWD" -c "$d/vsw.yaml" </dev/null >"$d/vswd.log" 2>&1 &
+    SW_PID=$!; PIDS+=("$SW_PID")
+    wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$d/vswd.log" >&2; return 1; }
+}
 NAT_GEN_ARGS=()   # set by start_switch for the nat scenarios
 start_vsw_nat() {  # max_sessions
     local d=$WORK/vsw i mac=""; mkdir -p "$d/run" "$d/state"; rm -f "$d"/run/*.sock
@@ -331,9 +360,15 @@ print(next(n["service_mac"] for n in d["networks"] if n["name"] == "natnet0"))' 
 }
 
 OVS_DIR=""; OVS_ENV=()
+# vxlan: OVS runs in a network namespace of its own (OVS_NETNS), where its
+# br-phy interface has the tunnel's local address (OVS takes the source
+# address and the route to the remote VTEP from the kernel, and 3.1 has no
+# other way); nothing of it touches the host's routes.
+OVS_NETNS=""
+OVS_NS=()   # "ip netns exec NS" while OVS_NETNS is set
 # Long-running processes are started as `env ... prog &` (not through a shell
 # function) so that $! is the program's own PID.
-ovs_env() { env "${OVS_ENV[@]}" "$@"; }
+ovs_env() { "${OVS_NS[@]}" env "${OVS_ENV[@]}" "$@"; }
 vsctl() { ovs_env ovs-vsctl --db="unix:$OVS_DIR/run/db.sock" --timeout=20 "$@"; }
 start_ovs() {  # [nat]
     local flows=${1:-l2}
@@ -341,7 +376,7 @@ start_ovs() {  # [nat]
     OVS_ENV=(OVS_RUNDIR="$OVS_DIR/run" OVS_DBDIR="$OVS_DIR/db" OVS_LOGDIR="$OVS_DIR/log"
              OVS_SYSCONFDIR="$OVS_DIR/etc" OVS_PKGDATADIR=/usr/share/openvswitch)
     ovsdb-tool create "$OVS_DIR/db/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-    env "${OVS_ENV[@]}" ovsdb-server "$OVS_DIR/db/conf.db" --remote="punix:$OVS_DIR/run/db.sock" \
+    "${OVS_NS[@]}" env "${OVS_ENV[@]}" ovsdb-server "$OVS_DIR/db/conf.db" --remote="punix:$OVS_DIR/run/db.sock" \
         --pidfile="$OVS_DIR/run/ovsdb-server.pid" --unixctl="$OVS_DIR/run/ovsdb-server.ctl" \
         --log-file="$OVS_DIR/log/ovsdb-server.log" </dev/null >/dev/null 2>&1 &
     OVSDB_PID=$!; PIDS+=("$OVSDB_PID")
@@ -352,10 +387,35 @@ start_ovs() {  # [nat]
     vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true "other_config:dpdk-extra=$extra" \
         other_config:pmd-cpu-mask="$(printf '0x%x' $((1 << SW_CPU)))"
     [[ $HUGE == 1 ]] && vsctl --no-wait set Open_vSwitch . other_config:dpdk-socket-mem=512
-    env "${OVS_ENV[@]}" "$OVS_VSWITCHD" "unix:$OVS_DIR/run/db.sock" --pidfile="$OVS_DIR/run/ovs-vswitchd.pid" \
+    "${OVS_NS[@]}" env "${OVS_ENV[@]}" "$OVS_VSWITCHD" "unix:$OVS_DIR/run/db.sock" --pidfile="$OVS_DIR/run/ovs-vswitchd.pid" \
         --unixctl="$OVS_DIR/run/ovs-vswitchd.ctl" --log-file="$OVS_DIR/log/ovs-vswitchd.log" \
         </dev/null >/dev/null 2>&1 &
     SW_PID=$!; PIDS+=("$SW_PID")
+    if [[ $flows == vxlan ]]; then
+        # OVS's userspace VXLAN tunnel port (type=vxlan) on br-int with the
+        # guest's port; the underlay on br-phy, whose address is the local
+        # VTEP; OVS resolves the remote VTEP with ARP on br-phy itself.
+        vsctl add-br br-int -- set bridge br-int datapath_type=netdev fail_mode=standalone &&
+        vsctl add-port br-int p0 -- set Interface p0 type=dpdkvhostuser ofport_request=1 &&
+        vsctl add-port br-int vx0 -- set Interface vx0 type=vxlan options:remote_ip=198.51.100.20 \
+            options:local_ip=198.51.100.1 options:key=5001 ofport_request=2 &&
+        vsctl add-br br-phy -- set bridge br-phy datapath_type=netdev fail_mode=standalone &&
+        vsctl add-port br-phy p1 -- set Interface p1 type=dpdkvhostuser &&
+        ip -n "$OVS_NETNS" addr add 198.51.100.1/24 dev br-phy && ip -n "$OVS_NETNS" link set br-phy up &&
+        ip -n "$OVS_NETNS" link set br-int up ||
+            { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+        SOCKS=("$OVS_DIR/run/p0" "$OVS_DIR/run/p1")
+        wait_sockets "$SW_PID" "${SOCKS[@]}" || { tail -5 "$OVS_DIR/log/ovs-vswitchd.log" >&2; return 1; }
+        # Traffic before OVS has cached the route to the remote VTEP is lost
+        # (and its datapath flows with it): wait for the route.
+        local i
+        for ((i = 0; i < 50; i++)); do
+            ovs_env ovs-appctl -t "$OVS_DIR/run/ovs-vswitchd.ctl" ovs/route/show 2>/dev/null |
+                grep -q '198.51.100.0/24 dev br-phy' && return 0
+            sleep 0.1
+        done
+        log "  ovs: no route to the remote VTEP"; return 1
+    fi
     vsctl add-br br0 -- set bridge br0 datapath_type=netdev fail_mode=standalone &&
     vsctl add-port br0 p0 -- set Interface p0 type=dpdkvhostuser ofport_request=1 &&
     vsctl add-port br0 p1 -- set Interface p1 type=dpdkvhostuser ofport_request=2 ||
@@ -400,17 +460,23 @@ start_switch() {  # switch [l2|nat|nat_new]
         */testpmd) start_testpmd ;;
         l2/ovs) start_ovs ;;
         nat66/ovs) start_ovs nat66 ;;
+        vxlan/ovs)
+            OVS_NETNS=$PFX-ovs; ip netns add "$OVS_NETNS"; OVS_NS=(ip netns exec "$OVS_NETNS")
+            ip -n "$OVS_NETNS" link set lo up
+            start_ovs vxlan ;;
         */ovs) start_ovs nat ;;
         l2/vsw) start_vsw ;;
         l2/vsw-2q) QUEUES=2; start_vsw ;;
         nat/vsw) start_vsw_nat "$NAT_MAX_SESSIONS" ;;
         nat_new/vsw) start_vsw_nat "$NAT_NEW_MAX_SESSIONS" ;;
         nat66/vsw|nat66/vsw44) NAT66=1 start_vsw_nat "$NAT_MAX_SESSIONS" ;;
+        vxlan/vsw) start_vsw_vxlan ;;
     esac
 }
 stop_switch() {
     [[ -n $SW_PID ]] && stop_pid "$SW_PID" 10
     [[ -n $OVSDB_PID ]] && stop_pid "$OVSDB_PID" 5
+    if [[ -n $OVS_NETNS ]]; then ip netns del "$OVS_NETNS" 2>/dev/null || true; OVS_NETNS=""; OVS_NS=(); fi
     rm -rf /var/run/dpdk/"$PFX"-tp /var/run/dpdk/"$PFX"-ovs /var/run/dpdk/"$PFX"-vsw 2>/dev/null || true
     SW_PID=""; OVSDB_PID=""
 }
@@ -737,6 +803,53 @@ scenario_nat66() {
     log "scenario nat66: reps=$REPS 1000 flows $NAT66_SIZE B duration=${DUR}s switches=(${s[*]})"
     for ((rep = 1; rep <= REPS; rep++)); do
         for ((i = 0; i < ${#s[@]}; i++)); do run_nat66_one "${s[(i + rep - 1) % ${#s[@]}]}" "$rep"; done
+    done
+}
+
+# vxlan: a guest's flows through encapsulation to a remote VTEP and back
+# through decapsulation, on one core: vswgen port 0 is the guest (l2 frames,
+# 1000 flows to MACs behind the remote), port 1 the remote VTEP on the
+# uplink, which answers the switch's ARP and reflects each VXLAN frame (outer
+# and inner swapped). Forwarded pps = inner frames, both directions.
+# Side by side: OVS-DPDK's VXLAN tunnel port (type=vxlan) in the same run.
+run_vxlan_one() {  # switch rep size
+    local sw=$1 rep=$2 size=$3 out=$WORK/gen-vxlan-$1-$2-$3.json ppb ppa stats=null
+    progress "vxlan $sw $size B (rep $rep)"
+    BUSY=$(cpu_busy)
+    ppb=$(pingpong)
+    if start_switch "$sw" vxlan; then
+        gen "$out" --mode throughput --size "$size" --flows 1000 --duration "$DUR" --warmup-rounds 2 \
+            --roles l2,vtep --arp-wait 5 || log "  $sw: generator failed"
+        [[ $sw == vsw ]] && stats=$(vsw_stats)
+        if [[ $sw == ovs ]]; then  # for a look afterwards (PERF_KEEP=1)
+            local b
+            for b in br-int br-phy; do ovs_env ovs-appctl -t "$OVS_DIR/run/ovs-vswitchd.ctl" dpif/dump-flows "$b" \
+                >"$out.$b-flows" 2>&1 || true; done
+            ovs_env ovs-appctl -t "$OVS_DIR/run/ovs-vswitchd.ctl" tnl/neigh/show >"$out.neigh" 2>&1 || true
+        fi
+    else
+        log "  $sw: switch did not start"
+    fi
+    stop_switch
+    ppa=$(pingpong)
+    record vxlan "$sw" "$rep" "$size" 1000 "\"vsw_stats_after\":$stats," "$out" "$ppb" "$ppa"
+    python3 - "$out" "$sw" "$size" <<'EOF' >&2 || true
+import json, sys
+try:
+    g = json.load(open(sys.argv[1])); r = g["result"]
+    print(f"  {sys.argv[2]:8s} vxlan {sys.argv[3]:>4s} B 1000 flows: {r['rx_mpps']:7.3f} Mpps  loss {r['loss_pct']:.3f}%")
+except Exception as e:
+    print(f"  {sys.argv[2]:8s} vxlan: no result")
+EOF
+}
+scenario_vxlan() {
+    local rep size i
+    local -a s=($(vxlan_switches))
+    log "scenario vxlan: reps=$REPS sizes=($VXLAN_SIZES) 1000 flows duration=${DUR}s switches=(${s[*]})"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for size in $VXLAN_SIZES; do
+            for ((i = 0; i < ${#s[@]}; i++)); do run_vxlan_one "${s[(i + rep - 1) % ${#s[@]}]}" "$rep" "$size"; done
+        done
     done
 }
 

@@ -35,6 +35,13 @@
 // `sink` answers ARP but only counts (used to measure new-session rate, where
 // the reverse direction would only dilute it). --new-flows: the flow index
 // never repeats within the run, so every packet is a new 5-tuple.
+//
+// VXLAN (--roles l2,vtep): port 0 is a guest of an overlay network sending
+// its flows (as in l2) to MACs behind a remote VTEP; port 1 is that remote
+// host on the switch's uplink. It answers ARP (the switch resolves the VTEP
+// through it) and reflects each VXLAN frame: outer MACs and IPs swapped
+// (UDP to 4789 again), and inside it the frame itself reflected, so the
+// switch decapsulates it back to port 0. Forwarded pps = both directions.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -238,10 +245,41 @@ inline void reflect(Gen& g, uint16_t port, rte_mbuf* m) {
     t.rpend[t.nrpend++] = m;
 }
 
+// Vtep role: a VXLAN frame back to the switch's VTEP (outer MACs and IPs
+// swapped, destination port 4789 kept), its inner frame reflected the same
+// way (MACs, IPs, ports; the magic now names this port).
+inline void reflect_vxlan(Gen& g, uint16_t port, rte_mbuf* m) {
+    TxState& t = g.tx[port];
+    if (t.nrpend == TxState::kReflectPend) { ++t.reflect_dropped; rte_pktmbuf_free(m); return; }
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
+    std::swap(eth->src_addr, eth->dst_addr);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+    const rte_be32_t a = ip->src_addr;  // checksum unchanged by a swap
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = a;
+    auto* ieth = reinterpret_cast<rte_ether_hdr*>(d + kVxlanOuter);
+    std::swap(ieth->src_addr, ieth->dst_addr);
+    auto* iip = reinterpret_cast<rte_ipv4_hdr*>(ieth + 1);
+    const rte_be32_t ia = iip->src_addr;
+    iip->src_addr = iip->dst_addr;
+    iip->dst_addr = ia;
+    auto* iudp = reinterpret_cast<rte_udp_hdr*>(iip + 1);
+    const rte_be16_t sp = iudp->src_port;
+    iudp->src_port = iudp->dst_port;
+    iudp->dst_port = sp;
+    uint16_t magic = kMagic | port;
+    std::memcpy(d + kVxlanOuter + g.payload_off, &magic, 2);
+    t.rpend[t.nrpend++] = m;
+}
+
 inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
     rte_mbuf* m[kBurst];
     const Role role = g.role[port];
-    if (role == Role::Reflect) reflect_flush(g.tx[port]);
+    const bool reflects = role == Role::Reflect || role == Role::Vtep;
+    // Where the magic is: after the outer headers too for what a VTEP receives.
+    const size_t payload_off = g.payload_off + (role == Role::Vtep ? kVxlanOuter : 0);
+    if (reflects) reflect_flush(g.tx[port]);
     // Every queue, up to a burst in all (a switch may send on any of them).
     uint16_t n = rte_eth_rx_burst(port, 0, m, kBurst);
     for (uint16_t q = 1; q < g.opt.queues && n < kBurst; ++q)
@@ -254,14 +292,14 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
         const uint8_t* d = rte_pktmbuf_mtod(m[i], const uint8_t*);
         uint16_t magic;
         if (role != Role::L2 && (arp_answer(g, port, m[i]) || ns_answer(g, port, m[i]))) continue;
-        if (m[i]->data_len < g.payload_off + 18) { ++g.foreign; m[nfree++] = m[i]; continue; }
-        std::memcpy(&magic, d + g.payload_off, 2);
+        if (m[i]->data_len < payload_off + 18) { ++g.foreign; m[nfree++] = m[i]; continue; }
+        std::memcpy(&magic, d + payload_off, 2);
         if ((magic & 0xff00) != kMagic || (magic & 0xff) >= g.nports) { ++g.foreign; m[nfree++] = m[i]; continue; }
         if (measure) {
             RxFrom& f = g.from[magic & 0xff];
             uint64_t seq, ts;
-            std::memcpy(&seq, d + g.payload_off + 2, 8);
-            std::memcpy(&ts, d + g.payload_off + 10, 8);
+            std::memcpy(&seq, d + payload_off + 2, 8);
+            std::memcpy(&ts, d + payload_off + 10, 8);
             ++f.rx;
             f.bytes += m[i]->pkt_len + RTE_ETHER_CRC_LEN;
             if (f.any && seq <= f.max_seq) ++f.out_of_order;
@@ -271,6 +309,8 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
         }
         if (role == Role::Reflect) {
             reflect(g, port, m[i]);
+        } else if (role == Role::Vtep) {
+            reflect_vxlan(g, port, m[i]);
         } else {
             if (role == Role::Sink && measure && !g.opt.ipv6) {
                 const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(d + RTE_ETHER_HDR_LEN);
@@ -280,7 +320,7 @@ inline uint16_t rx_port(Gen& g, uint16_t port, bool measure) {
         }
     }
     if (nfree) rte_pktmbuf_free_bulk(m, nfree);
-    if (role == Role::Reflect) reflect_flush(g.tx[port]);
+    if (reflects) reflect_flush(g.tx[port]);
     return n;
 }
 
@@ -320,7 +360,8 @@ void warmup(Gen& g) {
     for (unsigned round = 0; round < rounds && !g_stop; ++round) {
         for (uint16_t p = 0; p < g.nports; ++p) {
             TxState& t = g.tx[p];
-            if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink) continue;  // they only answer
+            if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink || g.role[p] == Role::Vtep)
+                continue;  // they only answer
             t.next_flow = 0;
             t.next_size = 0;
             // 1 s per port and round, plus 15 us per flow: 1M NAT flows
@@ -396,7 +437,7 @@ json trial(Gen& g, double rate, double seconds) {
         const TxState& t = g.tx[p];
         const RxFrom& f = g.from[p];
         tx += t.sent; txb += t.bytes; rx += f.rx; rxb += f.bytes; ooo += f.out_of_order; full += t.tx_full;
-        if (t.sends || g.role[p] == Role::Reflect)
+        if (t.sends || g.role[p] == Role::Reflect || g.role[p] == Role::Vtep)
             dirs.push_back({{"from", p}, {"to", t.peer}, {"tx", t.sent}, {"rx", f.rx},
                             {"lost", int64_t(t.sent) - int64_t(f.rx)},
                             {"rx_pps", double(f.rx) / elapsed}, {"out_of_order", f.out_of_order}});
@@ -471,7 +512,9 @@ bool wait_arp(Gen& g, double seconds) {
         bool all = true;
         for (uint16_t p = 0; p < g.nports; ++p) {
             rx_port(g, p, false);
-            if ((g.role[p] == Role::Reflect || g.role[p] == Role::Sink) && g.tx[p].arp_replies == 0) all = false;
+            if ((g.role[p] == Role::Reflect || g.role[p] == Role::Sink || g.role[p] == Role::Vtep) &&
+                g.tx[p].arp_replies == 0)
+                all = false;
         }
         if (all) {
             // The switch learns the answer on its control path and publishes
@@ -528,10 +571,13 @@ int main(int argc, char** argv) {
         g.tx[p].sends = !g.opt.unidir || p % 2 == 0;
         if (!g.opt.roles.empty()) {
             const std::string& r = g.opt.roles[std::min<size_t>(p, g.opt.roles.size() - 1)];
-            g.role[p] = r == "inside" ? Role::Inside : r == "reflect" ? Role::Reflect : r == "sink" ? Role::Sink : Role::L2;
+            g.role[p] = r == "inside" ? Role::Inside : r == "reflect" ? Role::Reflect : r == "sink" ? Role::Sink
+                        : r == "vtep"  ? Role::Vtep
+                                       : Role::L2;
         }
-        if (g.role[p] != Role::L2) g.nat = true;
-        if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink) g.tx[p].sends = false;
+        // (A VTEP's peer sends l2's per-flow frames: no NAT patching.)
+        if (g.role[p] != Role::L2 && g.role[p] != Role::Vtep) g.nat = true;
+        if (g.role[p] == Role::Reflect || g.role[p] == Role::Sink || g.role[p] == Role::Vtep) g.tx[p].sends = false;
         rte_eth_macaddr_get(p, &g.port_mac[p]);
     }
     g.sockets = g.opt.sockets ? g.opt.sockets : std::min(g.opt.flows, 1024u);

@@ -25,7 +25,9 @@ constexpr size_t kPayloadOff4 = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeo
 constexpr size_t kPayloadOff6 = RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr);  // 62
 constexpr size_t kHdrCopy = 64;      // bytes copied from the per-flow template (IPv6: headers and magic)
 
-enum class Role : uint8_t { L2, Inside, Reflect, Sink };
+// vtep: the far end of a VXLAN tunnel (vswgen.cpp reflect_vxlan).
+enum class Role : uint8_t { L2, Inside, Reflect, Sink, Vtep };
+constexpr size_t kVxlanOuter = 50;   // Ethernet, IPv4, UDP, VXLAN headers before the inner frame
 
 struct TxState {
     uint16_t port = 0;

@@ -12,7 +12,7 @@ namespace {
                  "usage: vswgen EAL-ARGS -- [--mode throughput|ndr] [--size 64|512|1518|imix] [--flows N]\n"
                  "       [--rate PPS] [--duration S] [--unidir] [--queues N] [--trial S] [--loss-pct P]\n"
                  "       [--precision F] [--max-trials N] [--warmup-rounds N] [--json]\n"
-                 "       [--roles l2|inside|reflect|sink,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
+                 "       [--roles l2|inside|reflect|sink|vtep,...] [--src-mac MAC] [--dst-mac MAC] [--src-ip IP]\n"
                  "       [--src-port P] [--sockets S] [--dst-ip IP] [--dst-port P] [--new-flows] [--arp-wait S]\n"
                  "       [--ipv6]\n");
     std::exit(rc);
@@ -70,7 +70,7 @@ Options parse_options(int argc, char** argv) {
     if (o.mode != "throughput" && o.mode != "ndr") usage(2);
     if (o.queues < 1 || o.queues > 8) usage(2);
     for (const auto& r : o.roles)
-        if (r != "l2" && r != "inside" && r != "reflect" && r != "sink") {
+        if (r != "l2" && r != "inside" && r != "reflect" && r != "sink" && r != "vtep") {
             std::fprintf(stderr, "vswgen: --roles: unknown role %s\n", r.c_str());
             std::exit(2);
         }
