@@ -51,10 +51,18 @@ void print_show(const json& d) {
             const json& o = n["overlay"];
             fmt::print("\n{:20}overlay vni {} uplink {} vtep {} guest mtu {}{}", "", str(o, "vni"), str(o, "uplink"),
                        str(o, "local_vtep"), str(o, "guest_mtu"), o.value("active", false) ? "" : " (uplink down)");
+            if (o.contains("evpn") && o["evpn"].is_object()) {
+                const json& e = o["evpn"];
+                const std::string ns = e.value("netns", "");
+                const std::string err = e.value("error", "");
+                fmt::print("\n{:20}evpn: mirror {} in {}, {} remote MAC(s) from FRR{}", "", str(e, "mirror"),
+                           ns.empty() ? "vswd's namespace" : "namespace " + ns, str(e, "remote_macs"),
+                           err.empty() ? "" : " (error: " + err + ")");
+            }
             for (const json& r : o["remotes"]) {
                 std::string macs;
                 for (const json& m : r["macs"]) macs += " " + m.get<std::string>();
-                fmt::print("\n{:22}remote {} next hop {} macs:{}", "", str(r, "vtep"),
+                fmt::print("\n{:22}remote {} ({}) next hop {} macs:{}", "", str(r, "vtep"), str(r, "from"),
                            r["next_hop_mac"].get<std::string>().empty() ? "unresolved" : str(r, "next_hop_mac"),
                            macs.empty() ? " -" : macs);
             }

@@ -170,6 +170,11 @@ struct OverlayConfig {
     uint32_t vni = 0;                     // 1..16777215; unique per uplink
     std::string uplink;                   // carries the tunnel; its address is this host's VTEP
     std::vector<Ipv4> remotes;            // the other hosts' VTEP addresses
+    // EVPN through FRR (control/switch/evpn_mirror.hpp): remotes and remote
+    // MACs also come from BGP, through a kernel mirror of the network in
+    // namespace `evpn_netns` ("" = vswd's), where FRR runs.
+    bool evpn = false;
+    std::string evpn_netns;
     bool operator==(const OverlayConfig&) const = default;
 };
 

@@ -5,6 +5,7 @@
 //     vni: 5001                  # 1..16777215, one network per VNI on an uplink
 //     uplink: wan                # its address is this host's VTEP
 //     remotes: [198.51.100.20]   # the other hosts' VTEPs
+//     evpn: true                 # or {netns: NAME}: remotes from BGP EVPN through FRR
 #include <string>
 
 #include "../../datapath/limits.hpp"
@@ -36,7 +37,7 @@ Ipv4 Loader::remote_vtep(const Field& item, const UplinkConfig& up, const std::v
 
 OverlayConfig Loader::overlay(const Field& f, const Config& config) const {
     OverlayConfig ov;
-    std::vector<Field> fields = map_fields(f, {"vni", "uplink", "remotes"});
+    std::vector<Field> fields = map_fields(f, {"vni", "uplink", "remotes", "evpn"});
     const Field& vni = require(fields, f, "vni", " (the VXLAN network identifier the other hosts use, 1..16777215)");
     ov.vni = static_cast<uint32_t>(number(vni, 1, overlay::kMaxVni));
     const Field& uplink = require(fields, f, "uplink", " (the uplink whose address is this host's VTEP)");
@@ -60,6 +61,21 @@ OverlayConfig Loader::overlay(const Field& f, const Config& config) const {
                 if (pf.proto == 17 && pf.host_port == overlay::kVxlanPort)
                     fail(uplink, "UDP port 4789 of uplink '" + ov.uplink + "' is VXLAN's, and network '" + name +
                                      "' forwards it (port forward '" + pf.name + "')");
+    }
+    if (const Field* evpn = find(fields, "evpn")) {
+        if (evpn->value.IsMap()) {
+            ov.evpn = true;
+            for (const Field& e : map_fields(*evpn, {"netns"}))
+                if (e.key.Scalar() == "netns") ov.evpn_netns = netns_name(e);
+        } else {
+            ov.evpn = boolean(*evpn);
+        }
+        // One mirror per VNI and namespace: FRR knows a VNI once.
+        for (const auto& [name, other] : config.networks)
+            if (ov.evpn && other.overlay && other.overlay->evpn && other.overlay->vni == ov.vni &&
+                other.overlay->evpn_netns == ov.evpn_netns)
+                fail(*evpn, "network '" + name + "' has EVPN for VNI " + std::to_string(ov.vni) +
+                                " in the same namespace already");
     }
     if (const Field* remotes = find(fields, "remotes")) {
         const std::vector<Field> items = list_items(*remotes);

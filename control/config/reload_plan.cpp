@@ -148,8 +148,11 @@ NetworkChange compare_networks(const NetworkConfig& was, const NetworkConfig& no
     c.change = Change::in_place;
     c.flush_sessions = was.nat && !nat_sessions_hold(was, now);
     // The TAP port carries the host's addresses in the subnets.
+    // (Its MAC comes from the overlay's uplink address when it has one.)
+    const auto overlay_uplink = [](const std::optional<OverlayConfig>& o) { return o ? o->uplink : std::string(); };
     c.recreate_host_interface = was.host_interface && host_interface &&
-                                (was.host_interface != host_interface || was.subnet != subnet || was.subnet6 != subnet6);
+                                (was.host_interface != host_interface || was.subnet != subnet || was.subnet6 != subnet6 ||
+                                 overlay_uplink(was.overlay) != overlay_uplink(overlay));
     return c;
 }
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "eth_ports.hpp"
+#include "evpn_mirror.hpp"
 #include "host_iface.hpp"
 #include "run_dir.hpp"
 #include "topology_builder.hpp"
@@ -99,7 +100,10 @@ Switch::~Switch() {
     shared_->topology.store(nullptr, std::memory_order_release);
     for (auto& [name, p] : ports_) remove_port(p);
     ports_.clear();
-    for (auto& [name, net] : networks_) remove_host_interface(net);
+    for (auto& [name, net] : networks_) {
+        remove_host_interface(net);
+        if (net.evpn) net.evpn->destroy();  // FRR withdraws the network's routes
+    }
     for (auto& [name, u] : uplinks_) remove_uplink(u);
     uplinks_.clear();
     // The rings, FDB, RCU variable and pool go with their handles, the pool last.
@@ -185,7 +189,13 @@ void Switch::remove_port(PortState& port) {
 tl::expected<void, std::string> Switch::add_host_interface(NetworkState& net) {
     const HostInterfaceConfig& hi = *net.cfg.host_interface;
     if (auto free = check_interface_free(hi.name, hi.address, hi.netns); !free) return tl::unexpected(free.error());
-    auto id = create_tap_port(hi.name, service_mac_for("host:" + net.cfg.name), pool_.get());
+    // A stretched network's host interfaces on other hosts have the same
+    // network name: this host's VTEP address keeps its MAC its own.
+    std::string mac_seed = "host:" + net.cfg.name;
+    if (net.cfg.overlay)
+        if (auto up = uplinks_.find(net.cfg.overlay->uplink); up != uplinks_.end())
+            mac_seed += "@" + up->second.cfg.address.to_string();
+    auto id = create_tap_port(hi.name, service_mac_for(mac_seed), pool_.get());
     if (!id) return tl::unexpected(id.error());
     if (auto ok = configure_host_interface(hi.name, hi.address, net.cfg.subnet->prefix_len, hi.netns); !ok) {
         destroy_port(*id);
@@ -356,6 +366,7 @@ void Switch::unpublish_and_destroy(const Plan& plan) {
     for (auto& u : doomed_uplinks) remove_uplink(u);
     for (auto& n : doomed_nets) {
         remove_host_interface(n);
+        if (n.evpn) n.evpn->destroy();
         const uint16_t id = n.id;
         fdb_->remove_if([&](const FdbKey& k, uint16_t) { return k.network == id; });
         ++nat_epoch_[id];  // its sessions expire on the workers
@@ -439,6 +450,7 @@ void Switch::configure_network(NetworkState& st, const NetworkConfig& cfg) {
         if (st.cfg.subnet6) w.emplace_back(*st.cfg.subnet6, rte_rdtsc() + 7200 * shared_->tsc_hz);
         st.last_ra_tsc = 0;
     }
+    sync_evpn_mirror(st, cfg);
     assign_vteps(st, cfg);
     st.cfg = cfg;
     if (cfg.dhcp && cfg.subnet) {

@@ -37,6 +37,7 @@ namespace vsw {
 
 class XdpSteering;
 class XdpInterfaceClaim;
+class EvpnMirror;
 
 // What a reload changed, for logs and the CLI.
 struct ApplySummary {
@@ -113,6 +114,13 @@ private:
         // overlay: each remote's VTEP id (its FDB port is vtep_port(id)), by
         // IPv4 (host order); an id stays while its remote is configured.
         std::map<uint32_t, uint16_t> vtep_ids;
+        // overlay.evpn: the kernel mirror FRR reads and writes, the remotes
+        // its type-3 routes gave (host order) and the remote MACs its type-2
+        // routes put in the FDB (with their VTEP).
+        std::shared_ptr<EvpnMirror> evpn;
+        std::set<uint32_t> evpn_remotes;
+        std::map<Mac, uint32_t> evpn_macs;
+        std::string evpn_error;              // the last error of its mirror (logged when it changes)
     };
     struct UplinkState {
         UplinkConfig cfg;
@@ -172,6 +180,9 @@ private:
     std::string vtep_name(uint16_t network, uint16_t port) const;  // "vtep:198.51.100.20"
     void sync_mtus();                 // kernel uplinks' TAPs: uplinks.X.mtu; overlay host interfaces: 50 less
     bool learn_event_current(const LearnEvent& ev) const;
+    void sync_evpn_mirror(NetworkState& st, const NetworkConfig& cfg);  // made, moved or removed with the config
+    void sync_evpn();                 // every second: local MACs to FRR, its remotes and MACs to vsw
+    uint64_t last_evpn_tsc_ = 0;
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
     tl::expected<void, std::string> add_host_interface(NetworkState& net);

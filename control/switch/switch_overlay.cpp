@@ -13,6 +13,7 @@
 #include <set>
 
 #include "../services/service_replies.hpp"
+#include "evpn_mirror.hpp"
 #include "host_iface.hpp"
 #include "switch.hpp"
 
@@ -22,7 +23,7 @@ namespace vsw {
 // gone are not given out again in the same reload (a learn event for the old
 // remote could still be on its way), and the MACs learned behind them go.
 void Switch::assign_vteps(NetworkState& st, const NetworkConfig& cfg) {
-    std::set<uint32_t> wanted;
+    std::set<uint32_t> wanted = st.evpn_remotes;  // EVPN's (empty without it)
     if (cfg.overlay)
         for (const Ipv4& r : cfg.overlay->remotes) wanted.insert(r.value);
     std::set<uint16_t> freed;
@@ -55,7 +56,8 @@ void Switch::assign_vteps(NetworkState& st, const NetworkConfig& cfg) {
             continue;
         }
         st.vtep_ids[ip] = id;
-        spdlog::info("network {}: remote VTEP {} (VNI {})", cfg.name, Ipv4{ip}.to_string(), cfg.overlay->vni);
+        spdlog::info("network {}: remote VTEP {} (VNI {}{})", cfg.name, Ipv4{ip}.to_string(), cfg.overlay->vni,
+                     st.evpn_remotes.count(ip) != 0 ? ", from EVPN" : "");
     }
 }
 
@@ -66,8 +68,9 @@ std::vector<Ipv4> Switch::onlink_remotes(const UplinkState& up) const {
     std::vector<Ipv4> out;
     for (const auto& [name, n] : networks_)
         if (n.cfg.overlay && n.cfg.overlay->uplink == up.cfg.name)
-            for (const Ipv4& r : n.cfg.overlay->remotes)
-                if (prefix.contains(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+            for (const auto& [ip, id] : n.vtep_ids)  // configured and EVPN's
+                if (const Ipv4 r{ip}; prefix.contains(r) && std::find(out.begin(), out.end(), r) == out.end())
+                    out.push_back(r);
     return out;
 }
 
@@ -120,7 +123,10 @@ nlohmann::json Switch::overlay_view(const NetworkState& net) const {
         macs[static_cast<uint16_t>(port - kVtepPortBase)].push_back(m.to_string());
     });
     nlohmann::json remotes = nlohmann::json::array();
+    const std::vector<Ipv4>& configured = oc.remotes;
     for (const auto& [ip, id] : net.vtep_ids) {
+        const bool is_static = std::find(configured.begin(), configured.end(), Ipv4{ip}) != configured.end();
+        const bool from_evpn = net.evpn_remotes.count(ip) != 0;
         const bool resolved = id < kMaxVteps && ov.vteps[id].active && ov.vteps[id].resolved;
         std::string next_hop;
         if (resolved) {
@@ -129,15 +135,130 @@ nlohmann::json Switch::overlay_view(const NetworkState& net) const {
             next_hop = m.to_string();
         }
         remotes.push_back({{"vtep", Ipv4{ip}.to_string()}, {"id", id}, {"next_hop_mac", next_hop},
+                           {"from", is_static && from_evpn ? "config+evpn" : from_evpn ? "evpn" : "config"},
                            {"macs", macs[id]}});
     }
+    nlohmann::json evpn = nullptr;
+    if (oc.evpn)
+        evpn = {{"netns", oc.evpn_netns},
+                {"mirror", net.evpn ? evpn_mirror_names(oc.vni).bridge : ""},
+                {"remote_macs", net.evpn_macs.size()},
+                {"error", net.evpn_error}};
     return {{"vni", oc.vni},
             {"uplink", oc.uplink},
             {"local_vtep", up != uplinks_.end() ? up->second.cfg.address.to_string() : ""},
             {"active", ov.enabled},
             {"max_frame", ov.enabled ? ov.max_inner : 0},
             {"guest_mtu", up != uplinks_.end() ? overlay::guest_mtu_for(up->second.cfg.mtu) : 0},
-            {"remotes", remotes}};
+            {"remotes", remotes},
+            {"evpn", evpn}};
+}
+
+// The network's EVPN mirror follows its config: made when `evpn` comes,
+// made again when its namespace, VNI or local VTEP changes, removed (with
+// what EVPN gave) when `evpn` goes.
+void Switch::sync_evpn_mirror(NetworkState& st, const NetworkConfig& cfg) {
+    const OverlayConfig* oc = cfg.overlay && cfg.overlay->evpn ? &*cfg.overlay : nullptr;
+    const auto up = oc != nullptr ? uplinks_.find(oc->uplink) : uplinks_.end();
+    if (st.evpn && oc != nullptr && up != uplinks_.end() && st.evpn->netns() == oc->evpn_netns &&
+        st.evpn->vni() == oc->vni && st.evpn->local() == up->second.cfg.address)
+        return;
+    if (st.evpn) {
+        st.evpn->destroy();
+        st.evpn.reset();
+        const uint16_t net = st.id;
+        std::set<Mac> gone;
+        for (const auto& [mac, ip] : st.evpn_macs) gone.insert(mac);
+        fdb_->remove_if([&](const FdbKey& k, uint16_t port) {
+            Mac m;
+            std::copy(k.mac, k.mac + 6, m.bytes.begin());
+            return k.network == net && is_vtep_port(port) && gone.count(m) != 0;
+        });
+        st.evpn_macs.clear();
+        st.evpn_remotes.clear();
+        spdlog::info("network {}: EVPN mirror removed", cfg.name);
+    }
+    st.evpn_error.clear();
+    if (oc == nullptr) return;
+    if (up == uplinks_.end()) {
+        st.evpn_error = "uplink '" + oc->uplink + "' is not up";
+        spdlog::error("network {}: EVPN: {}", cfg.name, st.evpn_error);
+        return;
+    }
+    auto mirror = EvpnMirror::create(oc->evpn_netns, oc->vni, up->second.cfg.address);
+    if (!mirror) {
+        st.evpn_error = mirror.error();
+        spdlog::error("network {}: EVPN mirror: {}", cfg.name, st.evpn_error);
+        return;
+    }
+    st.evpn = std::make_shared<EvpnMirror>(std::move(*mirror));
+    const EvpnMirrorNames names = evpn_mirror_names(oc->vni);
+    spdlog::info("network {}: EVPN for VNI {}: kernel mirror {} (vxlan {}, local {}) in {}; FRR's zebra there "
+                 "advertises the network's MACs and installs the remote ones",
+                 cfg.name, oc->vni, names.bridge, names.vxlan, up->second.cfg.address.to_string(),
+                 oc->evpn_netns.empty() ? "vswd's namespace" : "namespace " + oc->evpn_netns);
+}
+
+// Once a second for each EVPN network: the MACs vsw learned on local ports
+// go to the mirror (FRR advertises them); the remotes and remote MACs FRR
+// installed come back (its type-3 and type-2 routes). Remote MACs stay in
+// the FDB while FRR has them (refreshed here, so they never age out) and
+// go when it withdraws them.
+void Switch::sync_evpn() {
+    const uint64_t now = rte_rdtsc();
+    if (now - last_evpn_tsc_ < shared_->tsc_hz) return;
+    last_evpn_tsc_ = now;
+    for (auto& [name, st] : networks_) {
+        if (!st.evpn) continue;
+        auto note = [&](const std::string& error) {
+            if (error != st.evpn_error && !error.empty()) spdlog::warn("network {}: EVPN: {}", name, error);
+            st.evpn_error = error;
+        };
+        std::set<Mac> local;
+        fdb_->for_each([&](const FdbKey& k, uint16_t port, uint64_t) {
+            if (k.network != st.id || port >= kMaxPorts) return;
+            Mac m;
+            std::copy(k.mac, k.mac + 6, m.bytes.begin());
+            local.insert(m);
+        });
+        if (auto ok = st.evpn->set_local_macs(local); !ok) {
+            note(ok.error());
+            continue;
+        }
+        auto remote = st.evpn->read_remotes();
+        if (!remote) {
+            note(remote.error());
+            continue;
+        }
+        note("");
+        std::set<uint32_t> vteps;
+        for (const Ipv4& v : remote->vteps)
+            if (v != st.evpn->local()) vteps.insert(v.value);
+        if (vteps != st.evpn_remotes) {
+            for (uint32_t v : st.evpn_remotes)
+                if (vteps.count(v) == 0) spdlog::info("network {}: EVPN withdrew VTEP {}", name, Ipv4{v}.to_string());
+            st.evpn_remotes = vteps;
+            assign_vteps(st, st.cfg);
+            republish_ = true;
+        }
+        std::map<Mac, uint32_t> macs;
+        for (const auto& [mac, dst] : remote->macs) macs[mac] = dst.value;
+        std::set<Mac> gone;
+        for (const auto& [mac, ip] : st.evpn_macs)
+            if (macs.count(mac) == 0) gone.insert(mac);
+        if (!gone.empty()) {
+            const uint16_t net = st.id;
+            fdb_->remove_if([&](const FdbKey& k, uint16_t port) {
+                Mac m;
+                std::copy(k.mac, k.mac + 6, m.bytes.begin());
+                return k.network == net && is_vtep_port(port) && gone.count(m) != 0;
+            });
+        }
+        for (const auto& [mac, ip] : macs)
+            if (auto id = st.vtep_ids.find(ip); id != st.vtep_ids.end())
+                learn_mac(make_fdb_key(mac.bytes.data(), st.id), vtep_port(id->second), now);
+        st.evpn_macs = std::move(macs);
+    }
 }
 
 // A kernel uplink's TAP carries the uplink's MTU (the host's side must take

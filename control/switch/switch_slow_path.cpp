@@ -240,6 +240,7 @@ void Switch::periodic() {
 
     resolve_neighbors();
     send_router_adverts();
+    sync_evpn();
     const uint64_t now = rte_rdtsc();
     if (now - last_age_tsc_ > shared_->tsc_hz) {
         last_age_tsc_ = now;

@@ -1,6 +1,8 @@
 // Fuzzes NAT's pure packet code: vsw::nat::parse_l4 and the rewrites
 // (datapath/nat/l4.hpp), the ICMP error helpers (nat/icmp_error.hpp), the
-// fragment table (nat/fragments.hpp), and NAT66's (nat/l4v6.hpp) on IPv6 frames.
+// fragment table (nat/fragments.hpp), and NAT66's (nat/l4v6.hpp) on IPv6
+// frames; and VXLAN's (overlay/vxlan.hpp): the frame parsed as a tunnel
+// packet, and encapsulated and parsed back.
 //
 // Input: an 8-byte header, then one Ethernet frame.
 //   [0]    flags: bit 0 rewrite order / embedded source or destination,
@@ -22,6 +24,7 @@
 #include "nat/icmp_error.hpp"
 #include "nat/l4.hpp"
 #include "nat/l4v6.hpp"
+#include "overlay/vxlan.hpp"
 
 using namespace vsw;
 using namespace vsw::nat;
@@ -229,6 +232,31 @@ void fragment_table(const L4View& v, L4Parse r, uint8_t flags, uint8_t context, 
 
 }  // namespace
 
+// The frame as a VXLAN packet: what parse_vxlan accepts lies inside the
+// frame; the frame encapsulated (outer headers from the header's address
+// and port) parses back to itself, with a valid IPv4 header checksum.
+void vxlan(const uint8_t* f, uint32_t len, uint32_t ip, uint16_t port) {
+    overlay::VxlanOuter o;
+    const overlay::VxlanParse r = overlay::parse_vxlan(f, len, o);
+    if (r == overlay::VxlanParse::ok) {
+        FUZZ_CHECK(o.inner_len >= 14 && o.inner_offset + o.inner_len <= len);
+        FUZZ_CHECK(o.vni <= overlay::kMaxVni);
+    }
+    if (len < 14 || len > 9000) return;
+    const auto tmpl = overlay::write_vxlan_template(
+        {{0x02, 0, 0, 0, 0, 1}, {0x02, 0, 0, 0, 0, 2}, ip, ~ip, (uint32_t{port} << 8 | f[0]) & overlay::kMaxVni});
+    std::vector<uint8_t> packet(overlay::kOuterLen + len);
+    overlay::finish_vxlan_outer(packet.data(), tmpl, len, overlay::vxlan_source_port(f, len));
+    std::memcpy(packet.data() + overlay::kOuterLen, f, len);
+    overlay::VxlanOuter back;
+    FUZZ_CHECK(overlay::parse_vxlan(packet.data(), static_cast<uint32_t>(packet.size()), back) ==
+               overlay::VxlanParse::ok);
+    FUZZ_CHECK(back.inner_offset == overlay::kOuterLen && back.inner_len == len && back.src_ip == ip);
+    FUZZ_CHECK(back.vni == ((uint32_t{port} << 8 | f[0]) & overlay::kMaxVni));
+    FUZZ_CHECK(internet_checksum(packet.data() + 14, 20) == 0);
+    FUZZ_CHECK(overlay::is_vxlan_to(packet.data(), static_cast<uint32_t>(packet.size()), ~ip));
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < kHeader) return 0;
     const uint8_t flags = data[0];
@@ -271,6 +299,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
     }
     fragment_table(v, r, flags, context, ip);
+    vxlan(frame.get(), len, ip, port);
     // What the parser says about an untouched frame does not depend on the buffer's copy.
     L4View again;
     FUZZ_CHECK(parse_l4(f, len, again) == r);

@@ -38,6 +38,8 @@
 // The uplink also has an IPv6 address (2001:db8:1::10, next hop
 // 2001:db8:1::1, resolver6 2001:db8::53) and the network the default
 // subnet6 fd17:625c:f037:2::/64, DNS at ::3: IPv6 frames go through NAT66.
+// And it carries internal network `far`'s VXLAN overlay (VNI 5001, remotes
+// 203.0.113.20 and 192.0.2.7): UDP 4789 to its address is decapsulated.
 //
 // Every input starts from the same state (empty session and fragment tables,
 // the same FDB), so an input always does the same. After each input every mbuf must be back in the pool
@@ -163,6 +165,9 @@ std::string config_for(uint8_t flags) {
          "      - {name: web, proto: tcp, host_port: 20050, guest_ip: 10.0.2.16, guest_port: 80}\n"
          "      - {name: dns, proto: udp, host_port: 53, guest_ip: 10.0.2.15, guest_port: 53}\n"  // below the range
          "      - {name: tftp, proto: udp, host_port: 20070, guest_ip: 10.0.2.17, guest_port: 69}\n"  // MAC unknown
+         // VXLAN on the same uplink: UDP 4789 to it is decapsulated first
+         // (the network has no ports here: what comes out is counted and dropped).
+         "  far:\n    mode: internal\n    overlay: {vni: 5001, uplink: wan, remotes: [203.0.113.20, 192.0.2.7]}\n"
          "ports:\n";
     y += (flags & 0x04) ? "  a: {network: nat, mac: \"52:54:00:00:00:0a\"}\n" : "  a: {network: nat}\n";
     y += "  b: {network: nat}\n";
@@ -179,7 +184,7 @@ std::unique_ptr<Topology> topology_for(uint8_t flags) {
     m.n_workers = workers;
     m.nat_epoch[0] = 5;
     m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, g->port_ids[kUp], 0, g->handoff[kUp], kUpMac, !(flags & 0x02), kGwMac,
-                        !(flags & 0x02), kGwMac};
+                        !(flags & 0x02), kGwMac, {}};
     m.networks["nat"] = {cfg->networks.at("nat"), 0, kSvcMac, true, std::nullopt, nullptr, {}};
     m.ports["a"] = {cfg->ports.at("a"), g->port_ids[kA], 0, g->handoff[kA]};
     m.ports["b"] = {cfg->ports.at("b"), g->port_ids[kB], static_cast<uint16_t>(workers - 1), g->handoff[kB]};

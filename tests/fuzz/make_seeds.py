@@ -536,6 +536,21 @@ def seeds_nat_worker():
         "ip-options": [fr(A, g["ip-options-out"])],
         "nosum-udp": [fr(A, g["udp-out-nosum"]), fr(UP, udp_frame(MAC_UP, MAC_GW, REMOTE, UPLINK, 7000, FIRST_PORT))],
     }
+    # VXLAN to the uplink (network `far`, VNI 5001, remotes 203.0.113.20 and 192.0.2.7).
+    def vxlan_in(src, vni, inner, flags=0x08, frag=0):
+        vx = bytes([flags, 0, 0, 0]) + struct.pack("!I", vni << 8) + inner
+        return eth(MAC_UP, MAC_GW, 0x0800, ipv4(ip(src), UPLINK, 17, udp(ip(src), UPLINK, 50000, 4789, vx, zero_sum=True),
+                                                flags=frag))
+    inner = eth(MAC_BCAST, mac("52:54:00:00:77:01"), 0x0800, ipv4(ip("192.168.60.7"), ip("192.168.60.255"), 17,
+                                                                  udp(ip("192.168.60.7"), ip("192.168.60.255"), 1, 2, b"hi")))
+    seeds["vxlan-decap"] = [fr(UP, vxlan_in("192.0.2.7", 5001, inner), end=False),
+                            fr(UP, vxlan_in("203.0.113.20", 5001, inner[6:12] + inner[:6] + inner[12:]))]
+    seeds["vxlan-drops"] = [fr(UP, vxlan_in("192.0.2.8", 5001, inner), end=False),
+                            fr(UP, vxlan_in("192.0.2.7", 5002, inner), end=False),
+                            fr(UP, vxlan_in("192.0.2.7", 5001, inner, flags=0), end=False),
+                            fr(UP, vxlan_in("192.0.2.7", 5001, inner, frag=1), end=False),
+                            fr(UP, vxlan_in("192.0.2.7", 5001, inner[:10]), end=False),
+                            fr(UP, vxlan_in("192.0.2.7", 5001, mac("01:00:00:00:00:01") * 2 + b"\x08\x00"))]
     # A burst of 40 new flows (32 + 8: two bursts), then their replies.
     many = [fr(A, udp_frame(MAC_SVC, MAC_A, GUEST_A, REMOTE, 6000 + i, 7000), end=False) for i in range(40)]
     replies = [fr(UP, udp_frame(MAC_UP, MAC_GW, REMOTE, UPLINK, 7000, FIRST_PORT + i), end=False) for i in range(40)]
