@@ -15,6 +15,7 @@ PACKAGES=(
   # run and test: real guests under QEMU, namespaces, HTTP/ping from the "host"
   qemu-system-x86 busybox-static cpio iproute2 iputils-ping curl python3 procps dnsmasq-base ethtool
   nftables   # forwards on the host's 127.0.0.1 (vswd runs nft)
+  frr        # EVPN for VXLAN overlays (tests/e2e/overlay_evpn.sh runs zebra and bgpd)
   libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu   # tests/e2e/libvirt_guests.sh
   python3-prometheus-client prometheus  # tests/e2e/metrics.sh: the client's parser and promtool's linter
 )

@@ -59,6 +59,21 @@ TEST(OverlayGood, AJumboUplinkLeavesGuestsTheirMtu) {
     EXPECT_FALSE(c.networks.at("ho").dhcp->mtu) << "1550 - 50 = 1500: nothing to tell the guests";
 }
 
+TEST(OverlayGood, EvpnInVswdsOrAnotherNamespace) {
+    Config c = load_ok(with_wan("", R"(  a: {mode: internal, overlay: {vni: 10, uplink: wan, evpn: true}}
+  b: {mode: internal, overlay: {vni: 11, uplink: wan, evpn: {netns: frr}, remotes: [198.51.100.9]}}
+  c: {mode: internal, overlay: {vni: 12, uplink: wan, evpn: false}}
+)"));
+    const OverlayConfig& a = *c.networks.at("a").overlay;
+    EXPECT_TRUE(a.evpn);
+    EXPECT_EQ(a.evpn_netns, "");
+    const OverlayConfig& b = *c.networks.at("b").overlay;
+    EXPECT_TRUE(b.evpn);
+    EXPECT_EQ(b.evpn_netns, "frr");
+    EXPECT_EQ(b.remotes.size(), 1u) << "static remotes next to EVPN's";
+    EXPECT_FALSE(c.networks.at("c").overlay->evpn);
+}
+
 namespace {
 
 std::vector<BadCase> overlay_bad_cases() {
@@ -94,6 +109,16 @@ std::vector<BadCase> overlay_bad_cases() {
                            "    port_forwards: [{name: v, proto: udp, host_port: 4789, guest_ip: 10.0.2.15, "
                            "guest_port: 4789}]\n"),
          14, 54, "networks.n.port_forwards[0].host_port", "4789/udp of uplink 'wan' is VXLAN's"},
+        {"EvpnNotABoolean", with_wan("", ho + "    overlay: {vni: 1, uplink: wan, evpn: maybe}\n"), 10, 42,
+         "networks.h.overlay.evpn", "maybe"},
+        {"EvpnUnknownKey", with_wan("", ho + "    overlay: {vni: 1, uplink: wan, evpn: {asn: 65000}}\n"), 10, 43,
+         "networks.h.overlay.evpn.asn", "unknown key 'asn'"},
+        {"EvpnVniTwiceInANamespace",
+         "uplinks:\n  wan: {device: d0, address: 198.51.100.1/24, gateway: 198.51.100.254}\n"
+         "  wan2: {device: d1, address: 203.0.113.1/24, gateway: 203.0.113.254}\n"
+         "networks:\n  a: {mode: internal, overlay: {vni: 3, uplink: wan, evpn: true}}\n"
+         "  b: {mode: internal, overlay: {vni: 3, uplink: wan2, evpn: true}}\n",
+         6, 61, "networks.b.overlay.evpn", "network 'a' has EVPN for VNI 3 in the same namespace already"},
         {"OverlayAfterForward",
          with_wan("", "  n:\n    mode: nat\n    uplink: wan\n    port_forwards: [{name: v, proto: udp, host_port: "
                       "4789, guest_ip: 10.0.2.15, guest_port: 4789}]\n" +
