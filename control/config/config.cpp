@@ -22,7 +22,6 @@
 
 #include <grp.h>
 
-#include "../../datapath/overlay/vxlan_sizes.hpp"
 #include "config_loader.hpp"
 #include "resource_budget.hpp"
 
@@ -506,11 +505,7 @@ NetworkConfig Loader::network(const Field& f, const Config& config) const {
         net.dhcp = dhcp(*d, net);
     else if (nat)
         net.dhcp = dhcp_settings(f, {}, net);  // on by default, as VirtualBox's NAT ('dhcp: false' turns it off)
-    // An overlay's frames carry 50 bytes more on the uplink: guests learn the
-    // smaller MTU from DHCP (option 26), as OpenStack's and VirtualBox's do.
-    if (net.overlay && net.dhcp)
-        if (const uint32_t mtu = overlay::guest_mtu_for(config.uplinks.at(net.overlay->uplink).mtu); mtu < 1500)
-            net.dhcp->mtu = static_cast<uint16_t>(mtu);
+    overlay_dhcp_mtu(net, config);
     // A port forward without guest_ip goes to the first guest DHCP hands an
     // address to, as VirtualBox's rules with an empty guest IP do.
     if (nat)

@@ -117,6 +117,8 @@ private:
     // ---- a network's VXLAN overlay (config_overlay.cpp) ------------------------------
     OverlayConfig overlay(const Field& f, const Config& config) const;
     Ipv4 remote_vtep(const Field& item, const UplinkConfig& up, const std::vector<Ipv4>& earlier) const;
+    // The MTU an overlay network's DHCP tells its guests (option 26), when under 1500.
+    static void overlay_dhcp_mtu(NetworkConfig& net, const Config& config);
 
     // ---- DHCP (config_dhcp.cpp) -----------------------------------------------------
     std::optional<DhcpConfig> dhcp(const Field& f, const NetworkConfig& net) const;

@@ -86,4 +86,12 @@ OverlayConfig Loader::overlay(const Field& f, const Config& config) const {
     return ov;
 }
 
+// An overlay's frames carry 50 bytes more on the uplink: guests learn the
+// smaller MTU from DHCP (option 26), as OpenStack's do.
+void Loader::overlay_dhcp_mtu(NetworkConfig& net, const Config& config) {
+    if (!net.overlay || !net.dhcp) return;
+    if (const uint32_t mtu = overlay::guest_mtu_for(config.uplinks.at(net.overlay->uplink).mtu); mtu < 1500)
+        net.dhcp->mtu = static_cast<uint16_t>(mtu);
+}
+
 }  // namespace vsw::config_internal

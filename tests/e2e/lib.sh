@@ -98,15 +98,20 @@ YAML
 # machine's own /etc/resolv.conf.
 RESOLV_CONF=${RESOLV_CONF:-/dev/null}
 
+# wait_ready PID LOG WHAT: until vswd PID logs that it is ready (20 s).
+wait_ready() {
+    for _ in $(seq 200); do
+        grep -q "vswd ready" "$2" 2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || fail "$3 exited during start"
+        sleep 0.1
+    done
+    fail "$3 did not become ready in 20 s"
+}
+
 start_vswd() {
     "$VSWD" -c "$CONFIG" --resolv-conf "$RESOLV_CONF" > "$WORK/vswd.log" 2>&1 &
     VSWD_PID=$!
-    for _ in $(seq 200); do
-        grep -q "vswd ready" "$WORK/vswd.log" 2>/dev/null && return 0
-        kill -0 "$VSWD_PID" 2>/dev/null || fail "vswd exited during start"
-        sleep 0.1
-    done
-    fail "vswd did not become ready in 20 s"
+    wait_ready "$VSWD_PID" "$WORK/vswd.log" vswd
 }
 
 vswctl() { "$VSWCTL" -s "$WORK/run/vswd.sock" "$@"; }
@@ -118,12 +123,48 @@ start_extra_vswd() {
     local pid=$!
     EXTRA_VSWD_PIDS+=("$pid")
     EXTRA_PREFIXES+=("$3")
-    for _ in $(seq 200); do
-        grep -q "vswd ready" "$2" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || fail "vswd ($1) exited during start"
-        sleep 0.1
-    done
-    fail "vswd ($1) did not become ready in 20 s"
+    wait_ready "$pid" "$2" "vswd ($1)"
+}
+
+# ---- VXLAN overlays (tests/e2e/overlay*.sh) ----
+
+# overlay_host_yaml CORE TAP TAP_ADDRESS VSW_ADDRESS: the switch section
+# (one worker on CPU CORE) and uplink `wan`, a TAP in the test's namespace
+# (the underlay): one host of a stretched network. Networks follow.
+overlay_host_yaml() {
+    VSW_CORES=$1 switch_yaml
+    cat <<YAML
+uplinks:
+  wan:
+    kernel: {name: $2, address: $3, netns: $NETNS}
+    address: $4/24
+YAML
+}
+
+# as_second_vswd: the config on stdin with a second vswd's run_dir
+# ($WORK/run-b), state_dir and file_prefix (${PREFIX}b).
+as_second_vswd() {
+    sed -e "s|run_dir: $WORK/run|run_dir: $WORK/run-b|; s|state_dir: $WORK/state|state_dir: $WORK/state-b|" \
+        -e "s|file_prefix: $PREFIX|file_prefix: ${PREFIX}b|"
+}
+
+# linux_vm_behind VXLAN_DEV VM_NS VM_ADDRESS: a Linux host's side of an
+# overlay in the test's namespace: bridge br0 with vxlan device VXLAN_DEV
+# and a veth to namespace VM_NS (the remote VM, VM_ADDRESS/24), MTU 1450 as
+# Linux gives a vxlan device over a 1500-byte link. The VM serves $WORK
+# over HTTP on port 8000. Sets VM_MAC to the VM's MAC.
+linux_vm_behind() {
+    in_host ip link add br0 type bridge
+    in_host ip link add vr0 type veth peer name vr1
+    in_host ip link set vr1 netns "$2"
+    for l in "$1" vr0; do in_host ip link set "$l" mtu 1450 master br0 up; done
+    in_host ip link set br0 up
+    ip netns exec "$2" ip link set lo up
+    ip netns exec "$2" ip link set vr1 mtu 1450 up
+    ip netns exec "$2" ip addr add "$3/24" dev vr1
+    ip netns exec "$2" python3 -m http.server 8000 --bind "$3" --directory "$WORK" > "$WORK/http.log" 2>&1 &
+    GUEST_PIDS+=($!)
+    VM_MAC=$(ip netns exec "$2" cat /sys/class/net/vr1/address)
 }
 
 # json_get 'python expression over d' < json  (d = the parsed document)

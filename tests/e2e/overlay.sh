@@ -60,18 +60,9 @@ start_vswd
 # device over a 1500-byte link.
 in_host ip addr add 198.51.100.20/24 dev "$UL"
 in_host ip link add vx0 type vxlan id 5001 local 198.51.100.20 remote 198.51.100.1 dstport 4789
-in_host ip link add br0 type bridge
-in_host ip link add vr0 type veth peer name vr1
-in_host ip link set vr1 netns "$RNS"
-for l in vx0 vr0; do in_host ip link set "$l" mtu 1450 master br0 up; done
-in_host ip link set br0 up
-in_r ip link set lo up
-in_r ip link set vr1 mtu 1450 up
-in_r ip addr add 192.168.57.20/24 dev vr1
 echo hello-from-the-remote-host > "$WORK/index.html"
-in_r python3 -m http.server 8000 --bind 192.168.57.20 --directory "$WORK" > "$WORK/http.log" 2>&1 &
-GUEST_PIDS+=($!)
-REMOTE_MAC=$(in_r cat /sys/class/net/vr1/address)
+linux_vm_behind vx0 "$RNS" 192.168.57.20
+REMOTE_MAC=$VM_MAC
 
 in_h ping -c 1 -W 5 192.168.57.20 > /dev/null || true   # the first ARP waits for the VTEP's MAC
 in_h ping -c 3 -W 2 192.168.57.20 > "$WORK/ping.log" || fail "the host interface cannot ping the remote VM"

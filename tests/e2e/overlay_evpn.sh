@@ -24,12 +24,8 @@ vswctl_b() { "$VSWCTL" -s "$B_RUN/vswd.sock" "$@"; }
 
 # host_yaml CORE TAP TAP_ADDRESS VSW_ADDRESS HOST_IF HOST_ADDRESS HOST_NS FRR_NS
 host_yaml() {
-    VSW_CORES=$1 switch_yaml
+    overlay_host_yaml "$1" "$2" "$3" "$4"
     cat <<YAML
-uplinks:
-  wan:
-    kernel: {name: $2, address: $3, netns: $NETNS}
-    address: $4/24
 networks:
   ev:
     mode: host-only
@@ -39,9 +35,7 @@ networks:
 YAML
 }
 host_yaml 0 "vka${UID_}" 198.51.100.254 198.51.100.1 "vha${UID_}" 192.168.61.1 "$HA" "$FA" > "$CONFIG"
-host_yaml 1 "vkb${UID_}" 203.0.113.254 203.0.113.1 "vhb${UID_}" 192.168.61.2 "$HB" "$FB" |
-    sed -e "s|run_dir: $WORK/run|run_dir: $B_RUN|; s|state_dir: $WORK/state|state_dir: $WORK/state-b|" \
-        -e "s|file_prefix: $PREFIX|file_prefix: ${PREFIX}b|" > "$WORK/b.yaml"
+host_yaml 1 "vkb${UID_}" 203.0.113.254 203.0.113.1 "vhb${UID_}" 192.168.61.2 "$HB" "$FB" | as_second_vswd > "$WORK/b.yaml"
 start_vswd
 start_extra_vswd "$WORK/b.yaml" "$WORK/vswd-b.log" "${PREFIX}b"
 ip -n "$FA" link show vswx7001 > /dev/null || fail "vswd A made no EVPN mirror in $FA"

@@ -26,12 +26,8 @@ vswctl_b() { "$VSWCTL" -s "$B_RUN/vswd.sock" "$@"; }
 # host_yaml CORE UPLINK_TAP TAP_ADDRESS VSW_ADDRESS DHCP_SERVER DHCP_RANGE STATIC_MAC STATIC_IP REMOTES
 # (each host's DHCP serves its own guests, from a range of its own)
 host_yaml() {
-    VSW_CORES=$1 switch_yaml
+    overlay_host_yaml "$1" "$2" "$3" "$4"
     cat <<YAML
-uplinks:
-  wan:
-    kernel: {name: $2, address: $3, netns: $NETNS}
-    address: $4/24
 networks:
   stretch:
     mode: internal
@@ -50,9 +46,7 @@ host_yaml 0 "vka${UID_}" 198.51.100.254 198.51.100.1 192.168.60.2 192.168.60.100
     "[203.0.113.1, 192.0.2.50]" > "$CONFIG"
 host_yaml 1 "vkb${UID_}" 203.0.113.254 203.0.113.1 192.168.60.3 192.168.60.150-192.168.60.199 \
     52:54:00:00:60:02 192.168.60.12 \
-    "[198.51.100.1, 192.0.2.50]" |
-    sed -e "s|run_dir: $WORK/run|run_dir: $B_RUN|; s|state_dir: $WORK/state|state_dir: $WORK/state-b|" \
-        -e "s|file_prefix: $PREFIX|file_prefix: ${PREFIX}b|" > "$WORK/b.yaml"
+    "[198.51.100.1, 192.0.2.50]" | as_second_vswd > "$WORK/b.yaml"
 start_vswd
 start_extra_vswd "$WORK/b.yaml" "$WORK/vswd-b.log" "${PREFIX}b"
 log "two vswd up: A 198.51.100.1 (CPU 0), B 203.0.113.1 (CPU 1)"
@@ -61,18 +55,9 @@ log "two vswd up: A 198.51.100.1 (CPU 0), B 203.0.113.1 (CPU 1)"
 in_host ip addr add 192.0.2.50/32 dev lo
 in_host ip link add vx0 type vxlan id 5001 local 192.0.2.50 dstport 4789
 for remote in 198.51.100.1 203.0.113.1; do in_host bridge fdb append 00:00:00:00:00:00 dev vx0 dst "$remote"; done
-in_host ip link add br0 type bridge
-in_host ip link add vr0 type veth peer name vr1
-in_host ip link set vr1 netns "$RNS"
-for l in vx0 vr0; do in_host ip link set "$l" mtu 1450 master br0 up; done
-in_host ip link set br0 up
-in_r ip link set lo up
-in_r ip link set vr1 mtu 1450 up
-in_r ip addr add 192.168.60.30/24 dev vr1
 echo hello-from-linux > "$WORK/index.html"
-in_r python3 -m http.server 8000 --bind 192.168.60.30 --directory "$WORK" > "$WORK/http.log" 2>&1 &
-GUEST_PIDS+=($!)
-R_MAC=$(in_r cat /sys/class/net/vr1/address)
+linux_vm_behind vx0 "$RNS" 192.168.60.30
+R_MAC=$VM_MAC
 
 cat > "$WORK/vm1.sh" <<'G'
 echo hello-from-vm1 > /tmp/index.html

@@ -74,6 +74,16 @@ TEST(OverlayGood, EvpnInVswdsOrAnotherNamespace) {
     EXPECT_FALSE(c.networks.at("c").overlay->evpn);
 }
 
+TEST(ConfigExamples, Overlay) {
+    auto c = load_config_file(std::string(VSW_SOURCE_DIR) + "/config/overlay.yaml");
+    ASSERT_TRUE(c) << c.error().to_string();
+    const NetworkConfig& n = c->networks.at("stretch");
+    ASSERT_TRUE(n.overlay);
+    EXPECT_EQ(n.overlay->vni, 5001u);
+    EXPECT_EQ(n.overlay->remotes.size(), 2u);
+    EXPECT_EQ(n.dhcp->mtu, std::optional<uint16_t>(1450));
+}
+
 namespace {
 
 std::vector<BadCase> overlay_bad_cases() {

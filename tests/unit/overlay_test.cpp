@@ -6,17 +6,15 @@
 
 #include <rte_cycles.h>
 #include <rte_hash.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "datapath_harness.hpp"
 #include "eal_test_main.hpp"
 #include "overlay/vxlan.hpp"
 #include "worker.hpp"
@@ -132,20 +130,11 @@ uint16_t g_port_ids[kPorts];
 class OverlayWorkerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(1), 64));
-        rte_rcu_qsbr_init(qsbr_, 1);
-        shared_ = std::make_unique<DatapathShared>();
-        shared_->qsbr = qsbr_;
-        shared_->tsc_hz = rte_get_tsc_hz();
+        ASSERT_TRUE(h_.init("o", 1));
+        shared_ = h_.shared.get();
+        fdb_ = h_.fdb.get();
         static int n = 0;
-        const std::string suffix = std::to_string(++n);
-        fdb_ = Fdb::create("ofdb" + suffix, 1024, qsbr_);
-        ASSERT_TRUE(fdb_);
-        shared_->fdb = fdb_.get();
-        shared_->slow_path_ring = rte_ring_create(("osp" + suffix).c_str(), 64, 0, RING_F_SC_DEQ);
-        shared_->learn_ring = rte_ring_create_elem(("oln" + suffix).c_str(), sizeof(LearnEvent), 64, 0, RING_F_SC_DEQ);
-        for (auto& l : shared_->link_up) l.store(true);
-        nat_ = nat::NatTable::create("onat" + suffix, 1024);  // the uplink's other traffic goes to NAT
+        nat_ = nat::NatTable::create("onat" + std::to_string(++n), 1024);  // the uplink's other traffic goes to NAT
         ASSERT_TRUE(nat_);
         shared_->nat_tables[0] = nat_.get();
         shared_->fragment_tables[0] = &fragments_;
@@ -187,11 +176,7 @@ protected:
     void TearDown() override {
         drain_all();
         worker_.reset();
-        rte_ring_free(shared_->slow_path_ring);
-        rte_ring_free(shared_->learn_ring);
-        fdb_.reset();
         nat_.reset();
-        rte_free(qsbr_);
     }
 
     static rte_mbuf* mbuf_of(const std::vector<uint8_t>& bytes) {
@@ -206,10 +191,7 @@ protected:
         worker_->process_burst(*topo_, g_port_ids[in], &m, 1, rte_rdtsc());
         worker_->flush(*topo_);
     }
-    void apply_learning() {
-        LearnEvent ev;
-        while (rte_ring_sc_dequeue_elem(shared_->learn_ring, &ev, sizeof ev) == 0) fdb_->learn(ev.key, ev.port, rte_rdtsc());
-    }
+    void apply_learning() { h_.apply_learning(); }
     // The frames test port `i` transmitted, as bytes (freed).
     static std::vector<std::vector<uint8_t>> sent_on(uint16_t i) {
         std::vector<std::vector<uint8_t>> out;
@@ -231,9 +213,9 @@ protected:
     }
     const OverlayCounters& counters() const { return shared_->counters[0].overlay[kNet]; }
 
-    rte_rcu_qsbr* qsbr_ = nullptr;
-    std::unique_ptr<DatapathShared> shared_;
-    std::unique_ptr<Fdb> fdb_;
+    vsw::test::DatapathHarness h_;
+    DatapathShared* shared_ = nullptr;
+    Fdb* fdb_ = nullptr;
     std::unique_ptr<Topology> topo_;
     std::unique_ptr<Worker> worker_;
     std::unique_ptr<nat::NatTable> nat_;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "datapath_harness.hpp"
 #include "eal_test_main.hpp"
 #include "worker.hpp"
 
@@ -40,20 +41,11 @@ const uint8_t kBcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 class WorkerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(2), 64));
-        rte_rcu_qsbr_init(qsbr_, 2);
-        shared_ = std::make_unique<DatapathShared>();
-        shared_->qsbr = qsbr_;
-        shared_->tsc_hz = rte_get_tsc_hz();
+        ASSERT_TRUE(h_.init("w", 2));
+        shared_ = h_.shared.get();
+        fdb_ = h_.fdb.get();
         static int n = 0;
-        const std::string suffix = std::to_string(++n);
-        fdb_ = Fdb::create("fdb" + suffix, 1024, qsbr_);
-        ASSERT_TRUE(fdb_);
-        shared_->fdb = fdb_.get();
-        shared_->slow_path_ring = rte_ring_create(("sp" + suffix).c_str(), 64, 0, RING_F_SC_DEQ);
-        shared_->learn_ring = rte_ring_create_elem(("ln" + suffix).c_str(), sizeof(LearnEvent), 64, 0, RING_F_SC_DEQ);
-        handoff_ = rte_ring_create(("ho" + suffix).c_str(), 64, 0, RING_F_SC_DEQ);
-        for (auto& l : shared_->link_up) l.store(true);
+        handoff_ = rte_ring_create(("ho" + std::to_string(++n)).c_str(), 64, 0, RING_F_SC_DEQ);
 
         topo_ = std::make_unique<Topology>();
         for (uint16_t i = 0; i < kPorts; ++i) {
@@ -76,11 +68,7 @@ protected:
     void TearDown() override {
         drain_all();
         worker_.reset();
-        rte_ring_free(shared_->slow_path_ring);
-        rte_ring_free(shared_->learn_ring);
         rte_ring_free(handoff_);
-        fdb_.reset();
-        rte_free(qsbr_);
     }
 
     static rte_mbuf* frame(const uint8_t* dst, const uint8_t* src, uint16_t len = 64) {
@@ -101,10 +89,7 @@ protected:
     }
 
     // Applies the learn events the worker posted, as the control thread does.
-    void apply_learning() {
-        LearnEvent ev;
-        while (rte_ring_sc_dequeue_elem(shared_->learn_ring, &ev, sizeof ev) == 0) fdb_->learn(ev.key, ev.port, rte_rdtsc());
-    }
+    void apply_learning() { h_.apply_learning(); }
 
     // How many frames test port `i` transmitted (and frees them).
     static unsigned sent_on(uint16_t i) {
@@ -123,9 +108,9 @@ protected:
         return shared_->counters[0].port[g_port_ids[i]].drops[static_cast<unsigned>(r)].get();
     }
 
-    rte_rcu_qsbr* qsbr_ = nullptr;
-    std::unique_ptr<DatapathShared> shared_;
-    std::unique_ptr<Fdb> fdb_;
+    vsw::test::DatapathHarness h_;
+    DatapathShared* shared_ = nullptr;
+    Fdb* fdb_ = nullptr;
     std::unique_ptr<Topology> topo_;
     std::unique_ptr<Worker> worker_;
     rte_ring* handoff_ = nullptr;
