@@ -198,6 +198,19 @@ inline void reflect_flush(TxState& t) {
     t.nrpend -= sent;
 }
 
+// An IPv4 header's addresses swapped (its checksum stays right), and with
+// `udp` the ports of the UDP header after it too.
+inline void swap_ipv4(rte_ipv4_hdr* ip, bool udp) {
+    const rte_be32_t a = ip->src_addr;  // packed: no std::swap
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = a;
+    if (!udp) return;
+    auto* u = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+    const rte_be16_t sp = u->src_port;
+    u->src_port = u->dst_port;
+    u->dst_port = sp;
+}
+
 // Reflect role: UDP back to where it came from, payload kept except the
 // magic, which now names this port (so the inside port counts the reply as
 // this port's direction; its TSC stays: the latency is the round trip).
@@ -233,12 +246,7 @@ inline void reflect(Gen& g, uint16_t port, rte_mbuf* m) {
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     // proof that the switch translated (the limit does not: all of its frames count)
     if (rte_be_to_cpu_32(ip->src_addr) - g.opt.src_ip < g.sockets) ++t.untranslated;
-    const rte_be32_t a = ip->src_addr;      // checksum unchanged by a swap
-    ip->src_addr = ip->dst_addr;
-    ip->dst_addr = a;
-    const rte_be16_t sp = udp->src_port;
-    udp->src_port = udp->dst_port;
-    udp->dst_port = sp;
+    swap_ipv4(ip, true);
     udp->dgram_cksum = 0;
     uint16_t magic = kMagic | port;
     std::memcpy(d + g.payload_off, &magic, 2);
@@ -254,20 +262,10 @@ inline void reflect_vxlan(Gen& g, uint16_t port, rte_mbuf* m) {
     uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
     auto* eth = reinterpret_cast<rte_ether_hdr*>(d);
     std::swap(eth->src_addr, eth->dst_addr);
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-    const rte_be32_t a = ip->src_addr;  // checksum unchanged by a swap
-    ip->src_addr = ip->dst_addr;
-    ip->dst_addr = a;
+    swap_ipv4(reinterpret_cast<rte_ipv4_hdr*>(eth + 1), false);  // to 4789 again
     auto* ieth = reinterpret_cast<rte_ether_hdr*>(d + kVxlanOuter);
     std::swap(ieth->src_addr, ieth->dst_addr);
-    auto* iip = reinterpret_cast<rte_ipv4_hdr*>(ieth + 1);
-    const rte_be32_t ia = iip->src_addr;
-    iip->src_addr = iip->dst_addr;
-    iip->dst_addr = ia;
-    auto* iudp = reinterpret_cast<rte_udp_hdr*>(iip + 1);
-    const rte_be16_t sp = iudp->src_port;
-    iudp->src_port = iudp->dst_port;
-    iudp->dst_port = sp;
+    swap_ipv4(reinterpret_cast<rte_ipv4_hdr*>(ieth + 1), true);
     uint16_t magic = kMagic | port;
     std::memcpy(d + kVxlanOuter + g.payload_off, &magic, 2);
     t.rpend[t.nrpend++] = m;
