@@ -1,7 +1,9 @@
 // Cycles per packet of one worker's stages on one core, without guests or
 // vhost-user: the L2 stage (a burst from port p0 switched to p1 by learned
-// MACs) and the NAT stage on established sessions (guest -> uplink, and the
-// replies uplink -> guest). Each iteration allocates a burst of 32 mbufs,
+// MACs), the NAT stage on established sessions (guest -> uplink, and the
+// replies uplink -> guest) and the VXLAN stage (port f's frames to MACs
+// behind a remote VTEP encapsulated onto the uplink, and the remote's VXLAN
+// frames decapsulated to port f). Each iteration allocates a burst of 32 mbufs,
 // copies 64-byte frames into them, runs Worker::process_burst and flush, and
 // frees what the net_ring ports transmitted; `baseline` is that without the
 // worker, so the worker's own cost is the difference. The topology is what
@@ -50,15 +52,18 @@ uplinks:
   wan: {device: net_ring0, address: 203.0.113.10/24, gateway: 203.0.113.1, ports: 1024-65535, host_link: false}
 networks:
   lan: {mode: internal, max_macs: 8192}
+  far: {mode: internal, max_macs: 8192, overlay: {vni: 5001, uplink: wan, remotes: [203.0.113.20]}}
   nat: {mode: nat, subnet: 10.0.0.0/16, gateway: 10.0.0.1, uplink: wan, max_sessions: 200000,
         max_sessions_per_guest: 200000, timeouts: {udp: 3600}}
 ports:
   p0: {network: lan, max_macs: 4096}
   p1: {network: lan, max_macs: 4096}
   g: {network: nat}
+  f: {network: far, max_macs: 4096}
 )";
-constexpr uint16_t kP0 = 0, kP1 = 1, kG = 2, kUp = 3, kPorts = 4;
-constexpr uint16_t kLan = 0, kNat = 1;  // network ids
+constexpr uint16_t kP0 = 0, kP1 = 1, kG = 2, kUp = 3, kF = 4, kPorts = 5;
+constexpr uint16_t kLan = 0, kNat = 1, kFar = 2;  // network ids
+const Mac kRemoteVtepMac{{0x02, 0, 0, 0, 0, 0x20}};
 constexpr size_t kFrameLen = 64;
 
 const Mac kSvcMac{{0x02, 0x76, 0x73, 0, 0, 0x01}};
@@ -161,13 +166,17 @@ void setup() {
     auto cfg = load_config_string(kConfig, "bench_datapath.yaml");
     if (!cfg) die(cfg.error().to_string());
     TopologyModel m;
-    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, B->port[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{}, {}};
+    m.uplinks["wan"] = {cfg->uplinks.at("wan"), 0, B->port[kUp], 0, nullptr, kUpMac, true, kGwMac, false, Mac{},
+                        {{Ipv4{0xcb007114}.value, kRemoteVtepMac}}};  // 203.0.113.20 resolved
     m.networks["lan"] = {cfg->networks.at("lan"), kLan, Mac{{0x02, 0x76, 0x73, 0, 0, 0x02}}, false, std::nullopt,
                          nullptr, {}};
     m.networks["nat"] = {cfg->networks.at("nat"), kNat, kSvcMac, false, std::nullopt, nullptr, {}};
+    m.networks["far"] = {cfg->networks.at("far"), kFar, Mac{{0x02, 0x76, 0x73, 0, 0, 0x03}}, false, std::nullopt,
+                         nullptr, {{0xcb007114, 0}}};
     m.ports["p0"] = {cfg->ports.at("p0"), B->port[kP0], 0, nullptr};
     m.ports["p1"] = {cfg->ports.at("p1"), B->port[kP1], 0, nullptr};
     m.ports["g"] = {cfg->ports.at("g"), B->port[kG], 0, nullptr};
+    m.ports["f"] = {cfg->ports.at("f"), B->port[kF], 0, nullptr};
     B->topo = build_topology(m);
     // Replies to the guest are switched to its port by MAC.
     B->fdb->learn(make_fdb_key(kGuestMac.bytes.data(), kNat), B->port[kG], rte_rdtsc());
@@ -285,6 +294,31 @@ std::vector<std::vector<uint8_t>> nat_frames(uint32_t flows, std::vector<std::ve
     return frames;
 }
 
+// VXLAN: `flows` pairs of a MAC on port f and one behind the remote VTEP
+// 203.0.113.20 (both learned). `encap`: f's frames to the remote MACs;
+// else the remote's frames in VXLAN (to the uplink address, VNI 5001).
+std::vector<std::vector<uint8_t>> vxlan_frames(uint32_t flows, bool encap) {
+    std::vector<std::vector<uint8_t>> frames;
+    const auto tmpl = overlay::write_vxlan_template(
+        {kRemoteVtepMac.bytes, kUpMac.bytes, be_ip(0xcb007114), be_ip(0xcb00710a), 5001});
+    for (uint32_t i = 0; i < flows; ++i) {
+        const Mac local = flow_mac(4, i), remote = flow_mac(5, i);
+        B->fdb->learn(make_fdb_key(local.bytes.data(), kFar), B->port[kF], rte_rdtsc());
+        B->fdb->learn(make_fdb_key(remote.bytes.data(), kFar), vtep_port(0), rte_rdtsc());
+        if (encap) {
+            frames.push_back(udp_frame(remote, local, be_ip(0x0a040000 + i), be_ip(0x0a050000 + i), 1024, 2048));
+            continue;
+        }
+        const auto inner = udp_frame(local, remote, be_ip(0x0a050000 + i), be_ip(0x0a040000 + i), 2048, 1024);
+        std::vector<uint8_t> f(overlay::kOuterLen + inner.size());
+        overlay::finish_vxlan_outer(f.data(), tmpl, static_cast<uint32_t>(inner.size()),
+                                    overlay::vxlan_source_port(inner.data(), static_cast<uint32_t>(inner.size())));
+        std::memcpy(f.data() + overlay::kOuterLen, inner.data(), inner.size());
+        frames.push_back(std::move(f));
+    }
+    return frames;
+}
+
 void BM_baseline(benchmark::State& state) {
     static const auto frames = l2_frames(1);
     run(state, frames, kP0, kP1, false);
@@ -304,6 +338,16 @@ void BM_nat_out2in(benchmark::State& state) {
     std::vector<std::vector<uint8_t>> replies;
     nat_frames(static_cast<uint32_t>(state.range(0)), &replies);
     run(state, replies, kUp, kG, true);
+}
+
+void BM_vxlan_encap(benchmark::State& state) {
+    const auto frames = vxlan_frames(static_cast<uint32_t>(state.range(0)), true);
+    run(state, frames, kF, kUp, true);
+}
+
+void BM_vxlan_decap(benchmark::State& state) {
+    const auto frames = vxlan_frames(static_cast<uint32_t>(state.range(0)), false);
+    run(state, frames, kUp, kF, true);
 }
 
 // vswctl sessions on a table of `range(0)` sessions (1000 guests, 10.0.0.2
@@ -354,6 +398,8 @@ BENCHMARK(BM_baseline);
 BENCHMARK(BM_l2)->Arg(1)->Arg(1000);
 BENCHMARK(BM_nat_in2out)->Arg(1)->Arg(1000)->Arg(100000);
 BENCHMARK(BM_nat_out2in)->Arg(1)->Arg(1000)->Arg(100000);
+BENCHMARK(BM_vxlan_encap)->Arg(1)->Arg(1000);
+BENCHMARK(BM_vxlan_decap)->Arg(1)->Arg(1000);
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
