@@ -120,6 +120,23 @@ std::string prometheus_text(const json& stats) {
         for (const auto& [network, n] : nat->items())
             e.add("vsw_nat_sessions", "gauge", "Live NAT sessions of a network.",
                   {{"network", network}, {"uplink", n.value("uplink", "")}}, number(n, "sessions"));
+    if (const auto overlay = stats.find("overlay"); overlay != stats.end() && overlay->is_object())
+        for (const auto& [network, o] : overlay->items()) {
+            const std::string vni = std::to_string(o.value("vni", 0u));
+            for (const char* dir : {"encap", "decap"}) {
+                const Labels l{{"network", network}, {"vni", vni}, {"direction", dir}};
+                e.add("vsw_overlay_packets_total", "counter",
+                      "VXLAN frames sent to remote VTEPs (encap) and received from them (decap).", l,
+                      number(o, (std::string(dir) + "_packets").c_str()));
+                e.add("vsw_overlay_bytes_total", "counter", "Their inner frames' bytes.", l,
+                      number(o, (std::string(dir) + "_bytes").c_str()));
+            }
+            e.add("vsw_overlay_flood_copies_total", "counter",
+                  "Copies of flooded frames sent to remote VTEPs (head-end replication).",
+                  {{"network", network}, {"vni", vni}}, number(o, "replicated"));
+            e.add("vsw_overlay_remotes", "gauge", "Remote VTEPs of an overlay network (configured and EVPN's).",
+                  {{"network", network}, {"vni", vni}}, number(o, "remotes"));
+        }
     if (const auto dhcp = stats.find("dhcp"); dhcp != stats.end() && dhcp->is_object())
         for (const auto& [network, d] : dhcp->items()) {
             e.add("vsw_dhcp_leases", "gauge", "DHCP leases held, by network.", {{"network", network}},

@@ -138,9 +138,17 @@ void print_stats(const json& d) {
         fmt::print("\nnat {}: {} live sessions via uplink {}", net, str(n, "sessions"), str(n, "uplink"));
     if (d.contains("overlay"))
         for (const auto& [net, o] : d["overlay"].items())
-            fmt::print("\noverlay {} (vni {}, {} remote(s)): encap={} ({} bytes, {} flood copies) decap={} ({} bytes)",
+        {
+            std::string drops;
+            for (const char* side : {"encap_drops", "uplink_decap_drops"})
+                if (o.contains(side))
+                    for (const auto& [r, v] : o[side].items())
+                        if (v.get<uint64_t>() != 0) drops += fmt::format(" {}={}", r, v.get<uint64_t>());
+            fmt::print("\noverlay {} (vni {}, {} remote(s)): encap={} ({} bytes, {} flood copies) decap={} ({} bytes){}",
                        net, str(o, "vni"), str(o, "remotes"), str(o, "encap_packets"), str(o, "encap_bytes"),
-                       str(o, "replicated"), str(o, "decap_packets"), str(o, "decap_bytes"));
+                       str(o, "replicated"), str(o, "decap_packets"), str(o, "decap_bytes"),
+                       drops.empty() ? "" : " drops:" + drops);
+        }
     if (d.contains("xdp"))
         for (const auto& [up, x] : d["xdp"].items())
             fmt::print("\nxdp {} (program {}): redirected={} passed={} redirect_failed={}{}", up,

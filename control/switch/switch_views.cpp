@@ -214,6 +214,28 @@ nlohmann::json Switch::stats() const {
         }
         overlay[name] = {{"vni", n.cfg.overlay->vni}, {"remotes", n.vtep_ids.size()}, {"encap_packets", v[0]},
                          {"encap_bytes", v[1]}, {"replicated", v[2]}, {"decap_packets", v[3]}, {"decap_bytes", v[4]}};
+        // Drops by reason: on the way out, summed over the network's ports;
+        // on the way in, the uplink's (shared by every overlay on it: a
+        // frame with an unknown VNI belongs to no network).
+        std::vector<uint16_t> mine;
+        for (const auto& [pname, p] : ports_)
+            if (p.cfg.network == name) mine.push_back(p.port_id);
+        if (n.host_port) mine.push_back(*n.host_port);
+        nlohmann::json out_drops = nlohmann::json::object(), in_drops = nlohmann::json::object();
+        const auto up = uplinks_.find(n.cfg.overlay->uplink);
+        for (DropReason r : {DropReason::overlay_too_big, DropReason::vtep_unresolved, DropReason::overlay_no_mbuf,
+                             DropReason::uplink_down}) {
+            uint64_t sum = 0;
+            for (uint16_t id : mine) sum += totals_for(*shared_, id).drops[static_cast<unsigned>(r)];
+            out_drops[drop_reason_name(r)] = sum;
+        }
+        for (DropReason r : {DropReason::overlay_malformed, DropReason::overlay_fragment,
+                             DropReason::overlay_unknown_vni, DropReason::overlay_unknown_vtep,
+                             DropReason::overlay_split_horizon})
+            in_drops[drop_reason_name(r)] =
+                up != uplinks_.end() ? totals_for(*shared_, up->second.port_id).drops[static_cast<unsigned>(r)] : 0;
+        overlay[name]["encap_drops"] = out_drops;
+        overlay[name]["uplink_decap_drops"] = in_drops;
     }
     nlohmann::json dhcp = nlohmann::json::object();
     for (const auto& [name, n] : networks_) {

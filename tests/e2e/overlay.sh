@@ -108,11 +108,15 @@ sleep 0.5
 [ "$(uplink_drop overlay_unknown_vtep)" -ge 1 ] || fail "unknown VTEP not counted"
 [ "$(uplink_drop overlay_malformed)" -ge 1 ] || fail "VXLAN header without the I flag not counted"
 vswctl fdb | grep -qi "52:54:00:00:00:aa" && fail "a refused frame's source was learned"
+decap_drop() { vswctl --json stats | json_get "d['data']['overlay']['stretch']['uplink_decap_drops']['$1']"; }
+[ "$(decap_drop overlay_unknown_vtep)" -ge 1 ] || fail "vswctl stats: the overlay's decap drops miss unknown_vtep"
 
 # A frame too big for the tunnel (the host interface's MTU raised past the overlay's).
 in_h ip link set "$HOSTIF" mtu 1500
 in_h ping -c 1 -W 1 -M do -s 1472 192.168.57.20 > /dev/null && fail "a 1500-byte packet crossed a 1500-byte underlay"
 [ "$(port_counter "$HOSTIF" drops.overlay_too_big)" -ge 1 ] || fail "too-big frame not counted"
+[ "$(vswctl --json stats | json_get "d['data']['overlay']['stretch']['encap_drops']['overlay_too_big']")" -ge 1 ] ||
+    fail "vswctl stats: the overlay's encap drops miss overlay_too_big"
 in_h ip link set "$HOSTIF" mtu 1450
 log "wrong VNI, unknown VTEP, malformed header and too-big frames dropped and counted"
 

@@ -19,6 +19,8 @@ const char* kStats = R"({
                "nat_sessions_created": 2, "nat_sessions_expired": 1, "nat_handoffs": 0}],
   "nat": {"natnet0": {"sessions": 1, "uplink": "wan", "epoch": 0}},
   "dhcp": {"natnet0": {"leases": 1, "discover": 1, "offer": 1, "request": 1, "ack": 1, "nak": 0}},
+  "overlay": {"stretch": {"vni": 5001, "remotes": 2, "encap_packets": 7, "encap_bytes": 700, "replicated": 2,
+                          "decap_packets": 6, "decap_bytes": 600}},
   "fdb": {"entries": 5, "full": 0}
 })";
 
@@ -36,6 +38,9 @@ TEST(Metrics, PrometheusText) {
     EXPECT_TRUE(has("vsw_dhcp_leases{network=\"natnet0\"} 1")) << t;
     EXPECT_TRUE(has("vsw_dhcp_messages_total{network=\"natnet0\",kind=\"ack\"} 1")) << t;
     EXPECT_TRUE(has("vsw_fdb_entries 5")) << t;
+    EXPECT_TRUE(has("vsw_overlay_packets_total{network=\"stretch\",vni=\"5001\",direction=\"decap\"} 6")) << t;
+    EXPECT_TRUE(has("vsw_overlay_flood_copies_total{network=\"stretch\",vni=\"5001\"} 2")) << t;
+    EXPECT_TRUE(has("vsw_overlay_remotes{network=\"stretch\",vni=\"5001\"} 2")) << t;
     // Each metric's HELP and TYPE once, before its samples.
     size_t n = 0;
     for (size_t at = t.find("# TYPE vsw_port_rx_packets_total "); at != std::string::npos;
