@@ -183,6 +183,7 @@ private:
     void sync_evpn_mirror(NetworkState& st, const NetworkConfig& cfg);  // made, moved or removed with the config
     void sync_evpn();                 // every second: local MACs to FRR, its remotes and MACs to vsw
     uint64_t last_evpn_tsc_ = 0;
+    uint64_t evpn_syncs_ = 0;
     UplinkState* uplink_of_port(uint16_t port_id);
     tl::expected<void, std::string> add_port(const PortConfig& cfg);
     tl::expected<void, std::string> add_host_interface(NetworkState& net);

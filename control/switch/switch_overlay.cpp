@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "../services/service_replies.hpp"
 #include "evpn_mirror.hpp"
@@ -156,7 +157,9 @@ nlohmann::json Switch::overlay_view(const NetworkState& net) const {
 
 // The network's EVPN mirror follows its config: made when `evpn` comes,
 // made again when its namespace, VNI or local VTEP changes, removed (with
-// what EVPN gave) when `evpn` goes.
+// what EVPN gave) when `evpn` goes. One that could not be made (its
+// namespace is not there yet) is tried again every 10 s (sync_evpn); an
+// error is logged when it differs from the last one.
 void Switch::sync_evpn_mirror(NetworkState& st, const NetworkConfig& cfg) {
     const OverlayConfig* oc = cfg.overlay && cfg.overlay->evpn ? &*cfg.overlay : nullptr;
     const auto up = oc != nullptr ? uplinks_.find(oc->uplink) : uplinks_.end();
@@ -178,19 +181,15 @@ void Switch::sync_evpn_mirror(NetworkState& st, const NetworkConfig& cfg) {
         st.evpn_remotes.clear();
         spdlog::info("network {}: EVPN mirror removed", cfg.name);
     }
-    st.evpn_error.clear();
+    const std::string last_error = std::exchange(st.evpn_error, std::string());
+    auto failed = [&](const std::string& error) {
+        st.evpn_error = error;
+        if (error != last_error) spdlog::error("network {}: EVPN mirror: {} (tried again every 10 s)", cfg.name, error);
+    };
     if (oc == nullptr) return;
-    if (up == uplinks_.end()) {
-        st.evpn_error = "uplink '" + oc->uplink + "' is not up";
-        spdlog::error("network {}: EVPN: {}", cfg.name, st.evpn_error);
-        return;
-    }
+    if (up == uplinks_.end()) return failed("uplink '" + oc->uplink + "' is not up");
     auto mirror = EvpnMirror::create(oc->evpn_netns, oc->vni, up->second.cfg.address);
-    if (!mirror) {
-        st.evpn_error = mirror.error();
-        spdlog::error("network {}: EVPN mirror: {}", cfg.name, st.evpn_error);
-        return;
-    }
+    if (!mirror) return failed(mirror.error());
     st.evpn = std::make_shared<EvpnMirror>(std::move(*mirror));
     const EvpnMirrorNames names = evpn_mirror_names(oc->vni);
     spdlog::info("network {}: EVPN for VNI {}: kernel mirror {} (vxlan {}, local {}) in {}; FRR's zebra there "
@@ -208,7 +207,9 @@ void Switch::sync_evpn() {
     const uint64_t now = rte_rdtsc();
     if (now - last_evpn_tsc_ < shared_->tsc_hz) return;
     last_evpn_tsc_ = now;
+    const bool retry = ++evpn_syncs_ % 10 == 0;
     for (auto& [name, st] : networks_) {
+        if (!st.evpn && retry && st.cfg.overlay && st.cfg.overlay->evpn) sync_evpn_mirror(st, st.cfg);
         if (!st.evpn) continue;
         auto note = [&](const std::string& error) {
             if (error != st.evpn_error && !error.empty()) spdlog::warn("network {}: EVPN: {}", name, error);

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 command -v /usr/lib/frr/zebra > /dev/null || fail "FRR is not installed (apt-get install frr)"
 FA="${NETNS}fa"; FB="${NETNS}fb"   # FRR and the mirrors, per host
 HA="${NETNS}ha"; HB="${NETNS}hb"   # the host-only network's host interface, per host
-for ns in "$FA" "$FB" "$HA" "$HB"; do
+for ns in "$FA" "$HA" "$HB"; do   # (FB comes later: B's mirror must wait for it)
     ip netns add "$ns"
     ip -n "$ns" link set lo up
     CLEANUP_HOOKS+=("ip netns del $ns")
@@ -39,7 +39,15 @@ host_yaml 1 "vkb${UID_}" 203.0.113.254 203.0.113.1 "vhb${UID_}" 192.168.61.2 "$H
 start_vswd
 start_extra_vswd "$WORK/b.yaml" "$WORK/vswd-b.log" "${PREFIX}b"
 ip -n "$FA" link show vswx7001 > /dev/null || fail "vswd A made no EVPN mirror in $FA"
-log "two vswd up, each with its EVPN mirror (vswb7001/vswx7001)"
+# B's namespace for FRR does not exist yet: B reports it and makes its
+# mirror once the namespace is there (it tries every 10 s).
+grep -q "EVPN mirror: .*tried again every 10 s" "$WORK/vswd-b.log" || fail "vswd B did not report its missing mirror"
+ip netns add "$FB"
+ip -n "$FB" link set lo up
+CLEANUP_HOOKS+=("ip netns del $FB")
+for _ in $(seq 30); do ip -n "$FB" link show vswx7001 > /dev/null 2>&1 && break; sleep 0.5; done
+ip -n "$FB" link show vswx7001 > /dev/null 2>&1 || fail "vswd B did not make its mirror once $FB existed"
+log "two vswd up, each with its EVPN mirror (vswb7001/vswx7001); B's made once its namespace appeared"
 
 # The FRRs' own link (BGP), and routes to the other host's VTEP so that the
 # routes' next hops resolve (the VXLAN traffic itself goes through vsw).
