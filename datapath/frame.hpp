@@ -45,6 +45,11 @@ struct ServiceAddresses {
     }
 };
 
+// A source MAC no frame may carry: multicast (broadcast included) or zero.
+inline bool is_bad_src_mac(const uint8_t* src) {
+    return (src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0;
+}
+
 enum class FrameClass : uint8_t {
     // Dropped (is_dropped), each for its own reason (drop_reason_of):
     runt,          // shorter than an Ethernet header
@@ -104,9 +109,7 @@ inline FrameClass to_service_mac(const uint8_t* p, uint32_t len, const ServiceAd
 // (the first mbuf segment), which holds all headers of any sane frame.
 inline FrameClass classify_frame(const uint8_t* p, uint32_t len, const ServiceAddresses& svc) {
     if (len < kEtherHdrLen) return FrameClass::runt;
-    const uint8_t* src = p + 6;
-    if ((src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0)
-        return FrameClass::bad_src;
+    if (is_bad_src_mac(p + 6)) return FrameClass::bad_src;
     if (!svc.enabled) return FrameClass::switched;
 
     if (std::memcmp(p, svc.mac.bytes.data(), 6) == 0) return to_service_mac(p, len, svc);

@@ -279,8 +279,7 @@ void Worker::switch_from_remotes(const Topology& topo, uint16_t in_port, FromRem
     uint16_t kept = 0;
     for (uint16_t i = 0; i < n; ++i) {
         const uint8_t* p = rte_pktmbuf_mtod(r.pkts[i], const uint8_t*);
-        const uint8_t* src = p + 6;
-        if ((src[0] & 1) || (src[0] | src[1] | src[2] | src[3] | src[4] | src[5]) == 0) {
+        if (is_bad_src_mac(p + 6)) {
             drop(r.pkts[i], in_port, DropReason::bad_src_mac);
             continue;
         }

@@ -227,6 +227,12 @@ struct UplinkConfig {
     std::string host_link_of;
     SourceLine line;
     bool operator==(const UplinkConfig&) const = default;
+
+    // The uplink's link prefix: address/prefix_len, masked.
+    Subnet prefix() const {
+        const uint32_t mask = prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - prefix_len);
+        return Subnet{Ipv4{address.value & mask}, prefix_len};
+    }
 };
 
 // A NAT network's DNS address over IPv6 (its subnet6's ::3, RDNSS in its

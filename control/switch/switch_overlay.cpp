@@ -65,7 +65,7 @@ void Switch::assign_vteps(NetworkState& st, const NetworkConfig& cfg) {
 // The remotes of the overlays on `up` that sit on its prefix: their own MACs
 // are the next hops (the others go through the gateway).
 std::vector<Ipv4> Switch::onlink_remotes(const UplinkState& up) const {
-    const Subnet prefix{Ipv4{up.cfg.address.value & Subnet{{}, up.cfg.prefix_len}.mask()}, up.cfg.prefix_len};
+    const Subnet prefix = up.cfg.prefix();
     std::vector<Ipv4> out;
     for (const auto& [name, n] : networks_)
         if (n.cfg.overlay && n.cfg.overlay->uplink == up.cfg.name)

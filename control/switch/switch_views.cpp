@@ -217,23 +217,24 @@ nlohmann::json Switch::stats() const {
         // Drops by reason: on the way out, summed over the network's ports;
         // on the way in, the uplink's (shared by every overlay on it: a
         // frame with an unknown VNI belongs to no network).
-        std::vector<uint16_t> mine;
+        PortTotals out_totals, in_totals;
+        auto add = [&](PortTotals& sum, uint16_t port_id) {
+            const PortTotals t = totals_for(*shared_, port_id);
+            for (unsigned r = 0; r < kDropReasonCount; ++r) sum.drops[r] += t.drops[r];
+        };
         for (const auto& [pname, p] : ports_)
-            if (p.cfg.network == name) mine.push_back(p.port_id);
-        if (n.host_port) mine.push_back(*n.host_port);
+            if (p.cfg.network == name) add(out_totals, p.port_id);
+        if (n.host_port) add(out_totals, *n.host_port);
+        if (const auto up = uplinks_.find(n.cfg.overlay->uplink); up != uplinks_.end())
+            add(in_totals, up->second.port_id);
         nlohmann::json out_drops = nlohmann::json::object(), in_drops = nlohmann::json::object();
-        const auto up = uplinks_.find(n.cfg.overlay->uplink);
         for (DropReason r : {DropReason::overlay_too_big, DropReason::vtep_unresolved, DropReason::overlay_no_mbuf,
-                             DropReason::uplink_down}) {
-            uint64_t sum = 0;
-            for (uint16_t id : mine) sum += totals_for(*shared_, id).drops[static_cast<unsigned>(r)];
-            out_drops[drop_reason_name(r)] = sum;
-        }
+                             DropReason::uplink_down})
+            out_drops[drop_reason_name(r)] = out_totals.drops[static_cast<unsigned>(r)];
         for (DropReason r : {DropReason::overlay_malformed, DropReason::overlay_fragment,
                              DropReason::overlay_unknown_vni, DropReason::overlay_unknown_vtep,
                              DropReason::overlay_split_horizon})
-            in_drops[drop_reason_name(r)] =
-                up != uplinks_.end() ? totals_for(*shared_, up->second.port_id).drops[static_cast<unsigned>(r)] : 0;
+            in_drops[drop_reason_name(r)] = in_totals.drops[static_cast<unsigned>(r)];
         overlay[name]["encap_drops"] = out_drops;
         overlay[name]["uplink_decap_drops"] = in_drops;
     }

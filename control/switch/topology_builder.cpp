@@ -139,7 +139,7 @@ void add_overlay(const TopologyModel::Network& net, const TopologyModel::Uplink&
     ov.uplink = up.id;
     ov.vni = oc.vni;
     ov.max_inner = up.cfg.mtu - overlay::kMtuOverhead;
-    const Subnet prefix{Ipv4{up.cfg.address.value & Subnet{{}, up.cfg.prefix_len}.mask()}, up.cfg.prefix_len};
+    const Subnet prefix = up.cfg.prefix();
     for (const auto& [ip, id] : net.vtep_ids) {
         if (id >= kMaxVteps) continue;
         VtepSlot& v = ov.vteps[id];

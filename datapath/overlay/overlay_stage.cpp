@@ -29,7 +29,7 @@ uint16_t OverlayStage::from_uplink(const Topology& topo, uint16_t in_port, rte_m
             continue;
         }
         uint16_t network = kNoNetwork;
-        for (uint16_t k = 0; k < up.n_overlays; ++k)
+        for (uint16_t k = 0; k < up.n_overlays && network == kNoNetwork; ++k)
             if (topo.overlays[up.overlay_networks[k]].vni == o.vni) network = up.overlay_networks[k];
         if (network == kNoNetwork) {
             drop(m, in_port, DropReason::overlay_unknown_vni);
