@@ -1,8 +1,6 @@
 #include "evpn_mirror.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -14,52 +12,9 @@
 
 #include "host_iface.hpp"
 
-extern char** environ;
-
 namespace vsw {
 
 namespace {
-
-// Runs `argv` (iproute2's ip or bridge) in `netns` and returns what it wrote
-// to stdout; an error names the command when it exits with one. `quiet`:
-// its stderr goes nowhere (removing what may not be there).
-tl::expected<std::string, std::string> run_tool(const std::string& netns, const std::vector<std::string>& argv,
-                                                bool quiet = false) {
-    std::string out;
-    auto ran = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("pipe: {}", std::strerror(errno)));
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-        if (quiet) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-        std::vector<char*> args;
-        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        pid_t pid = 0;
-        const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(fds[1]);
-        if (rc != 0) {
-            close(fds[0]);
-            return tl::unexpected(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
-        }
-        char buf[4096];
-        ssize_t n;
-        while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-        close(fds[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::string cmd;
-            for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-            return tl::unexpected(fmt::format("'{}' failed{}", cmd, netns.empty() ? "" : " in namespace " + netns));
-        }
-        return {};
-    });
-    if (!ran) return tl::unexpected(ran.error());
-    return out;
-}
 
 // `tool [-force] -batch FILE` with `lines` (ip or bridge); -force: a line
 // that fails (a device that is not there) does not stop the others, and
@@ -77,7 +32,7 @@ tl::expected<void, std::string> run_batch(const std::string& netns, const char* 
         std::vector<std::string> argv{tool};
         if (force) argv.emplace_back("-force");
         argv.insert(argv.end(), {"-batch", path});
-        ran = run_tool(netns, argv, force);
+        ran = run_command(netns, argv, force);
     }
     unlink(path);
     if (!ran) return tl::unexpected(ran.error());
@@ -154,7 +109,7 @@ tl::expected<EvpnMirror, std::string> EvpnMirror::create(const std::string& netn
         return tl::unexpected(made.error());
     }
     // Only vsw's entries on its port: the bridge learns nothing from it.
-    if (auto ok = run_tool(netns, {"bridge", "link", "set", "dev", n.port, "learning", "off"}); !ok) {
+    if (auto ok = run_command(netns, {"bridge", "link", "set", "dev", n.port, "learning", "off"}); !ok) {
         (void)run_batch(netns, "ip", delete_lines(n), true);
         return tl::unexpected(ok.error());
     }
@@ -164,7 +119,7 @@ tl::expected<EvpnMirror, std::string> EvpnMirror::create(const std::string& netn
 void EvpnMirror::destroy() { (void)run_batch(netns_, "ip", delete_lines(names_), true); }
 
 tl::expected<EvpnRemoteState, std::string> EvpnMirror::read_remotes() const {
-    auto out = run_tool(netns_, {"bridge", "-j", "fdb", "show", "dev", names_.vxlan});
+    auto out = run_command(netns_, {"bridge", "-j", "fdb", "show", "dev", names_.vxlan});
     if (!out) return tl::unexpected(out.error());
     return parse_evpn_fdb(*out);
 }

@@ -38,15 +38,10 @@ void set_sockaddr(sockaddr* sa, uint32_t host_order) {
 // netlink would do the same) in the calling thread's namespace; `failed` is
 // the message when it exits with an error.
 tl::expected<void, std::string> run_ip(std::initializer_list<const char*> args, const std::string& failed) {
-    std::vector<const char*> argv{"ip"};
-    argv.insert(argv.end(), args);
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    if (posix_spawnp(&pid, "ip", nullptr, nullptr, const_cast<char**>(argv.data()), environ) != 0)
-        return tl::unexpected(fmt::format("cannot run ip: {}", std::strerror(errno)));
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return tl::unexpected(failed);
+    std::vector<std::string> argv{"ip"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto ran = run_command("", argv);
+    if (!ran) return tl::unexpected(ran.error().starts_with("cannot run") ? ran.error() : failed);
     return {};
 }
 
@@ -207,6 +202,44 @@ tl::expected<bool, std::string> ensure_interface_mtu(const std::string& ifname, 
     });
     if (!ok) return tl::unexpected(ok.error());
     return changed;
+}
+
+tl::expected<std::string, std::string> run_command(const std::string& netns, const std::vector<std::string>& argv,
+                                                   bool quiet) {
+    std::string out;
+    auto ran = run_in_netns(netns, [&]() -> tl::expected<void, std::string> {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("pipe: {}", std::strerror(errno)));
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+        if (quiet) posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        std::vector<char*> args;
+        for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        pid_t pid = 0;
+        const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        close(fds[1]);
+        if (rc != 0) {
+            close(fds[0]);
+            return tl::unexpected(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
+        }
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+        close(fds[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            std::string cmd;
+            for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+            return tl::unexpected(fmt::format("'{}' failed{}", cmd, netns.empty() ? "" : " in namespace " + netns));
+        }
+        return {};
+    });
+    if (!ran) return tl::unexpected(ran.error());
+    return out;
 }
 
 }  // namespace vsw

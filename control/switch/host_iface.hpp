@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -32,6 +33,13 @@ tl::expected<void, std::string> check_interface_free(const std::string& ifname, 
 // process `work` spawns is born in `netns`).
 tl::expected<void, std::string> run_in_netns(const std::string& netns,
                                              const std::function<tl::expected<void, std::string>()>& work);
+
+// Runs `argv` (a program on PATH: iproute2's ip or bridge) in `netns` ("" =
+// the calling thread's) and returns what it wrote to stdout; an error names
+// the command when it exits with one. `quiet`: its stderr goes nowhere (for
+// removing what may not be there).
+tl::expected<std::string, std::string> run_command(const std::string& netns, const std::vector<std::string>& argv,
+                                                   bool quiet = false);
 
 // net.ipv4.conf.<ifname>.route_localnet in namespace `netns` ("" = ours):
 // whether the kernel takes packets to (and sends from) 127/8 on it.
